@@ -1,0 +1,57 @@
+# Plexus build, test and demo entry points. `make test` is what CI runs.
+
+GO          ?= go
+BIN         := $(CURDIR)/bin
+STATICCHECK := $(BIN)/staticcheck
+STATICCHECK_VERSION := v0.8.2
+FUZZTIME    ?= 10s
+PKGS        := ./...
+
+.PHONY: all build test unit fuzz lint fmt-check vet staticcheck demo e2e bench clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN)/plexus ./cmd/plexus
+
+## test: everything CI checks: lint, unit tests with the race detector, short fuzzing.
+test: lint unit fuzz
+
+unit:
+	$(GO) test -race -count=1 $(PKGS)
+
+fuzz:
+	$(GO) test ./specs -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./specs -run '^$$' -fuzz '^FuzzCoerceValue$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./specs -run '^$$' -fuzz '^FuzzParseSpace$$' -fuzztime $(FUZZTIME)
+
+lint: fmt-check vet staticcheck
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet $(PKGS)
+
+$(STATICCHECK):
+	GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+staticcheck: $(STATICCHECK)
+	$(STATICCHECK) $(PKGS)
+
+## demo: the main job on the embedded default. Until the engine lands, it
+## checks every example Polyaxonfile.
+demo: build
+	$(BIN)/plexus check $(addprefix -f ,$(wildcard examples/*.yaml))
+
+## e2e: end-to-end tests (real etcd and control plane arrive with the engine
+## and Kubernetes issues).
+e2e:
+	$(GO) test -count=1 ./e2e/...
+
+bench:
+	$(GO) test ./specs -run '^$$' -bench . -benchmem
+
+clean:
+	rm -rf $(BIN)

@@ -1,0 +1,735 @@
+package specs
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// decoder turns a YAML node tree into spec types. It is strict: an unknown
+// key is an error naming its path and the nearest valid key. It keeps going
+// after an error so that one pass reports every problem.
+//
+// Kubernetes objects (any type from a k8s.io package) follow the reference's
+// rules: their keys may be camelCase or snake_case, and keys nested below the
+// object's own top level that Kubernetes does not know are reported as
+// warnings instead of errors.
+type decoder struct {
+	errs     ErrorList
+	warnings ErrorList
+	// k8sDepth is the number of Kubernetes structs we are inside.
+	k8sDepth int
+}
+
+// nodeDecoder is implemented by spec types that decode themselves, such as
+// values that may be either a literal or a "{{ }}" template.
+type nodeDecoder interface {
+	decodeNode(d *decoder, n *yaml.Node, p Path)
+}
+
+// interfaceDecoders decode the polymorphic sections (run, matrix, schedule,
+// early stopping) by their `kind` key. Registered by the files owning them.
+var interfaceDecoders = map[reflect.Type]func(d *decoder, n *yaml.Node, p Path) reflect.Value{}
+
+func (d *decoder) errorAt(n *yaml.Node, e *FieldError) {
+	if n != nil && e.Line == 0 {
+		e.Line, e.Column = n.Line, n.Column
+	}
+	d.errs = append(d.errs, e)
+}
+
+func (d *decoder) warnAt(n *yaml.Node, e *FieldError) {
+	if n != nil {
+		e.Line, e.Column = n.Line, n.Column
+	}
+	d.warnings = append(d.warnings, e)
+}
+
+var (
+	jsonUnmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+	nodeDecoderType     = reflect.TypeFor[nodeDecoder]()
+)
+
+// resolve follows aliases and unwraps document nodes.
+func resolve(n *yaml.Node) *yaml.Node {
+	for n != nil {
+		switch n.Kind {
+		case yaml.AliasNode:
+			n = n.Alias
+		case yaml.DocumentNode:
+			if len(n.Content) == 0 {
+				return nil
+			}
+			n = n.Content[0]
+		default:
+			return n
+		}
+	}
+	return nil
+}
+
+func isNull(n *yaml.Node) bool {
+	return n == nil || n.Kind == yaml.ScalarNode && n.Tag == "!!null"
+}
+
+// mappingPairs returns the key/value pairs of a mapping, expanding YAML merge
+// keys (`<<: *anchor`); explicit keys win over merged ones.
+func mappingPairs(n *yaml.Node) [][2]*yaml.Node {
+	pairs := make([][2]*yaml.Node, 0, len(n.Content)/2)
+	var merged [][2]*yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Tag == "!!merge" {
+			for _, src := range mergeSources(resolve(v)) {
+				merged = append(merged, mappingPairs(src)...)
+			}
+			continue
+		}
+		pairs = append(pairs, [2]*yaml.Node{k, v})
+	}
+	if len(merged) == 0 {
+		return pairs
+	}
+	seen := make(map[string]bool, len(pairs))
+	for _, kv := range pairs {
+		seen[kv[0].Value] = true
+	}
+	for _, kv := range merged {
+		if !seen[kv[0].Value] {
+			seen[kv[0].Value] = true
+			pairs = append(pairs, kv)
+		}
+	}
+	return pairs
+}
+
+func mergeSources(v *yaml.Node) []*yaml.Node {
+	if v == nil {
+		return nil
+	}
+	if v.Kind == yaml.MappingNode {
+		return []*yaml.Node{v}
+	}
+	var out []*yaml.Node
+	if v.Kind == yaml.SequenceNode {
+		for _, c := range v.Content {
+			if c = resolve(c); c != nil && c.Kind == yaml.MappingNode {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+// lookupKey finds the value of key in a mapping node (exact match).
+func lookupKey(n *yaml.Node, key string) (*yaml.Node, *yaml.Node) {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil, nil
+	}
+	for _, kv := range mappingPairs(n) {
+		if kv[0].Value == key {
+			return kv[0], resolve(kv[1])
+		}
+	}
+	return nil, nil
+}
+
+func nodeKindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	}
+	switch n.Tag {
+	case "!!null":
+		return "null"
+	case "!!bool":
+		return "a boolean"
+	case "!!int":
+		return "an integer"
+	case "!!float":
+		return "a number"
+	}
+	return "a string"
+}
+
+// decode decodes n into v, which must be settable.
+func (d *decoder) decode(n *yaml.Node, v reflect.Value, p Path) {
+	n = resolve(n)
+	if n == nil {
+		return
+	}
+	t := v.Type()
+	if v.CanAddr() && reflect.PointerTo(t).Implements(nodeDecoderType) {
+		v.Addr().Interface().(nodeDecoder).decodeNode(d, n, p)
+		return
+	}
+	switch t.Kind() {
+	case reflect.Pointer:
+		if isNull(n) {
+			v.SetZero()
+			return
+		}
+		if v.IsNil() {
+			v.Set(reflect.New(t.Elem()))
+		}
+		d.decode(n, v.Elem(), p)
+		return
+	case reflect.Interface:
+		if fn, ok := interfaceDecoders[t]; ok {
+			if isNull(n) {
+				v.SetZero()
+				return
+			}
+			if r := fn(d, n, p); r.IsValid() {
+				v.Set(r)
+			}
+			return
+		}
+		if t.NumMethod() == 0 {
+			if g := d.generic(n, p); g != nil {
+				v.Set(reflect.ValueOf(g))
+			} else {
+				v.SetZero()
+			}
+			return
+		}
+	}
+	if isForeign(t) && v.CanAddr() && reflect.PointerTo(t).Implements(jsonUnmarshalerType) {
+		d.decodeJSON(n, v, p)
+		return
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		d.decodeStruct(n, v, p)
+	case reflect.Map:
+		d.decodeMap(n, v, p)
+	case reflect.Slice:
+		d.decodeSlice(n, v, p)
+	case reflect.String:
+		if s, ok := d.scalarString(n, p); ok {
+			v.SetString(s)
+		}
+	case reflect.Bool:
+		if b, ok := d.scalarBool(n, p); ok {
+			v.SetBool(b)
+		}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		if i, ok := d.scalarInt(n, p); ok {
+			if v.OverflowInt(i) {
+				d.errorAt(n, Invalidf(p, n.Value, "%s is out of range", n.Value))
+				return
+			}
+			v.SetInt(i)
+		}
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		if i, ok := d.scalarInt(n, p); ok {
+			if i < 0 || v.OverflowUint(uint64(i)) {
+				d.errorAt(n, Invalidf(p, n.Value, "%s is out of range", n.Value))
+				return
+			}
+			v.SetUint(uint64(i))
+		}
+	case reflect.Float32, reflect.Float64:
+		if f, ok := d.scalarFloat(n, p); ok {
+			v.SetFloat(f)
+		}
+	default:
+		d.errorAt(n, Invalidf(p, nil, "cannot decode into %s", t))
+	}
+}
+
+func isForeign(t reflect.Type) bool {
+	return !strings.HasPrefix(t.PkgPath(), "github.com/plexus-ml/plexus")
+}
+
+func isK8s(t reflect.Type) bool {
+	return strings.HasPrefix(t.PkgPath(), "k8s.io/")
+}
+
+// decodeJSON hands a node to a foreign type's UnmarshalJSON (resource
+// quantities, int-or-string, times).
+func (d *decoder) decodeJSON(n *yaml.Node, v reflect.Value, p Path) {
+	g := d.generic(n, p)
+	b, err := json.Marshal(g)
+	if err == nil {
+		err = v.Addr().Interface().(json.Unmarshaler).UnmarshalJSON(b)
+	}
+	if err != nil {
+		d.errorAt(n, Invalidf(p, g, "%v", err))
+	}
+}
+
+// generic decodes a node into plain values: nil, bool, int, float64,
+// string, []any and map[string]any.
+func (d *decoder) generic(n *yaml.Node, p Path) any {
+	n = resolve(n)
+	if n == nil {
+		return nil
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		m := make(map[string]any, len(n.Content)/2)
+		for _, kv := range mappingPairs(n) {
+			k := kv[0].Value
+			if _, dup := m[k]; dup {
+				d.errorAt(kv[0], Duplicate(p.Key(k), k, "key appears twice"))
+				continue
+			}
+			m[k] = d.generic(kv[1], p.Key(k))
+		}
+		return m
+	case yaml.SequenceNode:
+		l := make([]any, len(n.Content))
+		for i, c := range n.Content {
+			l[i] = d.generic(c, p.Index(i))
+		}
+		return l
+	}
+	switch n.Tag {
+	case "!!null":
+		return nil
+	case "!!bool":
+		b, _ := parseYAMLBool(n.Value)
+		return b
+	case "!!int":
+		if i, err := strconv.ParseInt(strings.ReplaceAll(n.Value, "_", ""), 0, 64); err == nil {
+			return int(i)
+		}
+		if f, err := strconv.ParseFloat(n.Value, 64); err == nil {
+			return f
+		}
+		return n.Value
+	case "!!float":
+		if f, ok := parseYAMLFloat(n.Value); ok {
+			return f
+		}
+		return n.Value
+	}
+	return n.Value
+}
+
+func parseYAMLBool(s string) (bool, bool) {
+	switch strings.ToLower(s) {
+	case "true", "yes", "on", "y", "t", "1":
+		return true, true
+	case "false", "no", "off", "n", "f", "0":
+		return false, true
+	}
+	return false, false
+}
+
+func parseYAMLFloat(s string) (float64, bool) {
+	switch strings.ToLower(s) {
+	case ".inf", "+.inf":
+		return math.Inf(1), true
+	case "-.inf":
+		return math.Inf(-1), true
+	case ".nan":
+		return math.NaN(), true
+	}
+	f, err := strconv.ParseFloat(strings.ReplaceAll(s, "_", ""), 64)
+	return f, err == nil
+}
+
+func (d *decoder) wantScalar(n *yaml.Node, p Path, what string) bool {
+	if n.Kind != yaml.ScalarNode {
+		d.errorAt(n, &FieldError{Path: p, Type: ErrType, Detail: fmt.Sprintf("expected %s, got %s", what, nodeKindName(n))})
+		return false
+	}
+	return true
+}
+
+func (d *decoder) scalarString(n *yaml.Node, p Path) (string, bool) {
+	if !d.wantScalar(n, p, "a string") {
+		return "", false
+	}
+	switch n.Tag {
+	case "!!null":
+		return "", true
+	case "!!bool":
+		b, _ := parseYAMLBool(n.Value)
+		return strconv.FormatBool(b), true
+	}
+	return n.Value, true
+}
+
+func (d *decoder) scalarBool(n *yaml.Node, p Path) (bool, bool) {
+	if !d.wantScalar(n, p, "a boolean") {
+		return false, false
+	}
+	if n.Tag == "!!null" {
+		return false, true
+	}
+	if b, ok := parseYAMLBool(n.Value); ok && n.Tag != "!!float" {
+		return b, true
+	}
+	d.errorAt(n, &FieldError{Path: p, Type: ErrType, BadValue: n.Value, Detail: fmt.Sprintf("expected a boolean, got %q", n.Value)})
+	return false, false
+}
+
+func (d *decoder) scalarInt(n *yaml.Node, p Path) (int64, bool) {
+	if !d.wantScalar(n, p, "an integer") {
+		return 0, false
+	}
+	s := strings.TrimSpace(strings.ReplaceAll(n.Value, "_", ""))
+	if n.Tag != "!!bool" && n.Tag != "!!null" {
+		if i, err := strconv.ParseInt(s, 0, 64); err == nil {
+			return i, true
+		}
+		if f, ok := parseYAMLFloat(s); ok && f == math.Trunc(f) && !math.IsInf(f, 0) && math.Abs(f) < 1<<53 {
+			return int64(f), true
+		}
+	}
+	detail := fmt.Sprintf("expected an integer, got %q", n.Value)
+	if IsTemplate(n.Value) {
+		detail = fmt.Sprintf("expected an integer, got the template %q (this field cannot be templated)", n.Value)
+	}
+	d.errorAt(n, &FieldError{Path: p, Type: ErrType, BadValue: n.Value, Detail: detail})
+	return 0, false
+}
+
+func (d *decoder) scalarFloat(n *yaml.Node, p Path) (float64, bool) {
+	if !d.wantScalar(n, p, "a number") {
+		return 0, false
+	}
+	if n.Tag != "!!bool" && n.Tag != "!!null" {
+		if f, ok := parseYAMLFloat(strings.TrimSpace(n.Value)); ok {
+			return f, true
+		}
+	}
+	d.errorAt(n, &FieldError{Path: p, Type: ErrType, BadValue: n.Value, Detail: fmt.Sprintf("expected a number, got %q", n.Value)})
+	return 0, false
+}
+
+func (d *decoder) decodeSlice(n *yaml.Node, v reflect.Value, p Path) {
+	et := v.Type().Elem()
+	switch {
+	case isNull(n):
+		v.SetZero()
+		return
+	case n.Kind == yaml.ScalarNode && et.Kind() == reflect.String:
+		// A command or args given as one string is a one-element list, as
+		// the reference accepts it.
+		s, _ := d.scalarString(n, p)
+		l := reflect.MakeSlice(v.Type(), 1, 1)
+		l.Index(0).SetString(s)
+		v.Set(l)
+		return
+	case n.Kind == yaml.MappingNode && d.k8sDepth > 0 && derefType(et).Kind() == reflect.Struct:
+		// The reference passes nested Kubernetes values through unchecked, so
+		// a single object where a list belongs is accepted as a list of one.
+		d.warnAt(n, Invalid(p, nil, "expected a list, got a mapping; read as a list of one item"))
+		l := reflect.MakeSlice(v.Type(), 1, 1)
+		d.decode(n, l.Index(0), p.Index(0))
+		v.Set(l)
+		return
+	case n.Kind != yaml.SequenceNode:
+		d.errorAt(n, &FieldError{Path: p, Type: ErrType, Detail: "expected a list, got " + nodeKindName(n)})
+		return
+	}
+	l := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
+	for i, c := range n.Content {
+		d.decode(c, l.Index(i), p.Index(i))
+	}
+	v.Set(l)
+}
+
+func derefType(t reflect.Type) reflect.Type {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t
+}
+
+func (d *decoder) decodeMap(n *yaml.Node, v reflect.Value, p Path) {
+	if isNull(n) {
+		v.SetZero()
+		return
+	}
+	if n.Kind != yaml.MappingNode {
+		d.errorAt(n, &FieldError{Path: p, Type: ErrType, Detail: "expected a mapping, got " + nodeKindName(n)})
+		return
+	}
+	t := v.Type()
+	if t.Key().Kind() != reflect.String {
+		d.errorAt(n, Invalidf(p, nil, "cannot decode into %s", t))
+		return
+	}
+	m := reflect.MakeMapWithSize(t, len(n.Content)/2)
+	et := t.Elem()
+	for _, kv := range mappingPairs(n) {
+		k := kv[0].Value
+		kp := p.Key(k)
+		key := reflect.ValueOf(k).Convert(t.Key())
+		if m.MapIndex(key).IsValid() {
+			d.errorAt(kv[0], Duplicate(kp, k, "key appears twice"))
+			continue
+		}
+		ev := reflect.New(et).Elem()
+		if et.Kind() == reflect.String && !reflect.PointerTo(et).Implements(nodeDecoderType) {
+			// Labels, annotations and node selectors: non-string values are
+			// written as their JSON text (`gpu: true` is "true").
+			ev.SetString(d.stringish(kv[1], kp))
+		} else {
+			d.decode(kv[1], ev, kp)
+		}
+		m.SetMapIndex(key, ev)
+	}
+	v.Set(m)
+}
+
+// stringish renders any node as a string: scalars as written, collections
+// as JSON.
+func (d *decoder) stringish(n *yaml.Node, p Path) string {
+	n = resolve(n)
+	if n == nil {
+		return ""
+	}
+	if n.Kind == yaml.ScalarNode {
+		s, _ := d.scalarString(n, p)
+		return s
+	}
+	b, _ := json.Marshal(d.generic(n, p))
+	return string(b)
+}
+
+// structField describes one decodable field of a struct.
+type structField struct {
+	name     string
+	index    []int
+	required bool
+}
+
+type structInfo struct {
+	fields []structField
+	byName map[string]int
+	// byFold maps a key with underscores removed and lower-cased to a field,
+	// for snake_case keys.
+	byFold map[string]int
+}
+
+var structCache sync.Map // reflect.Type → *structInfo
+
+func infoOf(t reflect.Type) *structInfo {
+	if si, ok := structCache.Load(t); ok {
+		return si.(*structInfo)
+	}
+	si := &structInfo{byName: map[string]int{}, byFold: map[string]int{}}
+	collectFields(t, nil, si)
+	for i, f := range si.fields {
+		si.byName[f.name] = i
+		si.byFold[foldKey(f.name)] = i
+	}
+	structCache.Store(t, si)
+	return si
+}
+
+func collectFields(t reflect.Type, index []int, si *structInfo) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		idx := append(append([]int(nil), index...), i)
+		tag := f.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		if f.Anonymous && (name == "" || strings.Contains(opts, "inline")) {
+			ft := derefType(f.Type)
+			if ft.Kind() == reflect.Struct {
+				collectFields(ft, idx, si)
+				continue
+			}
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		si.fields = append(si.fields, structField{
+			name:     name,
+			index:    idx,
+			required: f.Tag.Get("plexus") == "required",
+		})
+	}
+}
+
+func foldKey(s string) string {
+	return strings.ToLower(strings.ReplaceAll(s, "_", ""))
+}
+
+// fieldByIndex returns the field at index, allocating embedded pointers.
+func fieldByIndex(v reflect.Value, index []int) reflect.Value {
+	for i, x := range index {
+		if i > 0 && v.Kind() == reflect.Pointer {
+			if v.IsNil() {
+				v.Set(reflect.New(v.Type().Elem()))
+			}
+			v = v.Elem()
+		}
+		v = v.Field(x)
+	}
+	return v
+}
+
+func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, p Path) {
+	d.decodeStructSkipping(n, v, p, nil)
+}
+
+// decodeStructSkipping decodes a mapping into a struct, ignoring the keys in
+// skip (already handled by the caller, like a polymorphic section's kind).
+func (d *decoder) decodeStructSkipping(n *yaml.Node, v reflect.Value, p Path, skip map[string]bool) {
+	if isNull(n) {
+		return
+	}
+	if n.Kind != yaml.MappingNode {
+		d.errorAt(n, &FieldError{Path: p, Type: ErrType, Detail: "expected a mapping, got " + nodeKindName(n)})
+		return
+	}
+	t := v.Type()
+	si := infoOf(t)
+	k8s := isK8s(t)
+	if k8s {
+		d.k8sDepth++
+		defer func() { d.k8sDepth-- }()
+	}
+	seen := make(map[int]*yaml.Node, len(n.Content)/2)
+	for _, kv := range mappingPairs(n) {
+		k := kv[0].Value
+		if skip[k] {
+			continue
+		}
+		i, ok := si.byName[k]
+		if !ok && k8s && strings.Contains(k, "_") {
+			// Kubernetes keys may be written in snake_case, as the reference
+			// accepts them.
+			i, ok = si.byFold[foldKey(k)]
+		}
+		if !ok {
+			d.unknownField(kv[0], p, k, si, k8s)
+			continue
+		}
+		f := si.fields[i]
+		if prev, dup := seen[i]; dup {
+			e := Duplicate(p.Child(f.name), k, fmt.Sprintf("the field is already set on line %d", prev.Line))
+			d.errorAt(kv[0], e)
+			continue
+		}
+		seen[i] = kv[0]
+		d.decode(kv[1], fieldByIndex(v, f.index), p.Child(f.name))
+	}
+	for i, f := range si.fields {
+		if f.required && seen[i] == nil {
+			d.errorAt(n, Required(p.Child(f.name), fmt.Sprintf("`%s` is required", f.name)))
+		}
+	}
+}
+
+func (d *decoder) unknownField(key *yaml.Node, p Path, k string, si *structInfo, k8s bool) {
+	e := &FieldError{Path: p.Key(k), Type: ErrUnknownField, BadValue: k}
+	if i, ok := si.byFold[foldKey(k)]; ok && strings.Contains(k, "_") {
+		e.Detail = fmt.Sprintf("unknown field %q: Polyaxonfile v1.1 keys are camelCase, did you mean %q?", k, si.fields[i].name)
+	} else if s := nearest(k, si); s != "" {
+		e.Detail = fmt.Sprintf("unknown field %q, did you mean %q?", k, s)
+	} else {
+		e.Detail = fmt.Sprintf("unknown field %q; valid fields are %s", k, fieldList(si))
+	}
+	if k8s && d.k8sDepth > 1 {
+		// Nested Kubernetes values are not checked by the reference; keep
+		// the file valid but say what will be ignored.
+		e.Detail += " (ignored)"
+		d.warnAt(key, e)
+		return
+	}
+	d.errorAt(key, e)
+}
+
+func fieldList(si *structInfo) string {
+	names := make([]string, len(si.fields))
+	for i, f := range si.fields {
+		names[i] = f.name
+	}
+	sort.Strings(names)
+	if len(names) > 12 {
+		names = append(names[:12], "...")
+	}
+	return strings.Join(names, ", ")
+}
+
+// nearest returns the valid field name closest to k, if any is close enough
+// to be a likely typo.
+func nearest(k string, si *structInfo) string {
+	best, bestD := "", math.MaxInt
+	lk := strings.ToLower(k)
+	for _, f := range si.fields {
+		dist := levenshtein(lk, strings.ToLower(f.name))
+		if dist < bestD {
+			best, bestD = f.name, dist
+		}
+	}
+	limit := max(2, len(k)/3)
+	if bestD <= limit {
+		return best
+	}
+	return ""
+}
+
+// levenshtein is the edit distance between a and b.
+func levenshtein(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}
+
+// kindOf reads the `kind` key of a polymorphic section.
+func (d *decoder) kindOf(n *yaml.Node, p Path) (string, *yaml.Node, bool) {
+	if n.Kind != yaml.MappingNode {
+		d.errorAt(n, &FieldError{Path: p, Type: ErrType, Detail: "expected a mapping, got " + nodeKindName(n)})
+		return "", nil, false
+	}
+	kn, kv := lookupKey(n, "kind")
+	if kn == nil || isNull(kv) {
+		return "", n, true
+	}
+	if kv.Kind != yaml.ScalarNode {
+		d.errorAt(kv, &FieldError{Path: p.Child("kind"), Type: ErrType, Detail: "expected a string, got " + nodeKindName(kv)})
+		return "", nil, false
+	}
+	return kv.Value, kv, true
+}
+
+// decodeNodeInto decodes n into a fresh value of type T.
+func decodeNodeInto[T any](d *decoder, n *yaml.Node, p Path, skip map[string]bool) *T {
+	v := new(T)
+	rv := reflect.ValueOf(v).Elem()
+	if rv.Kind() == reflect.Struct {
+		d.decodeStructSkipping(n, rv, p, skip)
+	} else {
+		d.decode(n, rv, p)
+	}
+	return v
+}

@@ -1,0 +1,180 @@
+package specs
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// ParamsCheck is what CheckParams checks params against.
+type ParamsCheck struct {
+	Params map[string]Param
+	Joins  []Join
+	Matrix Matrix
+	// Path is the operation the params belong to, such as "" (the file's
+	// root) or `run.operations[2]`.
+	Path Path
+	// Component is where the component is declared in the same file, when
+	// it is (`component`, `run.components[1]`), to locate its inputs.
+	Component Path
+}
+
+// CheckParams checks params against the component's inputs and outputs as
+// the reference's check does (§2.4): unknown params, missing required
+// inputs, values of the wrong type (coerced as §2.3 says), options, and
+// matrix params against input types. Params that are refs or templates are
+// checked later, when their value is known.
+func (c *Component) CheckParams(pc ParamsCheck) ErrorList {
+	var errs ErrorList
+	p := pc.Path.Child("params")
+	joined := map[string]bool{}
+	for i, j := range pc.Joins {
+		for name, prm := range j.Params {
+			if _, own := pc.Params[name]; own {
+				continue
+			}
+			joined[name] = true
+			if io := c.findIO(name); io != nil && !io.IsList && io.Type != IOTypeArtifacts && !prm.ContextOnly {
+				errs = append(errs, Invalidf(pc.Path.Child("joins").Index(i).Child("params").Key(name), nil,
+					"a join gives a list (one value per matched run), so %q needs isList: true", name))
+			}
+		}
+	}
+	var fromMatrix map[string]HyperParamKind
+	if pc.Matrix != nil {
+		fromMatrix = matrixParamNames(pc.Matrix)
+	}
+	noIO := len(c.Inputs) == 0 && len(c.Outputs) == 0
+	for _, name := range sortedKeys(pc.Params) {
+		prm := pc.Params[name]
+		if prm.ContextOnly {
+			continue
+		}
+		if c.findIO(name) == nil {
+			detail := fmt.Sprintf("unexpected param %q: the component has no input or output with this name", name)
+			if noIO {
+				detail = fmt.Sprintf("unexpected param %q: the component declares no inputs or outputs", name)
+			} else if s := suggestName(name, c.ioNames()); s != "" {
+				detail += s
+			}
+			errs = append(errs, Invalid(p.Key(name), nil, detail+"; use contextOnly: true to pass it to templates only"))
+		}
+	}
+	check := func(ios []IO, input bool) {
+		section := Path("inputs")
+		if !input {
+			section = "outputs"
+		}
+		if pc.Component != "" {
+			section = pc.Component.Child(string(section))
+		}
+		for i := range ios {
+			io := &ios[i]
+			prm, ok := pc.Params[io.Name]
+			if ok && prm.ContextOnly {
+				ok = false
+			}
+			switch {
+			case ok:
+				for _, e := range checkParamValue(p.Key(io.Name), io, prm) {
+					e.at = section.Index(i)
+					errs = append(errs, e)
+				}
+			case joined[io.Name]:
+			case fromMatrix != nil && fromMatrix[io.Name] != "":
+				kind := fromMatrix[io.Name]
+				if accepted := kind.AcceptedIOTypes(); accepted != nil && io.Type != "" && io.Type != IOTypeAny && !slices.Contains(accepted, string(io.Type)) {
+					errs = append(errs, Invalidf(pc.Path.Child("matrix").Child("params").Key(io.Name).Child("kind"), kind,
+						"%s gives %s values, but %q is %s", kind, strings.Join(accepted, " or "), io.Name, io.Type))
+				}
+			case input && io.Required(true):
+				e := Required(p.Key(io.Name), fmt.Sprintf("input %q is required: pass a value (with -P %s=VALUE or params.%s)", io.Name, io.Name, io.Name))
+				e.at = section.Index(i)
+				errs = append(errs, e)
+			case !input && io.DelayValidation != nil && !*io.DelayValidation && !io.IsOptional:
+				e := Required(p.Key(io.Name), fmt.Sprintf("output %q has delayValidation: false and needs a value", io.Name))
+				e.at = section.Index(i)
+				errs = append(errs, e)
+			}
+		}
+	}
+	check(c.Inputs, true)
+	check(c.Outputs, false)
+	return errs
+}
+
+func checkParamValue(p Path, io *IO, prm Param) ErrorList {
+	if prm.Ref != "" || IsTemplateValue(prm.Value) {
+		return nil
+	}
+	if prm.Value == nil {
+		if io.Required(true) && !io.IsOptional {
+			return ErrorList{Required(p.Child("value"), fmt.Sprintf("%q is not optional and its param is null", io.Name))}
+		}
+		return nil
+	}
+	if io.Type == "" {
+		return nil
+	}
+	v, err := CoerceValue(io.Type, io.IsList, prm.Value)
+	if err != nil {
+		return ErrorList{Invalidf(p.Child("value"), prm.Value, "%q is %s: %v", io.Name, describeIOType(io), err)}
+	}
+	if len(io.Options) > 0 && !inOptionsIO(io, v) {
+		return ErrorList{Invalidf(p.Child("value"), prm.Value, "%s is not one of the options of %q: %s", renderValue(v), io.Name, renderValue(io.Options))}
+	}
+	return nil
+}
+
+func (c *Component) findIO(name string) *IO {
+	if io := findIO(c.Inputs, name); io != nil {
+		return io
+	}
+	return findIO(c.Outputs, name)
+}
+
+func (c *Component) ioNames() map[string]bool {
+	m := map[string]bool{}
+	for _, io := range c.Inputs {
+		m[io.Name] = true
+	}
+	for _, io := range c.Outputs {
+		m[io.Name] = true
+	}
+	return m
+}
+
+// CheckParams checks the operation's params, each overridden by extra (the
+// command line's -P), against its component when the operation holds it
+// (inline). It returns nil when the component is resolved elsewhere
+// (hubRef, urlRef, pathRef): the compiler checks those.
+func (o *Operation) CheckParams(extra map[string]Param) ErrorList {
+	comp := o.resolvedComponent(nil)
+	if comp == nil || o.IsPreset {
+		return nil
+	}
+	params := o.Params
+	if len(extra) > 0 {
+		params = make(map[string]Param, len(o.Params)+len(extra))
+		for k, v := range o.Params {
+			params[k] = v
+		}
+		for k, v := range extra {
+			params[k] = v
+		}
+	}
+	return comp.CheckParams(ParamsCheck{Params: params, Joins: o.Joins, Matrix: o.Matrix, Component: "component"})
+}
+
+// CheckParams checks the document's params, with extra from the command
+// line, as the reference's check does: a component is wrapped in an
+// operation with extra as its params. Errors carry their source lines.
+func (f *File) CheckParams(extra map[string]Param) ErrorList {
+	var errs ErrorList
+	if f.Component != nil {
+		errs = f.Component.CheckParams(ParamsCheck{Params: extra, Component: Path("")})
+	} else if f.Operation != nil {
+		errs = f.Operation.CheckParams(extra)
+	}
+	return f.Locate(errs)
+}

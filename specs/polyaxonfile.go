@@ -1,0 +1,375 @@
+package specs
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+	sigsyaml "sigs.k8s.io/yaml"
+)
+
+// File is one Polyaxonfile document, parsed and validated. Exactly one of
+// Component and Operation is set, unless the document's kind was missing
+// or unknown (then Errors says so).
+type File struct {
+	// Source names where the document came from (a path, or "-").
+	Source string
+	// Index is the document's position in a multi-document source.
+	Index     int
+	Component *Component
+	Operation *Operation
+	// Errors are the document's problems; a valid document has none.
+	Errors ErrorList
+	// Warnings are problems that do not make the file invalid, such as
+	// Kubernetes fields that Kubernetes will ignore.
+	Warnings ErrorList
+
+	root *yaml.Node
+}
+
+// Locate fills in the line and column of errors found after parsing (for
+// example by CheckParams) from the document's source.
+func (f *File) Locate(errs ErrorList) ErrorList {
+	for _, e := range errs {
+		e.Source = f.Source
+		if e.Line == 0 && f.root != nil {
+			n, exact := nodeAt(f.root, e.Path)
+			if !exact && e.at != "" {
+				n, _ = nodeAt(f.root, e.at)
+			}
+			if n != nil {
+				e.Line, e.Column = n.Line, n.Column
+			}
+		}
+	}
+	return errs
+}
+
+// Kind returns the document's kind.
+func (f *File) Kind() Kind {
+	if f.Component != nil {
+		return KindComponent
+	}
+	return KindOperation
+}
+
+// Spec returns the parsed component or operation (nil when the kind was
+// unreadable).
+func (f *File) Spec() any {
+	if f.Component != nil {
+		return f.Component
+	}
+	if f.Operation != nil {
+		return f.Operation
+	}
+	return nil
+}
+
+// sections are the top-level keys any v1.1 Polyaxonfile may hold.
+var sections = []string{"version", "kind", "name", "cost", "description", "tags", "isApproved", "params",
+	"isPreset", "presets", "patchStrategy", "template", "cache", "queue", "plugins", "build", "hooks",
+	"events", "termination", "connections", "matrix", "joins", "operations", "schedule", "dependencies",
+	"trigger", "conditions", "skipOnUpstreamSkip", "hubRef", "dagRef", "pathRef", "urlRef", "component",
+	"inputs", "outputs", "contexts", "run", "runPatch"}
+
+// legacySections explain pre-1.1 layouts.
+var legacySections = map[string]string{
+	"environment":  "it belongs under `run` in v1.1",
+	"parallel":     "v1.1 calls it `matrix`",
+	"declarations": "v1.1 declares `inputs` and passes `params`",
+	"settings":     "it was removed in v1.1",
+	"ports":        "it belongs under `run` (a service) in v1.1",
+	"secrets":      "reference them from `run.container` or `run.environment` in v1.1",
+}
+
+// ParseFile reads and parses the Polyaxonfile at path.
+func ParseFile(path string) ([]*File, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading Polyaxonfile: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// ParseReader reads r to its end and parses it.
+func ParseReader(source string, r io.Reader) ([]*File, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", source, err)
+	}
+	return Parse(source, data)
+}
+
+// Parse decodes one or several YAML or JSON documents strictly and
+// validates each. Every problem of every document is returned at once as an
+// ErrorList; each names its path and, where known, its line. Every document
+// that could be read is returned, valid or not: File.Errors says which.
+func Parse(source string, data []byte) ([]*File, error) {
+	var files []*File
+	var errs ErrorList
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for index := 0; ; {
+		var doc yaml.Node
+		err := dec.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			errs = append(errs, syntaxError(source, err))
+			break
+		}
+		root := resolve(&doc)
+		if root == nil || isNull(root) {
+			continue
+		}
+		f, ferrs := parseDocument(source, index, root)
+		index++
+		for _, e := range ferrs {
+			e.Source = source
+		}
+		for _, w := range f.Warnings {
+			w.Source = source
+		}
+		f.Errors = ferrs
+		errs = append(errs, ferrs...)
+		files = append(files, f)
+	}
+	if len(files) == 0 && len(errs) == 0 {
+		errs = append(errs, &FieldError{Source: source, Type: ErrRequired, Detail: "no Polyaxonfile found: the input is empty"})
+	}
+	return files, errs.Err()
+}
+
+var yamlLineRE = regexp.MustCompile(`line (\d+)`)
+
+func syntaxError(source string, err error) *FieldError {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	e := &FieldError{Source: source, Type: ErrInvalid, Detail: "invalid YAML: " + msg}
+	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+		e.Line, _ = strconv.Atoi(m[1])
+	}
+	return e
+}
+
+func parseDocument(source string, index int, root *yaml.Node) (*File, ErrorList) {
+	f := &File{Source: source, Index: index, root: root}
+	d := &decoder{}
+	if root.Kind != yaml.MappingNode {
+		d.errorAt(root, Invalid("", nil, "a Polyaxonfile is a mapping with version, kind and the sections of its kind, got "+nodeKindName(root)))
+		return f, d.errs
+	}
+	isPreset := false
+	if _, v := lookupKey(root, "isPreset"); v != nil && v.Kind == yaml.ScalarNode {
+		isPreset, _ = parseYAMLBool(v.Value)
+	}
+	kind, kindNode, _ := d.kindOf(root, "")
+	var target reflect.Value
+	switch Kind(kind) {
+	case KindComponent:
+		f.Component = &Component{}
+		target = reflect.ValueOf(f.Component).Elem()
+	case KindOperation:
+		f.Operation = &Operation{}
+		target = reflect.ValueOf(f.Operation).Elem()
+	case "":
+		if !isPreset {
+			d.errorAt(root, Required("kind", "the Polyaxonfile `kind` must be specified: component or operation"))
+			return f, d.errs
+		}
+		f.Operation = &Operation{}
+		target = reflect.ValueOf(f.Operation).Elem()
+	default:
+		d.errorAt(kindNode, NotSupported("kind", kind, []Kind{KindComponent, KindOperation}))
+		return f, d.errs
+	}
+	skip := map[string]bool{}
+	si := infoOf(target.Type())
+	for _, kv := range mappingPairs(root) {
+		k := kv[0].Value
+		if _, ok := si.byName[k]; ok {
+			continue
+		}
+		switch {
+		case slices.Contains(sections, k):
+			d.errorAt(kv[0], &FieldError{Path: Path("").Key(k), Type: ErrUnknownField, BadValue: k,
+				Detail: fmt.Sprintf("section `%s` does not belong in a %s", k, target.Type().Name())})
+		case legacySections[k] != "":
+			d.errorAt(kv[0], &FieldError{Path: Path("").Key(k), Type: ErrUnknownField, BadValue: k,
+				Detail: fmt.Sprintf("unexpected section `%s` in a v1.1 Polyaxonfile: %s", k, legacySections[k])})
+		default:
+			continue // the struct decoder reports it, with a suggestion
+		}
+		skip[k] = true
+	}
+	d.decodeStructSkipping(root, target, "", skip)
+	var verrs ErrorList
+	if f.Component != nil {
+		verrs = f.Component.validate("", true, vctx{})
+	} else {
+		verrs = f.Operation.validate("", true, nil)
+	}
+	f.Warnings = d.warnings
+	f.Locate(verrs)
+	return f, dedupe(append(d.errs, verrs...))
+}
+
+// dedupe drops an error whose path and type an earlier one already has:
+// the decoder and the validator may both see a missing required field.
+func dedupe(errs ErrorList) ErrorList {
+	type key struct {
+		p Path
+		t ErrorType
+	}
+	seen := map[key]bool{}
+	out := errs[:0]
+	for _, e := range errs {
+		k := key{e.Path, e.Type}
+		if e.Type == ErrRequired && seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, e)
+	}
+	return out
+}
+
+// nodeAt finds the node a path names, or its deepest existing ancestor;
+// exact says which.
+func nodeAt(root *yaml.Node, p Path) (n *yaml.Node, exact bool) {
+	n = root
+	for _, seg := range splitPath(string(p)) {
+		n = resolve(n)
+		if n == nil {
+			return nil, false
+		}
+		switch {
+		case seg.index >= 0 && n.Kind == yaml.SequenceNode:
+			if seg.index >= len(n.Content) {
+				return n, false
+			}
+			n = n.Content[seg.index]
+		case seg.index >= 0:
+			// A single mapping read as a list of one.
+		case n.Kind == yaml.MappingNode:
+			var next *yaml.Node
+			for _, kv := range mappingPairs(n) {
+				if kv[0].Value == seg.name || foldKey(kv[0].Value) == foldKey(seg.name) {
+					next = kv[1]
+					if kv[0].Value == seg.name {
+						break
+					}
+				}
+			}
+			if next == nil {
+				return n, false
+			}
+			n = next
+		default:
+			return n, false
+		}
+	}
+	return n, true
+}
+
+type pathSeg struct {
+	name  string
+	index int
+}
+
+func splitPath(p string) []pathSeg {
+	var segs []pathSeg
+	for i := 0; i < len(p); {
+		switch p[i] {
+		case '.':
+			i++
+		case '[':
+			end := strings.IndexByte(p[i:], ']')
+			if end < 0 {
+				return segs
+			}
+			inner := p[i+1 : i+end]
+			if strings.HasPrefix(inner, `"`) {
+				// A quoted key may hold ']'; find the closing quote.
+				if s, rest, err := unquotePrefix(p[i+1:]); err == nil && strings.HasPrefix(rest, "]") {
+					segs = append(segs, pathSeg{name: s, index: -1})
+					i = len(p) - len(rest) + 1
+					continue
+				}
+			}
+			n, err := strconv.Atoi(inner)
+			if err != nil {
+				n = -1
+			}
+			segs = append(segs, pathSeg{index: n, name: inner})
+			i += end + 1
+		default:
+			j := i
+			for j < len(p) && p[j] != '.' && p[j] != '[' {
+				j++
+			}
+			segs = append(segs, pathSeg{name: p[i:j], index: -1})
+			i = j
+		}
+	}
+	return segs
+}
+
+func unquotePrefix(s string) (string, string, error) {
+	q, err := strconv.QuotedPrefix(s)
+	if err != nil {
+		return "", s, err
+	}
+	u, err := strconv.Unquote(q)
+	return u, s[len(q):], err
+}
+
+// MarshalYAML renders a spec (a *Component, *Operation or any part of one)
+// as YAML.
+func MarshalYAML(v any) ([]byte, error) {
+	return sigsyaml.Marshal(v)
+}
+
+// MarshalJSON renders a spec as indented JSON.
+func MarshalJSON(v any) ([]byte, error) {
+	return json.MarshalIndent(v, "", "  ")
+}
+
+// WalkOperations calls fn for the document's operation (if it is one) and
+// for every operation of every dag inside it, depth first, with its path.
+func (f *File) WalkOperations(fn func(p Path, op *Operation)) {
+	if f.Operation != nil {
+		walkOperation("", f.Operation, fn)
+	} else if f.Component != nil {
+		walkComponent("", f.Component, fn)
+	}
+}
+
+func walkOperation(p Path, op *Operation, fn func(Path, *Operation)) {
+	fn(p, op)
+	if op.Component != nil {
+		walkComponent(p.Child("component"), op.Component, fn)
+	}
+}
+
+func walkComponent(p Path, c *Component, fn func(Path, *Operation)) {
+	g, ok := c.Run.(*DAG)
+	if !ok {
+		return
+	}
+	rp := p.Child("run")
+	for i := range g.Operations {
+		walkOperation(rp.Child("operations").Index(i), &g.Operations[i], fn)
+	}
+	for i := range g.Components {
+		walkComponent(rp.Child("components").Index(i), &g.Components[i], fn)
+	}
+}
