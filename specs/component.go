@@ -27,21 +27,21 @@ type Version float64
 
 // Base holds the fields that components and operations share.
 type Base struct {
-	Version     *Version  `json:"version,omitempty"`
-	Kind        Kind      `json:"kind,omitempty"`
-	Name        string    `json:"name,omitempty"`
-	Description string    `json:"description,omitempty"`
-	Tags        []string  `json:"tags,omitempty"`
+	Version     *Version          `json:"version,omitempty"`
+	Kind        Kind              `json:"kind,omitempty"`
+	Name        string            `json:"name,omitempty"`
+	Description string            `json:"description,omitempty"`
+	Tags        []string          `json:"tags,omitempty"`
 	Presets     ListOrRef[string] `json:"presets,omitzero"`
-	Queue       string    `json:"queue,omitempty"`
-	Cache       *Cache    `json:"cache,omitempty"`
-	Termination *Termination `json:"termination,omitempty"`
-	Plugins     *Plugins  `json:"plugins,omitempty"`
-	Build       *Build    `json:"build,omitempty"`
-	Hooks       []Hook    `json:"hooks,omitempty"`
-	IsApproved  *bool     `json:"isApproved,omitempty"`
-	Cost        *float64  `json:"cost,omitempty"`
-	Template    *Template `json:"template,omitempty"`
+	Queue       string            `json:"queue,omitempty"`
+	Cache       *Cache            `json:"cache,omitempty"`
+	Termination *Termination      `json:"termination,omitempty"`
+	Plugins     *Plugins          `json:"plugins,omitempty"`
+	Build       *Build            `json:"build,omitempty"`
+	Hooks       []Hook            `json:"hooks,omitempty"`
+	IsApproved  *bool             `json:"isApproved,omitempty"`
+	Cost        *float64          `json:"cost,omitempty"`
+	Template    *Template         `json:"template,omitempty"`
 }
 
 // Template marks a file as a template that needs editing before it runs.

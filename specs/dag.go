@@ -10,14 +10,14 @@ import (
 // DAG is a pipeline: operations wired by dependencies, param refs and
 // events. Components named in `components` are the targets of dagRef.
 type DAG struct {
-	Kind          RunKind           `json:"kind"`
-	Operations    []Operation       `json:"operations,omitempty"`
-	Components    []Component       `json:"components,omitempty"`
-	Concurrency   *IntOrRef         `json:"concurrency,omitempty"`
-	EarlyStopping []EarlyStopping   `json:"earlyStopping,omitempty"`
-	Environment   *Environment      `json:"environment,omitempty"`
-	Connections   []string          `json:"connections,omitempty"`
-	Volumes       []corev1.Volume   `json:"volumes,omitempty"`
+	Kind          RunKind         `json:"kind"`
+	Operations    []Operation     `json:"operations,omitempty"`
+	Components    []Component     `json:"components,omitempty"`
+	Concurrency   *IntOrRef       `json:"concurrency,omitempty"`
+	EarlyStopping []EarlyStopping `json:"earlyStopping,omitempty"`
+	Environment   *Environment    `json:"environment,omitempty"`
+	Connections   []string        `json:"connections,omitempty"`
+	Volumes       []corev1.Volume `json:"volumes,omitempty"`
 }
 
 // RunKind returns dag.

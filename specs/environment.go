@@ -123,19 +123,19 @@ func (c *Cache) validate(p Path) ErrorList {
 
 // Plugins switch the platform's helpers on or off for a run.
 type Plugins struct {
-	Auth                *bool           `json:"auth,omitempty"`
-	Docker              *bool           `json:"docker,omitempty"`
-	Shm                 *bool           `json:"shm,omitempty"`
-	MountArtifactsStore *bool           `json:"mountArtifactsStore,omitempty"`
-	CollectArtifacts    *bool           `json:"collectArtifacts,omitempty"`
-	CollectLogs         *bool           `json:"collectLogs,omitempty"`
-	CollectResources    *bool           `json:"collectResources,omitempty"`
-	SyncStatuses        *bool           `json:"syncStatuses,omitempty"`
-	AutoResume          *bool           `json:"autoResume,omitempty"`
-	ExternalHost        *bool           `json:"externalHost,omitempty"`
-	LogLevel            string          `json:"logLevel,omitempty"`
-	Sidecar             *SidecarConfig  `json:"sidecar,omitempty"`
-	Notifications       []Notification  `json:"notifications,omitempty"`
+	Auth                *bool          `json:"auth,omitempty"`
+	Docker              *bool          `json:"docker,omitempty"`
+	Shm                 *bool          `json:"shm,omitempty"`
+	MountArtifactsStore *bool          `json:"mountArtifactsStore,omitempty"`
+	CollectArtifacts    *bool          `json:"collectArtifacts,omitempty"`
+	CollectLogs         *bool          `json:"collectLogs,omitempty"`
+	CollectResources    *bool          `json:"collectResources,omitempty"`
+	SyncStatuses        *bool          `json:"syncStatuses,omitempty"`
+	AutoResume          *bool          `json:"autoResume,omitempty"`
+	ExternalHost        *bool          `json:"externalHost,omitempty"`
+	LogLevel            string         `json:"logLevel,omitempty"`
+	Sidecar             *SidecarConfig `json:"sidecar,omitempty"`
+	Notifications       []Notification `json:"notifications,omitempty"`
 }
 
 // SidecarConfig configures the artifacts and logs sidecar.

@@ -110,14 +110,14 @@ var EventKinds = []EventKind{
 
 // Hook runs a hub component when the run reaches a final status.
 type Hook struct {
-	HubRef          string            `json:"hubRef" plexus:"required"`
-	Trigger         HookTrigger       `json:"trigger,omitempty"`
-	Connection      string            `json:"connection,omitempty"`
-	Conditions      string            `json:"conditions,omitempty"`
-	Queue           string            `json:"queue,omitempty"`
-	Presets         []string          `json:"presets,omitempty"`
-	Params          map[string]Param  `json:"params,omitempty"`
-	DisableDefaults bool              `json:"disableDefaults,omitempty"`
+	HubRef          string           `json:"hubRef" plexus:"required"`
+	Trigger         HookTrigger      `json:"trigger,omitempty"`
+	Connection      string           `json:"connection,omitempty"`
+	Conditions      string           `json:"conditions,omitempty"`
+	Queue           string           `json:"queue,omitempty"`
+	Presets         []string         `json:"presets,omitempty"`
+	Params          map[string]Param `json:"params,omitempty"`
+	DisableDefaults bool             `json:"disableDefaults,omitempty"`
 }
 
 // HookTrigger is the final status a hook fires on.
@@ -129,14 +129,14 @@ var HookTriggers = []HookTrigger{"succeeded", "failed", "stopped", "skipped", "u
 // Build runs a separate build operation (usually kaniko) before the run and
 // sets the run's image to what it built.
 type Build struct {
-	HubRef        string            `json:"hubRef" plexus:"required"`
-	Connection    string            `json:"connection,omitempty"`
-	Queue         string            `json:"queue,omitempty"`
-	Presets       []string          `json:"presets,omitempty"`
-	Cache         *Cache            `json:"cache,omitempty"`
-	Params        map[string]Param  `json:"params,omitempty"`
-	RunPatch      map[string]any    `json:"runPatch,omitempty"`
-	PatchStrategy PatchStrategy     `json:"patchStrategy,omitempty"`
+	HubRef        string           `json:"hubRef" plexus:"required"`
+	Connection    string           `json:"connection,omitempty"`
+	Queue         string           `json:"queue,omitempty"`
+	Presets       []string         `json:"presets,omitempty"`
+	Cache         *Cache           `json:"cache,omitempty"`
+	Params        map[string]Param `json:"params,omitempty"`
+	RunPatch      map[string]any   `json:"runPatch,omitempty"`
+	PatchStrategy PatchStrategy    `json:"patchStrategy,omitempty"`
 }
 
 // Validate checks the operation on its own: sections, references, params

@@ -191,7 +191,7 @@ func (j *Job) validate(p Path, c vctx) ErrorList { return j.Replica.validate(p, 
 // Service runs a long-lived container exposed on ports (a notebook, a
 // tensorboard, an app).
 type Service struct {
-	Kind        RunKind        `json:"kind"`
+	Kind        RunKind `json:"kind"`
 	Replica     `json:",inline"`
 	Ports       ListOrRef[int] `json:"ports,omitzero"`
 	RewritePath *bool          `json:"rewritePath,omitempty"`
