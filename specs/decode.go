@@ -309,10 +309,15 @@ func (d *decoder) generic(n *yaml.Node, p Path) any {
 		}
 		return n.Value
 	case "!!float":
-		if f, ok := parseYAMLFloat(n.Value); ok {
-			return f
+		f, ok := parseYAMLFloat(n.Value)
+		if !ok {
+			return n.Value
 		}
-		return n.Value
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			d.errorAt(n, Invalidf(p, n.Value, "%s is not a finite number", n.Value))
+			return nil
+		}
+		return f
 	}
 	return n.Value
 }
@@ -402,7 +407,7 @@ func (d *decoder) scalarFloat(n *yaml.Node, p Path) (float64, bool) {
 		return 0, false
 	}
 	if n.Tag != "!!bool" && n.Tag != "!!null" {
-		if f, ok := parseYAMLFloat(strings.TrimSpace(n.Value)); ok {
+		if f, ok := parseYAMLFloat(strings.TrimSpace(n.Value)); ok && !math.IsNaN(f) && !math.IsInf(f, 0) {
 			return f, true
 		}
 	}

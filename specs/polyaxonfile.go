@@ -44,7 +44,13 @@ func (f *File) Locate(errs ErrorList) ErrorList {
 		if e.Line == 0 && f.root != nil {
 			n, exact := nodeAt(f.root, e.Path)
 			if !exact && e.at != "" {
-				n, _ = nodeAt(f.root, e.at)
+				n, exact = nodeAt(f.root, e.at)
+			}
+			if !exact && n == f.root && len(splitPath(string(e.Path))) > 1 {
+				// Nothing closer than the whole document for a nested
+				// path: the value came from elsewhere (the command line),
+				// so no line applies.
+				n = nil
 			}
 			if n != nil {
 				e.Line, e.Column = n.Line, n.Column
@@ -219,7 +225,30 @@ func parseDocument(source string, index int, root *yaml.Node) (*File, ErrorList)
 	}
 	f.Warnings = d.warnings
 	f.Locate(verrs)
-	return f, dedupe(append(d.errs, verrs...))
+	return f, dedupe(append(d.errs, dropShadowed(verrs, d.errs)...))
+}
+
+// dropShadowed drops validation errors saying a field is missing when
+// decoding already reported a problem inside it (an unknown run kind leaves
+// no run behind, but "run is required" would be noise).
+func dropShadowed(verrs, decodeErrs ErrorList) ErrorList {
+	out := verrs[:0]
+	for _, v := range verrs {
+		shadowed := false
+		if v.Type == ErrRequired {
+			for _, d := range decodeErrs {
+				if strings.HasPrefix(string(d.Path), string(v.Path)) && len(d.Path) > len(v.Path) &&
+					(d.Path[len(v.Path)] == '.' || d.Path[len(v.Path)] == '[') {
+					shadowed = true
+					break
+				}
+			}
+		}
+		if !shadowed {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // dedupe drops an error whose path and type an earlier one already has:

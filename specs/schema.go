@@ -14,7 +14,8 @@ const SchemaID = "https://plexus-ml.github.io/schemas/polyaxonfile-v1.1.json"
 
 // JSONSchema returns an indented JSON Schema (draft 2020-12) of a
 // Polyaxonfile document, for editors (such as yaml-language-server) to
-// check and complete Polyaxonfiles with.
+// check and complete Polyaxonfiles with. A file opts in with the modeline
+// `# yaml-language-server: $schema=<URL or path of the schema>`.
 //
 // The schema is generated from the spec types by reflection: a struct is an
 // object whose properties are its json keys (embedded inline structs are
@@ -57,6 +58,7 @@ type schema struct {
 	Const                any                `json:"const,omitempty"`
 	Enum                 []any              `json:"enum,omitempty"`
 	Minimum              *float64           `json:"minimum,omitempty"`
+	Pattern              string             `json:"pattern,omitempty"`
 	Properties           map[string]*schema `json:"properties,omitempty"`
 	Required             []string           `json:"required,omitempty"`
 	AdditionalProperties any                `json:"additionalProperties,omitempty"` // a bool or a *schema
@@ -66,6 +68,9 @@ type schema struct {
 	AllOf                []*schema          `json:"allOf,omitempty"`
 	Defs                 map[string]*schema `json:"$defs,omitempty"`
 }
+
+// templatePattern matches a string holding a "{{ }}" template (IsTemplate).
+const templatePattern = `\{\{[\s\S]*\}\}`
 
 func refTo(name string) *schema { return &schema{Ref: "#/$defs/" + name} }
 
@@ -185,14 +190,14 @@ var schemaTypeDocs = map[string]string{
 
 var schemaFieldDocs = map[string]string{
 	"Component.version":       "The Polyaxonfile version: 1.1.",
-	"Component.kind":          "component",
+	"Component.kind":          "The document kind: component.",
 	"Component.inputs":        "The component's inputs.",
 	"Component.outputs":       "The component's outputs.",
 	"Component.run":           "The runtime: job (the default), service, dag, tfjob, pytorchjob, mpijob, ...",
 	"Component.presets":       "Presets (operations with isPreset: true) applied to every run, by name.",
 	"Component.hooks":         "Hub components run when the run reaches a final status.",
 	"Operation.version":       "The Polyaxonfile version: 1.1.",
-	"Operation.kind":          "operation",
+	"Operation.kind":          "The document kind: operation (may be left out in a preset).",
 	"Operation.component":     "The inline component to run.",
 	"Operation.hubRef":        "The hub component to run, such as tensorboard:single-run.",
 	"Operation.dagRef":        "Inside a dag: the name of a component of the dag's components.",
@@ -291,7 +296,7 @@ var foreignSchemas = map[string]func() *schema{
 // scalarSchema accepts any scalar: the values of string maps, which the
 // parser writes as their text.
 func scalarSchema() *schema {
-	return &schema{Type: []string{"string", "number", "integer", "boolean", "null"}}
+	return &schema{Type: []string{"string", "number", "boolean", "null"}}
 }
 
 // typeSchema returns the schema of t; inK8s says t is a field of a
@@ -306,7 +311,10 @@ func (g *schemaGen) typeSchema(t reflect.Type, inK8s bool) *schema {
 		return g.def(t, func() *schema {
 			return &schema{
 				Description: `An integer, or a "{{ }}" template.`,
-				OneOf:       []*schema{{Type: "integer"}, {Type: "string"}},
+				OneOf: []*schema{{Type: "integer"}, {
+					Type:    "string",
+					Pattern: templatePattern + `|^\s*[-+]?[0-9]+\s*$`,
+				}},
 			}
 		})
 	}
@@ -316,10 +324,13 @@ func (g *schemaGen) typeSchema(t reflect.Type, inK8s bool) *schema {
 			g.fail(fmt.Errorf("schema: %s has no Items", t))
 			return &schema{}
 		}
-		return &schema{OneOf: []*schema{
-			{Type: "array", Items: g.typeSchema(f.Type.Elem(), false)},
-			{Type: "string", Description: `A "{{ }}" template rendering to the list.`},
-		}}
+		et := f.Type.Elem()
+		str := &schema{Type: "string", Description: `A "{{ }}" template rendering to the list.`, Pattern: templatePattern}
+		if et.Kind() == reflect.String {
+			// A plain string is a list of one.
+			str = &schema{Type: "string", Description: `A "{{ }}" template rendering to the list, or a list of one.`}
+		}
+		return &schema{OneOf: []*schema{{Type: "array", Items: g.typeSchema(et, false)}, str}}
 	}
 	if t.Kind() == reflect.Pointer {
 		return g.typeSchema(t.Elem(), inK8s)
@@ -451,8 +462,9 @@ func (g *schemaGen) structSchema(t reflect.Type) *schema {
 	if k8s {
 		s.Description = "Kubernetes " + t.Name() + " (camelCase or snake_case keys)."
 	}
-	var required []string
-	g.collectProperties(t, s, &required, k8s)
+	// The kind of a polymorphic section's variant, or of a document, is
+	// fixed here rather than read from its field's type.
+	fixed := map[string]*schema{}
 	if vi, ok := g.variantOf[t]; ok {
 		ks := &schema{Type: "string"}
 		if len(vi.kinds) == 1 {
@@ -463,13 +475,15 @@ func (g *schemaGen) structSchema(t reflect.Type) *schema {
 		if vi.optional {
 			ks.Description = "The kind; " + vi.kinds[0] + " when left out."
 		}
-		s.Properties["kind"] = ks
-		if !vi.optional && !slices.Contains(required, "kind") {
-			required = append([]string{"kind"}, required...)
-		}
+		fixed["kind"] = ks
 	}
 	if k, ok := documentKinds[t]; ok {
-		s.Properties["kind"] = &schema{Type: "string", Const: string(k)}
+		fixed["kind"] = &schema{Type: "string", Const: string(k)}
+	}
+	var required []string
+	g.collectProperties(t, s, &required, k8s, fixed)
+	if vi, ok := g.variantOf[t]; ok && !vi.optional && !slices.Contains(required, "kind") {
+		required = append([]string{"kind"}, required...)
 	}
 	for _, r := range schemaExtraRequired[t] {
 		if !slices.Contains(required, r) {
@@ -492,7 +506,7 @@ func (g *schemaGen) structSchema(t reflect.Type) *schema {
 
 // collectProperties adds the fields of t, as the decoder reads them
 // (collectFields in decode.go), to s.
-func (g *schemaGen) collectProperties(t reflect.Type, s *schema, required *[]string, k8s bool) {
+func (g *schemaGen) collectProperties(t reflect.Type, s *schema, required *[]string, k8s bool, fixed map[string]*schema) {
 	for i := range t.NumField() {
 		f := t.Field(i)
 		tag := f.Tag.Get("json")
@@ -502,7 +516,7 @@ func (g *schemaGen) collectProperties(t reflect.Type, s *schema, required *[]str
 		name, opts, _ := strings.Cut(tag, ",")
 		if f.Anonymous && (name == "" || strings.Contains(opts, "inline")) {
 			if ft := derefType(f.Type); ft.Kind() == reflect.Struct {
-				g.collectProperties(ft, s, required, k8s)
+				g.collectProperties(ft, s, required, k8s, fixed)
 				continue
 			}
 		}
@@ -512,7 +526,11 @@ func (g *schemaGen) collectProperties(t reflect.Type, s *schema, required *[]str
 		if name == "" {
 			name = f.Name
 		}
-		s.Properties[name] = g.typeSchema(f.Type, k8s)
+		if fs, ok := fixed[name]; ok {
+			s.Properties[name] = fs
+		} else {
+			s.Properties[name] = g.typeSchema(f.Type, k8s)
+		}
 		if f.Tag.Get("plexus") == "required" {
 			*required = append(*required, name)
 		}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/plexus-ml/plexus/specs"
@@ -130,11 +131,15 @@ func checkSource(stdin io.Reader, name string, params map[string]specs.Param, li
 		}
 		r.Errors = append(r.Errors, list...)
 	}
-	if err != nil && len(files) == 0 {
-		r.Errors.Sort()
-		return r
+	// Errors of no document (YAML syntax) stay; the documents' own errors
+	// are added below with what is checked beyond parsing.
+	inDoc := map[*specs.FieldError]bool{}
+	for _, f := range files {
+		for _, e := range f.Errors {
+			inDoc[e] = true
+		}
 	}
-	r.Errors = nil // reported per document below
+	r.Errors = slices.DeleteFunc(r.Errors, func(e *specs.FieldError) bool { return inDoc[e] })
 	for _, f := range files {
 		errs := append(specs.ErrorList(nil), f.Errors...)
 		if !lint && len(f.Errors) == 0 {

@@ -44,6 +44,6 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newCheckCmd())
+	root.AddCommand(newCheckCmd(), newSchemaCmd())
 	return root
 }
