@@ -726,15 +726,3 @@ func (d *decoder) kindOf(n *yaml.Node, p Path) (string, *yaml.Node, bool) {
 	}
 	return kv.Value, kv, true
 }
-
-// decodeNodeInto decodes n into a fresh value of type T.
-func decodeNodeInto[T any](d *decoder, n *yaml.Node, p Path, skip map[string]bool) *T {
-	v := new(T)
-	rv := reflect.ValueOf(v).Elem()
-	if rv.Kind() == reflect.Struct {
-		d.decodeStructSkipping(n, rv, p, skip)
-	} else {
-		d.decode(n, rv, p)
-	}
-	return v
-}
