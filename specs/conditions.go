@@ -3,6 +3,7 @@ package specs
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/expr-lang/expr"
@@ -46,8 +47,16 @@ func conditionSource(cond string) (string, error) {
 	if s == "" {
 		return "", fmt.Errorf("condition is empty")
 	}
+	s = isNotNoneRE.ReplaceAllString(s, "!= nil")
+	s = isNoneRE.ReplaceAllString(s, "== nil")
 	return mapJinjaLiterals(s), nil
 }
+
+// Jinja's `x is none` and `x is not none` tests, the ones conditions use.
+var (
+	isNotNoneRE = regexp.MustCompile(`\bis\s+not\s+[Nn]one\b`)
+	isNoneRE    = regexp.MustCompile(`\bis\s+[Nn]one\b`)
+)
 
 // mapJinjaLiterals rewrites the identifiers True, False and None outside
 // string literals.

@@ -193,8 +193,8 @@ func (g *DAG) findCycle(scope *dagScope) []string {
 		state[name] = onStack
 		stack = append(stack, name)
 		for _, up := range scope.ops[name].Upstream() {
-			if scope.ops[up] == nil {
-				continue
+			if scope.ops[up] == nil || up == name {
+				continue // reported as unknown or as depending on itself
 			}
 			switch state[up] {
 			case onStack:

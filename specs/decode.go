@@ -178,10 +178,16 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, p Path) {
 			v.SetZero()
 			return
 		}
-		if v.IsNil() {
+		fresh := v.IsNil()
+		if fresh {
 			v.Set(reflect.New(t.Elem()))
 		}
+		before := len(d.errs)
 		d.decode(n, v.Elem(), p)
+		if fresh && len(d.errs) > before && n.Kind == yaml.ScalarNode {
+			// An unreadable scalar leaves the field unset, not zero.
+			v.SetZero()
+		}
 		return
 	case reflect.Interface:
 		if fn, ok := interfaceDecoders[t]; ok {
@@ -688,9 +694,11 @@ func nearest(k string, si *structInfo) string {
 	return ""
 }
 
-// levenshtein is the edit distance between a and b.
+// levenshtein is the edit distance between a and b, counting a swap of
+// two adjacent letters as one edit (optimal string alignment).
 func levenshtein(a, b string) int {
 	ra, rb := []rune(a), []rune(b)
+	prev2 := make([]int, len(rb)+1)
 	prev := make([]int, len(rb)+1)
 	cur := make([]int, len(rb)+1)
 	for j := range prev {
@@ -704,8 +712,11 @@ func levenshtein(a, b string) int {
 				cost = 0
 			}
 			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1) // a transposition
+			}
 		}
-		prev, cur = cur, prev
+		prev2, prev, cur = prev, cur, prev2
 	}
 	return prev[len(rb)]
 }

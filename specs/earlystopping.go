@@ -100,7 +100,7 @@ func decodeByKind(d *decoder, n *yaml.Node, p Path, what string, kinds map[strin
 	}
 	names := sortedKeys(kinds)
 	if kind == "" {
-		d.errorAt(n, Required(p.Child("kind"), "a "+what+" needs a kind: "+joinQuoted(names)))
+		d.errorAt(n, Required(p.Child("kind"), article(what)+" needs a kind: "+joinQuoted(names)))
 		return reflect.Value{}
 	}
 	mk, ok := kinds[kind]

@@ -154,14 +154,26 @@ func Invalidf(p Path, value any, format string, args ...any) *FieldError {
 	return Invalid(p, value, fmt.Sprintf(format, args...))
 }
 
-// NotSupported reports a value outside an enumeration.
+// NotSupported reports a value outside an enumeration, suggesting the
+// nearest valid value when one is close.
 func NotSupported[T ~string](p Path, value any, valid []T) *FieldError {
 	q := make([]string, len(valid))
 	for i, v := range valid {
 		q[i] = strconv.Quote(string(v))
 	}
-	return &FieldError{Path: p, Type: ErrNotSupported, BadValue: value,
-		Detail: "must be one of " + strings.Join(q, ", ")}
+	detail := "must be one of " + strings.Join(q, ", ")
+	if s, ok := value.(string); ok && s != "" {
+		best, bestD := "", max(1, len(s)/3)+1
+		for _, v := range valid {
+			if d := levenshtein(strings.ToLower(s), strings.ToLower(string(v))); d < bestD {
+				best, bestD = string(v), d
+			}
+		}
+		if best != "" {
+			detail += fmt.Sprintf("; did you mean %q?", best)
+		}
+	}
+	return &FieldError{Path: p, Type: ErrNotSupported, BadValue: value, Detail: detail}
 }
 
 // Duplicate reports a value that must be unique.

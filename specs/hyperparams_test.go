@@ -228,7 +228,7 @@ func TestParseSpaceErrors(t *testing.T) {
 		v    any
 		want string
 	}{
-		{"unknown kind", "dateRange", []any{1}, `unsupported value "dateRange": must be one of "choice", "pchoice", "range", "linspace", "logspace", "geomspace", "uniform", "quniform", "loguniform", "qloguniform", "normal", "qnormal", "lognormal", "qlognormal", "daterange", "datetimerange"`},
+		{"unknown kind", "dateRange", []any{1}, `unsupported value "dateRange": must be one of "choice", "pchoice", "range", "linspace", "logspace", "geomspace", "uniform", "quniform", "loguniform", "qloguniform", "normal", "qnormal", "lognormal", "qlognormal", "daterange", "datetimerange"; did you mean "daterange"?`},
 		{"nil value", HPRange, nil, "range needs a value"},
 
 		// choice
@@ -501,7 +501,7 @@ func TestEnumerateLimits(t *testing.T) {
 		{"datetimerange too long", hpMustSpace(t, HPDateTimeRange, []any{"1900-01-01", "2100-01-01", 1}), 6311433600,
 			"datetimerange has too many values to list (6311433600, more than 1048576)"},
 		{"unknown kind", &Space{Kind: "dateRange"}, -1,
-			`unsupported value "dateRange": must be one of "choice", "pchoice", "range", "linspace", "logspace", "geomspace", "uniform", "quniform", "loguniform", "qloguniform", "normal", "qnormal", "lognormal", "qlognormal", "daterange", "datetimerange"`},
+			`unsupported value "dateRange": must be one of "choice", "pchoice", "range", "linspace", "logspace", "geomspace", "uniform", "quniform", "loguniform", "qloguniform", "normal", "qnormal", "lognormal", "qlognormal", "daterange", "datetimerange"; did you mean "daterange"?`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

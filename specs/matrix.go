@@ -289,13 +289,7 @@ func (t *Tuner) validate(p Path) ErrorList {
 	if t == nil {
 		return nil
 	}
-	if t.HubRef == "" {
-		return ErrorList{Required(p.Child("hubRef"), "a tuner needs a hubRef")}
-	}
-	if err := checkHubRef(t.HubRef); err != nil {
-		return ErrorList{Invalidf(p.Child("hubRef"), t.HubRef, "%v", err)}
-	}
-	return nil
+	return requireHubRef(p, t.HubRef, "a tuner")
 }
 
 func requireParams(p Path, params map[string]HyperParam) ErrorList {

@@ -159,9 +159,6 @@ func (o *Operation) validate(p Path, topLevel bool, scope *dagScope) ErrorList {
 	errs = append(errs, o.Base.validate(p, topLevel, KindOperation)...)
 	errs = append(errs, o.validateRefs(p, scope)...)
 	if o.Component != nil {
-		if o.Component.Kind != "" && o.Component.Kind != KindComponent {
-			errs = append(errs, Invalidf(p.Child("component").Child("kind"), o.Component.Kind, "an inline component has kind %q", KindComponent))
-		}
 		vc := vctx{imagePatched: o.RunPatch != nil || o.Build != nil || len(o.Presets.Items) > 0 || o.Presets.Template != ""}
 		errs = append(errs, o.Component.validate(p.Child("component"), false, vc)...)
 	}
@@ -263,9 +260,7 @@ func (o *Operation) validateRefs(p Path, scope *dagScope) ErrorList {
 		errs = append(errs, Invalidf(p.Child(set[1]), nil, "only one reference may be set, got %s", strings.Join(set, " and ")))
 	}
 	if o.HubRef != "" {
-		if err := checkHubRef(o.HubRef); err != nil {
-			errs = append(errs, Invalidf(p.Child("hubRef"), o.HubRef, "%v", err))
-		}
+		errs = append(errs, requireHubRef(p, o.HubRef, "an operation")...)
 	}
 	if o.DagRef != "" {
 		switch {
@@ -285,6 +280,17 @@ func (o *Operation) validateRefs(p Path, scope *dagScope) ErrorList {
 		errs = append(errs, Invalid(p.Child("pathRef"), o.PathRef, "pathRef is not a valid path"))
 	}
 	return errs
+}
+
+// requireHubRef checks the required hubRef of a hook, build or tuner.
+func requireHubRef(p Path, ref, what string) ErrorList {
+	if ref == "" {
+		return ErrorList{Required(p.Child("hubRef"), what+" needs a hubRef")}
+	}
+	if err := checkHubRef(ref); err != nil {
+		return ErrorList{Invalidf(p.Child("hubRef"), ref, "%v", err)}
+	}
+	return nil
 }
 
 var hubPartRE = regexp.MustCompile(`^[-a-zA-Z0-9_.]+$`)
@@ -469,11 +475,7 @@ func (e *Event) validate(p Path, scope *dagScope) ErrorList {
 
 func (h *Hook) validate(p Path) ErrorList {
 	var errs ErrorList
-	if h.HubRef == "" {
-		errs = append(errs, Required(p.Child("hubRef"), "a hook needs a hubRef"))
-	} else if err := checkHubRef(h.HubRef); err != nil {
-		errs = append(errs, Invalidf(p.Child("hubRef"), h.HubRef, "%v", err))
-	}
+	errs = append(errs, requireHubRef(p, h.HubRef, "a hook")...)
 	if h.Trigger != "" && !slices.Contains(HookTriggers, h.Trigger) {
 		errs = append(errs, NotSupported(p.Child("trigger"), h.Trigger, HookTriggers))
 	}
@@ -491,11 +493,7 @@ func (b *Build) validate(p Path) ErrorList {
 		return nil
 	}
 	var errs ErrorList
-	if b.HubRef == "" {
-		errs = append(errs, Required(p.Child("hubRef"), "a build needs a hubRef, such as kaniko"))
-	} else if err := checkHubRef(b.HubRef); err != nil {
-		errs = append(errs, Invalidf(p.Child("hubRef"), b.HubRef, "%v", err))
-	}
+	errs = append(errs, requireHubRef(p, b.HubRef, "a build (such as kaniko)")...)
 	if b.PatchStrategy != "" && !slices.Contains(PatchStrategies, b.PatchStrategy) {
 		errs = append(errs, NotSupported(p.Child("patchStrategy"), b.PatchStrategy, PatchStrategies))
 	}

@@ -130,7 +130,7 @@ func Parse(source string, data []byte) ([]*File, error) {
 			break
 		}
 		if err != nil {
-			errs = append(errs, syntaxError(source, err))
+			errs = append(errs, syntaxError(source, data, err))
 			break
 		}
 		root := resolve(&doc)
@@ -157,13 +157,42 @@ func Parse(source string, data []byte) ([]*File, error) {
 
 var yamlLineRE = regexp.MustCompile(`line (\d+)`)
 
-func syntaxError(source string, err error) *FieldError {
+func syntaxError(source string, data []byte, err error) *FieldError {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	e := &FieldError{Source: source, Type: ErrInvalid, Detail: "invalid YAML: " + msg}
+	line := 0
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-		e.Line, _ = strconv.Atoi(m[1])
+		line, _ = strconv.Atoi(m[1])
+		msg = strings.TrimPrefix(msg[len(m[0]):], ": ")
 	}
-	return e
+	return &FieldError{Source: source, Type: ErrInvalid, Detail: "invalid YAML: " + msg, Line: problemLine(data, line)}
+}
+
+// problemLine finds the line a YAML syntax error is on. The parser names
+// the line where the enclosing block starts; the problem is on the first
+// line at or after it such that the text up to it no longer parses.
+func problemLine(data []byte, reported int) int {
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	start := max(reported-1, 1)
+	for k := start; k <= len(lines) && k < start+500; k++ {
+		if !parses(bytes.Join(lines[:k], nil)) {
+			return k
+		}
+	}
+	return reported
+}
+
+func parses(data []byte) bool {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var n yaml.Node
+		err := dec.Decode(&n)
+		if errors.Is(err, io.EOF) {
+			return true
+		}
+		if err != nil {
+			return false
+		}
+	}
 }
 
 func parseDocument(source string, index int, root *yaml.Node) (*File, ErrorList) {
@@ -207,7 +236,7 @@ func parseDocument(source string, index int, root *yaml.Node) (*File, ErrorList)
 		switch {
 		case slices.Contains(sections, k):
 			d.errorAt(kv[0], &FieldError{Path: Path("").Key(k), Type: ErrUnknownField, BadValue: k,
-				Detail: fmt.Sprintf("section `%s` does not belong in a %s", k, target.Type().Name())})
+				Detail: fmt.Sprintf("section `%s` does not belong in %s", k, article(strings.ToLower(target.Type().Name())))})
 		case legacySections[k] != "":
 			d.errorAt(kv[0], &FieldError{Path: Path("").Key(k), Type: ErrUnknownField, BadValue: k,
 				Detail: fmt.Sprintf("unexpected section `%s` in a v1.1 Polyaxonfile: %s", k, legacySections[k])})
@@ -228,20 +257,20 @@ func parseDocument(source string, index int, root *yaml.Node) (*File, ErrorList)
 	return f, dedupe(append(d.errs, dropShadowed(verrs, d.errs)...))
 }
 
-// dropShadowed drops validation errors saying a field is missing when
-// decoding already reported a problem inside it (an unknown run kind leaves
-// no run behind, but "run is required" would be noise).
+// dropShadowed drops validation errors at or below a path where decoding
+// already reported a problem: a value that could not be read is left empty,
+// and "required" or "must be at least 1" about it would be noise. So is
+// "required" about a section decoding found broken inside.
 func dropShadowed(verrs, decodeErrs ErrorList) ErrorList {
 	out := verrs[:0]
 	for _, v := range verrs {
 		shadowed := false
-		if v.Type == ErrRequired {
-			for _, d := range decodeErrs {
-				if strings.HasPrefix(string(d.Path), string(v.Path)) && len(d.Path) > len(v.Path) &&
-					(d.Path[len(v.Path)] == '.' || d.Path[len(v.Path)] == '[') {
-					shadowed = true
-					break
-				}
+		for _, d := range decodeErrs {
+			// At or inside what could not be read; or "missing" about
+			// something that is there but broken.
+			if under(v.Path, d.Path) || v.Type == ErrRequired && under(d.Path, v.Path) {
+				shadowed = true
+				break
 			}
 		}
 		if !shadowed {
@@ -249,6 +278,14 @@ func dropShadowed(verrs, decodeErrs ErrorList) ErrorList {
 		}
 	}
 	return out
+}
+
+// under reports whether p is q or inside it.
+func under(p, q Path) bool {
+	if !strings.HasPrefix(string(p), string(q)) {
+		return false
+	}
+	return len(p) == len(q) || q == "" || p[len(q)] == '.' || p[len(q)] == '['
 }
 
 // dedupe drops an error whose path and type an earlier one already has:
@@ -401,4 +438,12 @@ func walkComponent(p Path, c *Component, fn func(Path, *Operation)) {
 	for i := range g.Components {
 		walkComponent(rp.Child("components").Index(i), &g.Components[i], fn)
 	}
+}
+
+// article prefixes a noun with "a" or "an".
+func article(noun string) string {
+	if noun != "" && strings.ContainsRune("aeiou", rune(noun[0])) {
+		return "an " + noun
+	}
+	return "a " + noun
 }

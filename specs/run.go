@@ -169,7 +169,7 @@ func validateContainer(p Path, c *corev1.Container, needImage bool) ErrorList {
 		}
 	}
 	for i, port := range c.Ports {
-		if port.ContainerPort < 0 || port.ContainerPort > 65535 {
+		if port.ContainerPort < 1 || port.ContainerPort > 65535 {
 			errs = append(errs, Invalidf(p.Child("ports").Index(i).Child("containerPort"), port.ContainerPort, "a port is between 1 and 65535"))
 		}
 	}
@@ -264,6 +264,16 @@ func (dj *Distributed) validate(p Path, roles map[string]*KFReplica, c vctx) Err
 	return errs
 }
 
+// MasterWorker holds the roles of PyTorch, XGBoost and Paddle jobs.
+type MasterWorker struct {
+	Master *KFReplica `json:"master,omitempty"`
+	Worker *KFReplica `json:"worker,omitempty"`
+}
+
+func (mw *MasterWorker) roles() map[string]*KFReplica {
+	return map[string]*KFReplica{"master": mw.Master, "worker": mw.Worker}
+}
+
 // TFJob is a distributed TensorFlow job.
 type TFJob struct {
 	Kind                RunKind `json:"kind"`
@@ -284,17 +294,16 @@ func (j *TFJob) validate(p Path, c vctx) ErrorList {
 
 // PyTorchJob is a distributed PyTorch job.
 type PyTorchJob struct {
-	Kind        RunKind `json:"kind"`
-	Distributed `json:",inline"`
-	Master      *KFReplica `json:"master,omitempty"`
-	Worker      *KFReplica `json:"worker,omitempty"`
+	Kind         RunKind `json:"kind"`
+	Distributed  `json:",inline"`
+	MasterWorker `json:",inline"`
 }
 
 // RunKind returns pytorchjob.
 func (j *PyTorchJob) RunKind() RunKind { return j.Kind }
 
 func (j *PyTorchJob) validate(p Path, c vctx) ErrorList {
-	return j.Distributed.validate(p, map[string]*KFReplica{"master": j.Master, "worker": j.Worker}, c)
+	return j.Distributed.validate(p, j.roles(), c)
 }
 
 // MPIJob is a distributed MPI job.
@@ -347,32 +356,30 @@ func (j *MXJob) validate(p Path, c vctx) ErrorList {
 
 // XGBoostJob is a distributed XGBoost job.
 type XGBoostJob struct {
-	Kind        RunKind `json:"kind"`
-	Distributed `json:",inline"`
-	Master      *KFReplica `json:"master,omitempty"`
-	Worker      *KFReplica `json:"worker,omitempty"`
+	Kind         RunKind `json:"kind"`
+	Distributed  `json:",inline"`
+	MasterWorker `json:",inline"`
 }
 
 // RunKind returns xgbjob.
 func (j *XGBoostJob) RunKind() RunKind { return j.Kind }
 
 func (j *XGBoostJob) validate(p Path, c vctx) ErrorList {
-	return j.Distributed.validate(p, map[string]*KFReplica{"master": j.Master, "worker": j.Worker}, c)
+	return j.Distributed.validate(p, j.roles(), c)
 }
 
 // PaddleJob is a distributed PaddlePaddle job.
 type PaddleJob struct {
-	Kind        RunKind `json:"kind"`
-	Distributed `json:",inline"`
-	Master      *KFReplica `json:"master,omitempty"`
-	Worker      *KFReplica `json:"worker,omitempty"`
+	Kind         RunKind `json:"kind"`
+	Distributed  `json:",inline"`
+	MasterWorker `json:",inline"`
 }
 
 // RunKind returns paddlejob.
 func (j *PaddleJob) RunKind() RunKind { return j.Kind }
 
 func (j *PaddleJob) validate(p Path, c vctx) ErrorList {
-	return j.Distributed.validate(p, map[string]*KFReplica{"master": j.Master, "worker": j.Worker}, c)
+	return j.Distributed.validate(p, j.roles(), c)
 }
 
 // SparkReplica is the driver or the executors of a Spark application.

@@ -219,7 +219,7 @@ func TestValidateTopLevelSections(t *testing.T) {
 		},
 		"params do not belong in a component": {
 			src:  vtComponent("params: {lr: {value: 1}}", vtJob),
-			want: []vtErr{{"params", "section `params` does not belong in a Component", 3}},
+			want: []vtErr{{"params", "section `params` does not belong in a component", 3}},
 		},
 		"run does not belong in an operation": {
 			src:  vtOperation("hubRef: a", vtJob),
@@ -903,7 +903,7 @@ func TestValidateKubernetesValues(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("container (-want +got):\n%s", diff)
 	}
-	vtCheck(t, "", files[0].Warnings, []vtErr{{"run.container.resources.limitz", `unknown field "limitz"`, 9}})
+	vtCheck(t, "", files[0].Warnings, []vtErr{{"run.container.resources.limitz", `unknown field "limitz"`, 10}})
 }
 
 func TestValidateInit(t *testing.T) {
@@ -1095,7 +1095,7 @@ func TestValidateOperation(t *testing.T) {
 		},
 		"runPatch environment typo": {
 			src:  inline("runPatch:", "  environment: {node_selector: {a: b}}"),
-			want: []vtErr{{"runPatch.environment.node_selector", `did you mean "nodeSelector"?`, 5}},
+			want: []vtErr{{"runPatch.environment.node_selector", `did you mean "nodeSelector"?`, 6}},
 		},
 		"patchStrategy": {src: inline("patchStrategy: pre_merge")},
 		"patchStrategy enum": {
@@ -1110,7 +1110,7 @@ func TestValidateOperation(t *testing.T) {
 		},
 		"conditions":                     {src: inline(`conditions: "{{ lr > 0.1 and act == 'relu' and not skip }}"`)},
 		"conditions without braces":      {src: inline(`conditions: "lr > 0.1"`)},
-		"conditions with Jinja literals": {src: inline(`conditions: "{{ flag == True or x is None }}"`)},
+		"conditions with Jinja literals": {src: inline(`conditions: "{{ flag == True or x == None }}"`)},
 		"conditions do not compile": {
 			src:  inline(`conditions: "{{ a == }}"`),
 			want: []vtErr{{"conditions", `condition "{{ a == }}" does not compile`, 5}},
@@ -1152,7 +1152,7 @@ func TestValidateOperation(t *testing.T) {
 		},
 		"inline component of another kind": {
 			src:  vtOperation("component: {kind: operation, run: {container: {image: a}}}"),
-			want: []vtErr{{"component.kind", `an inline component has kind "component"`, 3}},
+			want: []vtErr{{"component.kind", `kind must be "component" here`, 3}},
 		},
 		"inline component needs no version": {src: vtOperation("component: {name: c, run: {container: {image: a}}}")},
 		"image may come from runPatch":      {src: vtOperation("component: {run: {container: {command: [x]}}}", "runPatch: {container: {image: b}}")},
@@ -1708,7 +1708,7 @@ func TestValidateDAG(t *testing.T) {
 		},
 		"missing required input inside a dag": {
 			src:  vtPipeline("  - {name: down, dagRef: consumer}"),
-			want: []vtErr{{"run.operations[0].params.n", `input "n" is required`, 11}},
+			want: []vtErr{{"run.operations[0].params.n", `input "n" is required`, 12}},
 		},
 		"unexpected param inside a dag": {
 			src:  vtPipeline("  - {name: down, dagRef: consumer, params: {n: {value: 1}, nn: {value: 2}}}"),
@@ -1849,7 +1849,7 @@ func TestValidateSyntaxError(t *testing.T) {
 func TestValidateSyntaxErrorKeepsEarlierDocuments(t *testing.T) {
 	src := vtComponent(vtJob) + "---\n" + vtComponent("name: b", "run: [a")
 	files, errs := vtParse(t, src)
-	vtCheck(t, src, errs, []vtErr{{"", "invalid YAML", 7}})
+	vtCheck(t, src, errs, []vtErr{{"", "invalid YAML", 8}}) // `run: [a` is line 8
 	if len(files) != 1 || len(files[0].Errors) != 0 {
 		t.Errorf("got %d files, want the valid first document", len(files))
 	}
