@@ -63,8 +63,10 @@ type Component struct {
 var nameRE = regexp.MustCompile(`^[-a-zA-Z0-9_]+$`)
 
 // Validate checks the component on its own (its run, IO and sections).
+// The file-level `version` is Parse's concern: Validate does not ask for it
+// in a component built in Go, but checks it when set.
 func (c *Component) Validate() ErrorList {
-	return c.validate("", true, vctx{})
+	return c.validate("", c.Version != nil, vctx{})
 }
 
 func (c *Component) validate(p Path, topLevel bool, vc vctx) ErrorList {

@@ -141,8 +141,9 @@ type Build struct {
 
 // Validate checks the operation on its own: sections, references, params
 // against an inline component, and, for a dag component, its graph.
+// Like Component.Validate, it checks `version` only when set.
 func (o *Operation) Validate() ErrorList {
-	return o.validate("", true, nil)
+	return o.validate("", o.Version != nil, nil)
 }
 
 // dagScope is what an operation inside a dag may refer to.

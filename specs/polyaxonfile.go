@@ -149,6 +149,7 @@ func Parse(source string, data []byte) ([]*File, error) {
 		errs = append(errs, ferrs...)
 		files = append(files, f)
 	}
+	errs.Sort()
 	if len(files) == 0 && len(errs) == 0 {
 		errs = append(errs, &FieldError{Source: source, Type: ErrRequired, Detail: "no Polyaxonfile found: the input is empty"})
 	}
