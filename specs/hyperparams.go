@@ -220,7 +220,7 @@ func ParseSpace(kind HyperParamKind, v any) (*Space, error) {
 }
 
 func hpParseChoice(v any) (*Space, error) {
-	l, ok := hpList(v)
+	l, ok := iotAsList(v)
 	if !ok {
 		return nil, hpErr(v, "choice takes a list of values, got %s", hpDescribe(v))
 	}
@@ -235,7 +235,7 @@ func hpParseChoice(v any) (*Space, error) {
 const hpPChoiceSumSlack = 1e-9
 
 func hpParsePChoice(v any) (*Space, error) {
-	l, ok := hpList(v)
+	l, ok := iotAsList(v)
 	if !ok {
 		return nil, hpErr(v, "pchoice takes a list of [value, p] pairs, got %s", hpDescribe(v))
 	}
@@ -245,7 +245,7 @@ func hpParsePChoice(v any) (*Space, error) {
 	s := &Space{Kind: HPPChoice, Weighted: make([]WeightedValue, len(l))}
 	sum := 0.0
 	for i, item := range l {
-		pair, ok := hpList(item)
+		pair, ok := iotAsList(item)
 		if !ok || len(pair) != 2 {
 			return nil, hpErr(item, "pchoice item %d must be a [value, p] pair, got %s", i, renderValue(item))
 		}
@@ -291,7 +291,7 @@ func hpSplit(kind HyperParamKind, v any) (hpParts, error) {
 		for _, part := range strings.Split(s, ":") {
 			items = append(items, strings.TrimSpace(part))
 		}
-	} else if l, ok := hpList(v); ok {
+	} else if l, ok := iotAsList(v); ok {
 		items = l
 	} else if m, ok, err := hpMap(kind, v); ok || err != nil {
 		if err != nil {
@@ -798,7 +798,7 @@ func hpDescribe(v any) string {
 	if _, ok := hpString(v); ok {
 		return "a string"
 	}
-	if _, ok := hpList(v); ok {
+	if _, ok := iotAsList(v); ok {
 		return "a list"
 	}
 	switch reflect.ValueOf(v).Kind() {
@@ -818,22 +818,6 @@ func hpDescribe(v any) string {
 func hpString(v any) (string, bool) {
 	s, ok := v.(string)
 	return s, ok
-}
-
-// hpList returns v as a list if it is a slice or an array.
-func hpList(v any) ([]any, bool) {
-	if l, ok := v.([]any); ok {
-		return l, true
-	}
-	rv := reflect.ValueOf(v)
-	if rv.Kind() != reflect.Slice && rv.Kind() != reflect.Array {
-		return nil, false
-	}
-	l := make([]any, rv.Len())
-	for i := range l {
-		l[i] = rv.Index(i).Interface()
-	}
-	return l, true
 }
 
 // hpMap returns v as a map if it is one; its keys must be strings.
@@ -869,17 +853,12 @@ func hpNumber(v any) (f float64, isInt, ok bool) {
 		return hpNumberString(string(x))
 	case string:
 		return hpNumberString(x)
-	case bool:
-		return 0, false, false
 	}
-	rv := reflect.ValueOf(v)
-	switch rv.Kind() {
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return float64(rv.Int()), true, true
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		return float64(rv.Uint()), true, true
-	case reflect.Float32, reflect.Float64:
-		f = rv.Float()
+	switch iotNumberKind(v) {
+	case iotIntNumber, iotUintNumber:
+		return iotFloatOf(v), true, true
+	case iotFloatNumber:
+		f = iotFloatOf(v)
 		return f, false, !math.IsInf(f, 0) && !math.IsNaN(f)
 	}
 	return 0, false, false
