@@ -20,10 +20,12 @@ test: lint unit fuzz
 unit:
 	$(GO) test -race -count=1 $(PKGS)
 
+# Short fuzzing of the parser and of value coercion. A new input is minimised
+# for at most a second, so the time goes to finding inputs, not shrinking them.
 fuzz:
-	$(GO) test ./specs -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./specs -run '^$$' -fuzz '^FuzzCoerceValue$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./specs -run '^$$' -fuzz '^FuzzParseSpace$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./specs -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
+	$(GO) test ./specs -run '^$$' -fuzz '^FuzzCoerceValue$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
+	$(GO) test ./specs -run '^$$' -fuzz '^FuzzParseSpace$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
 
 lint: fmt-check vet staticcheck
 
