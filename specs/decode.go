@@ -26,6 +26,40 @@ type decoder struct {
 	warnings ErrorList
 	// k8sDepth is the number of Kubernetes structs we are inside.
 	k8sDepth int
+	// visits counts decoded nodes, aliases expanded, to stop documents
+	// that expand without bound ("billion laughs").
+	visits    int
+	maxVisits int
+	overflow  bool
+}
+
+// visitBudget is how many nodes a document may expand to: eight times its
+// own size, and at least a million. Aliases may repeat a value a few
+// times, not without bound.
+func visitBudget(root *yaml.Node) int {
+	n := 0
+	var count func(*yaml.Node)
+	count = func(x *yaml.Node) {
+		n++
+		for _, c := range x.Content {
+			count(c)
+		}
+	}
+	count(root)
+	return max(1<<20, 8*n)
+}
+
+// visit counts a node and reports whether decoding may go on.
+func (d *decoder) visit(n *yaml.Node, p Path) bool {
+	d.visits++
+	if d.maxVisits == 0 || d.visits <= d.maxVisits {
+		return true
+	}
+	if !d.overflow {
+		d.overflow = true
+		d.errorAt(n, Invalidf(p, nil, "the document expands to more than %d values through YAML aliases", d.maxVisits))
+	}
+	return false
 }
 
 // nodeDecoder is implemented by spec types that decode themselves, such as
@@ -164,7 +198,7 @@ func nodeKindName(n *yaml.Node) string {
 // decode decodes n into v, which must be settable.
 func (d *decoder) decode(n *yaml.Node, v reflect.Value, p Path) {
 	n = resolve(n)
-	if n == nil {
+	if n == nil || !d.visit(n, p) {
 		return
 	}
 	t := v.Type()
@@ -278,7 +312,7 @@ func (d *decoder) decodeJSON(n *yaml.Node, v reflect.Value, p Path) {
 // string, []any and map[string]any.
 func (d *decoder) generic(n *yaml.Node, p Path) any {
 	n = resolve(n)
-	if n == nil {
+	if n == nil || !d.visit(n, p) {
 		return nil
 	}
 	switch n.Kind {

@@ -198,7 +198,7 @@ func parses(data []byte) bool {
 
 func parseDocument(source string, index int, root *yaml.Node) (*File, ErrorList) {
 	f := &File{Source: source, Index: index, root: root}
-	d := &decoder{}
+	d := &decoder{maxVisits: visitBudget(root)}
 	if root.Kind != yaml.MappingNode {
 		d.errorAt(root, Invalid("", nil, "a Polyaxonfile is a mapping with version, kind and the sections of its kind, got "+nodeKindName(root)))
 		return f, d.errs

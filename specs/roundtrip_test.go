@@ -1,6 +1,7 @@
 package specs
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -147,5 +148,17 @@ func TestNonFiniteNumbersRejected(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "not a finite number") {
 			t.Errorf("%s: got %v, want a 'not a finite number' error", v, err)
 		}
+	}
+}
+
+func TestAliasExpansionIsBounded(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("version: 1.1\nkind: operation\nhubRef: x\nparams:\n  l0: {value: &l0 [a, a, a, a, a, a, a, a, a, a]}\n")
+	for i := 1; i < 9; i++ {
+		fmt.Fprintf(&b, "  l%d: {value: &l%d [*l%d, *l%d, *l%d, *l%d, *l%d, *l%d, *l%d, *l%d, *l%d, *l%d]}\n", i, i, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1)
+	}
+	_, err := Parse("laughs.yaml", []byte(b.String()))
+	if err == nil || !strings.Contains(err.Error(), "expands to more than") {
+		t.Fatalf("got %v, want the expansion to be refused", err)
 	}
 }
