@@ -660,7 +660,7 @@ func (d *decoder) decodeStructSkipping(n *yaml.Node, v reflect.Value, p Path, sk
 			i, ok = si.byFold[foldKey(k)]
 		}
 		if !ok {
-			d.unknownField(kv[0], p, k, si, k8s)
+			d.unknownField(kv[0], p, k, si, k8s, t)
 			continue
 		}
 		f := si.fields[i]
@@ -679,10 +679,22 @@ func (d *decoder) decodeStructSkipping(n *yaml.Node, v reflect.Value, p Path, sk
 	}
 }
 
-func (d *decoder) unknownField(key *yaml.Node, p Path, k string, si *structInfo, k8s bool) {
+// fieldHinter is implemented by spec types that know where a key users
+// often put on them really belongs.
+type fieldHinter interface {
+	misplacedField(key string) string
+}
+
+func (d *decoder) unknownField(key *yaml.Node, p Path, k string, si *structInfo, k8s bool, t reflect.Type) {
 	e := &FieldError{Path: p.Key(k), Type: ErrUnknownField, BadValue: k}
+	var hint string
+	if h, ok := reflect.New(t).Interface().(fieldHinter); ok {
+		hint = h.misplacedField(k)
+	}
 	if i, ok := si.byFold[foldKey(k)]; ok && strings.Contains(k, "_") {
 		e.Detail = fmt.Sprintf("unknown field %q: Polyaxonfile v1.1 keys are camelCase, did you mean %q?", k, si.fields[i].name)
+	} else if hint != "" {
+		e.Detail = fmt.Sprintf("unknown field %q: %s", k, hint)
 	} else if s := nearest(k, si); s != "" {
 		e.Detail = fmt.Sprintf("unknown field %q, did you mean %q?", k, s)
 	} else {

@@ -1,6 +1,7 @@
 package specs
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
@@ -29,6 +30,20 @@ type Environment struct {
 	PriorityClassName string               `json:"priorityClassName,omitempty"`
 	Priority          *int32               `json:"priority,omitempty"`
 	RestartPolicy     corev1.RestartPolicy `json:"restartPolicy,omitempty"`
+}
+
+// misplacedField says where container settings written on the environment
+// belong (the pre-1.1 layout put them there).
+func (e *Environment) misplacedField(key string) string {
+	switch key {
+	case "resources", "env", "envFrom", "env_from", "command", "args", "image", "volumeMounts", "volume_mounts":
+		return fmt.Sprintf("it is a container setting: set it under `container.%s`", key)
+	case "secrets", "configMaps", "config_maps":
+		return "mount secrets and config maps with `volumes` and `container.volumeMounts`, or use `container.envFrom`"
+	case "logLevel", "log_level":
+		return "it is a plugin setting: `plugins.logLevel`"
+	}
+	return ""
 }
 
 var restartPolicies = []corev1.RestartPolicy{corev1.RestartPolicyAlways, corev1.RestartPolicyOnFailure, corev1.RestartPolicyNever}

@@ -3,6 +3,7 @@ package specs
 import (
 	"fmt"
 	"reflect"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -22,6 +23,13 @@ type IO struct {
 	Connection      string `json:"connection,omitempty"`
 	ToInit          bool   `json:"toInit,omitempty"`
 	ToEnv           string `json:"toEnv,omitempty"`
+}
+
+// ioTypeAliases are other languages' names for IO types.
+var ioTypeAliases = map[string]IOType{
+	"string": IOTypeStr, "integer": IOTypeInt, "boolean": IOTypeBool, "number": IOTypeFloat,
+	"double": IOTypeFloat, "object": IOTypeDict, "dictionary": IOTypeDict, "map": IOTypeDict,
+	"array": IOTypeList, "url": IOTypeURI, "timestamp": IOTypeDatetime,
 }
 
 // reservedIONames cannot name an IO: they are roots of the template context.
@@ -70,7 +78,11 @@ func (io *IO) validate(p Path) ErrorList {
 		errs = append(errs, Invalidf(p.Child("name"), io.Name, "an input or output name may only contain letters, digits, '-', '_' and '.', got %q", io.Name))
 	}
 	if io.Type != "" && !io.Type.Valid() {
-		errs = append(errs, NotSupported(p.Child("type"), io.Type, IOTypes))
+		e := NotSupported(p.Child("type"), io.Type, IOTypes)
+		if alias, ok := ioTypeAliases[strings.ToLower(string(io.Type))]; ok {
+			e.Detail += fmt.Sprintf("; did you mean %q?", alias)
+		}
+		errs = append(errs, e)
 	}
 	if io.IsFlag && io.Type != IOTypeBool {
 		errs = append(errs, Invalid(p.Child("isFlag"), true, "isFlag needs type: bool"))
