@@ -24,25 +24,25 @@ func Example_authoring() {
 	out, _ := specs.MarshalYAML(train)
 	fmt.Print(string(out))
 	// Output:
-	// inputs:
-	// - isOptional: true
-	//   name: lr
-	//   type: float
-	//   value: 0.01
 	// kind: component
 	// name: train
-	// run:
-	//   container:
-	//     command:
-	//     - python
-	//     - train.py
-	//     - --lr={{ lr }}
-	//     image: python:3.12
-	//     name: ""
-	//     resources: {}
-	//   kind: job
 	// termination:
 	//   maxRetries: 2
+	// inputs:
+	//   - name: lr
+	//     type: float
+	//     value: 0.01
+	//     isOptional: true
+	// run:
+	//   kind: job
+	//   container:
+	//     name: ""
+	//     image: python:3.12
+	//     command:
+	//       - python
+	//       - train.py
+	//       - --lr={{ lr }}
+	//     resources: {}
 }
 
 // Parse reports every problem at once, with paths and lines.
