@@ -1,6 +1,8 @@
 package specs
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"slices"
@@ -31,9 +33,82 @@ var MatrixKinds = []MatrixKind{MatrixGrid, MatrixRandom, MatrixHyperband, Matrix
 // *HyperoptMatrix, *IterativeMatrix and *MappingMatrix.
 type Matrix interface {
 	MatrixKind() MatrixKind
-	// SearchSpace returns the declared params (nil for mapping).
-	SearchSpace() map[string]HyperParam
+	// SearchSpace returns the declared params (empty for mapping).
+	SearchSpace() SearchSpace
 	validate(p Path) ErrorList
+}
+
+// SearchSpace is a matrix's params: named dimensions in the order the file
+// declares them, which is the order a grid expands them in. In YAML it is a
+// mapping from name to `{kind, value}`.
+type SearchSpace []NamedHyperParam
+
+// NamedHyperParam is one named dimension of a search space.
+type NamedHyperParam struct {
+	Name string
+	HyperParam
+}
+
+// Get returns the dimension called name.
+func (s SearchSpace) Get(name string) (HyperParam, bool) {
+	for _, np := range s {
+		if np.Name == name {
+			return np.HyperParam, true
+		}
+	}
+	return HyperParam{}, false
+}
+
+// IsZero reports whether the space declares nothing.
+func (s SearchSpace) IsZero() bool { return len(s) == 0 }
+
+// MarshalJSON writes the space as an object, keeping the order.
+func (s SearchSpace) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, np := range s {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, err := json.Marshal(np.Name)
+		if err != nil {
+			return nil, err
+		}
+		v, err := json.Marshal(np.HyperParam)
+		if err != nil {
+			return nil, err
+		}
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+func (s *SearchSpace) decodeNode(d *decoder, n *yaml.Node, p Path) {
+	if isNull(n) {
+		*s = nil
+		return
+	}
+	if n.Kind != yaml.MappingNode {
+		d.errorAt(n, &FieldError{Path: p, Type: ErrType, Detail: "expected a mapping of param names to {kind, value}, got " + nodeKindName(n)})
+		return
+	}
+	out := SearchSpace{}
+	seen := map[string]bool{}
+	for _, kv := range mappingPairs(n) {
+		name := kv[0].Value
+		if seen[name] {
+			d.errorAt(kv[0], Duplicate(p.Key(name), name, "the param is declared twice"))
+			continue
+		}
+		seen[name] = true
+		np := NamedHyperParam{Name: name}
+		d.decodeStruct(resolve(kv[1]), reflect.ValueOf(&np.HyperParam).Elem(), p.Key(name))
+		out = append(out, np)
+	}
+	*s = out
 }
 
 // HyperParam is one dimension of a search space: `{kind, value}`. Value is
@@ -85,7 +160,7 @@ type Tuner struct {
 // GridMatrix is the cartesian product of discrete params.
 type GridMatrix struct {
 	Kind         MatrixKind            `json:"kind"`
-	Params       map[string]HyperParam `json:"params,omitempty" plexus:"required"`
+	Params       SearchSpace `json:"params,omitzero" plexus:"required"`
 	NumRuns      *IntOrRef             `json:"numRuns,omitempty"`
 	MatrixCommon `json:",inline"`
 }
@@ -93,7 +168,7 @@ type GridMatrix struct {
 // RandomMatrix samples numRuns suggestions.
 type RandomMatrix struct {
 	Kind         MatrixKind            `json:"kind"`
-	Params       map[string]HyperParam `json:"params,omitempty" plexus:"required"`
+	Params       SearchSpace `json:"params,omitzero" plexus:"required"`
 	NumRuns      *IntOrRef             `json:"numRuns,omitempty" plexus:"required"`
 	Seed         *int                  `json:"seed,omitempty"`
 	MatrixCommon `json:",inline"`
@@ -102,7 +177,7 @@ type RandomMatrix struct {
 // HyperbandMatrix runs successive halving over a resource.
 type HyperbandMatrix struct {
 	Kind          MatrixKind            `json:"kind"`
-	Params        map[string]HyperParam `json:"params,omitempty"`
+	Params        SearchSpace `json:"params,omitzero"`
 	MaxIterations *IntOrRef             `json:"maxIterations,omitempty"`
 	Eta           *float64              `json:"eta,omitempty"`
 	Resource      *OptimizationResource `json:"resource,omitempty"`
@@ -134,7 +209,7 @@ type GaussianProcess struct {
 // BayesMatrix is Bayesian optimisation over uniform or discrete params.
 type BayesMatrix struct {
 	Kind            MatrixKind            `json:"kind"`
-	Params          map[string]HyperParam `json:"params,omitempty" plexus:"required"`
+	Params          SearchSpace `json:"params,omitzero" plexus:"required"`
 	NumInitialRuns  *IntOrRef             `json:"numInitialRuns,omitempty" plexus:"required"`
 	MaxIterations   *IntOrRef             `json:"maxIterations,omitempty"`
 	Metric          *OptimizationMetric   `json:"metric,omitempty" plexus:"required"`
@@ -147,7 +222,7 @@ type BayesMatrix struct {
 // HyperoptMatrix uses hyperopt's algorithms (tpe, rand, anneal).
 type HyperoptMatrix struct {
 	Kind          MatrixKind            `json:"kind"`
-	Params        map[string]HyperParam `json:"params,omitempty" plexus:"required"`
+	Params        SearchSpace `json:"params,omitzero" plexus:"required"`
 	NumRuns       *IntOrRef             `json:"numRuns,omitempty" plexus:"required"`
 	Metric        *OptimizationMetric   `json:"metric,omitempty" plexus:"required"`
 	Algorithm     string                `json:"algorithm,omitempty"`
@@ -160,7 +235,7 @@ type HyperoptMatrix struct {
 // IterativeMatrix is a custom suggest/map/reduce loop driven by a tuner.
 type IterativeMatrix struct {
 	Kind          MatrixKind            `json:"kind"`
-	Params        map[string]HyperParam `json:"params,omitempty"`
+	Params        SearchSpace `json:"params,omitzero"`
 	MaxIterations *IntOrRef             `json:"maxIterations,omitempty" plexus:"required"`
 	Seed          *int                  `json:"seed,omitempty"`
 	Tuner         *Tuner                `json:"tuner,omitempty"`
@@ -184,13 +259,13 @@ func (m *IterativeMatrix) MatrixKind() MatrixKind { return MatrixIterative }
 func (m *MappingMatrix) MatrixKind() MatrixKind   { return MatrixMapping }
 
 // SearchSpace implementations.
-func (m *GridMatrix) SearchSpace() map[string]HyperParam      { return m.Params }
-func (m *RandomMatrix) SearchSpace() map[string]HyperParam    { return m.Params }
-func (m *HyperbandMatrix) SearchSpace() map[string]HyperParam { return m.Params }
-func (m *BayesMatrix) SearchSpace() map[string]HyperParam     { return m.Params }
-func (m *HyperoptMatrix) SearchSpace() map[string]HyperParam  { return m.Params }
-func (m *IterativeMatrix) SearchSpace() map[string]HyperParam { return m.Params }
-func (m *MappingMatrix) SearchSpace() map[string]HyperParam   { return nil }
+func (m *GridMatrix) SearchSpace() SearchSpace      { return m.Params }
+func (m *RandomMatrix) SearchSpace() SearchSpace    { return m.Params }
+func (m *HyperbandMatrix) SearchSpace() SearchSpace { return m.Params }
+func (m *BayesMatrix) SearchSpace() SearchSpace     { return m.Params }
+func (m *HyperoptMatrix) SearchSpace() SearchSpace  { return m.Params }
+func (m *IterativeMatrix) SearchSpace() SearchSpace { return m.Params }
+func (m *MappingMatrix) SearchSpace() SearchSpace   { return nil }
 
 func init() {
 	interfaceDecoders[reflect.TypeFor[Matrix]()] = decodeMatrix
@@ -238,10 +313,10 @@ func joinQuoted[T ~string](l []T) string {
 
 // validateSpace parses every param of a search space. allow says which
 // kinds the matrix accepts; it returns a reason for a refused kind.
-func validateSpace(p Path, params map[string]HyperParam, allow func(HyperParamKind) string) ErrorList {
+func validateSpace(p Path, params SearchSpace, allow func(HyperParamKind) string) ErrorList {
 	var errs ErrorList
-	for _, name := range sortedKeys(params) {
-		hp := params[name]
+	for _, np := range params {
+		name, hp := np.Name, np.HyperParam
 		pp := p.Key(name)
 		if !hp.Kind.Valid() {
 			errs = append(errs, NotSupported(pp.Child("kind"), hp.Kind, HyperParamKinds))
@@ -292,7 +367,7 @@ func (t *Tuner) validate(p Path) ErrorList {
 	return requireHubRef(p, t.HubRef, "a tuner")
 }
 
-func requireParams(p Path, params map[string]HyperParam) ErrorList {
+func requireParams(p Path, params SearchSpace) ErrorList {
 	if len(params) == 0 {
 		return ErrorList{Required(p.Child("params"), "the matrix needs params to search over")}
 	}
@@ -425,8 +500,8 @@ func (m *MappingMatrix) validate(p Path) ErrorList {
 // and hyperband's resource.
 func matrixParamNames(m Matrix) map[string]HyperParamKind {
 	out := map[string]HyperParamKind{}
-	for name, hp := range m.SearchSpace() {
-		out[name] = hp.Kind
+	for _, np := range m.SearchSpace() {
+		out[np.Name] = np.Kind
 	}
 	switch mm := m.(type) {
 	case *MappingMatrix:

@@ -307,6 +307,14 @@ func (g *schemaGen) typeSchema(t reflect.Type, inK8s bool) *schema {
 		return g.def(t, func() *schema {
 			return &schema{Enum: []any{SpecVersion, "1.1"}}
 		})
+	case reflect.TypeFor[SearchSpace]():
+		return g.def(t, func() *schema {
+			return &schema{
+				Description:          "The params to search over, by name, in the order a grid expands them.",
+				Type:                 "object",
+				AdditionalProperties: g.typeSchema(reflect.TypeFor[HyperParam](), false),
+			}
+		})
 	case reflect.TypeFor[IntOrRef]():
 		return g.def(t, func() *schema {
 			return &schema{

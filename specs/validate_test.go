@@ -1519,7 +1519,7 @@ func TestValidateUnquotedRange(t *testing.T) {
 	if len(errs) > 0 {
 		t.Fatalf("Parse: %v", errs)
 	}
-	hp := files[0].Operation.Matrix.SearchSpace()["p"]
+	hp, _ := files[0].Operation.Matrix.SearchSpace().Get("p")
 	s, err := ParseSpace(hp.Kind, hp.Value)
 	if err != nil {
 		t.Fatalf("ParseSpace(%q, %#v): %v", hp.Kind, hp.Value, err)
