@@ -159,25 +159,25 @@ type Tuner struct {
 
 // GridMatrix is the cartesian product of discrete params.
 type GridMatrix struct {
-	Kind         MatrixKind            `json:"kind"`
+	Kind         MatrixKind  `json:"kind"`
 	Params       SearchSpace `json:"params,omitzero" plexus:"required"`
-	NumRuns      *IntOrRef             `json:"numRuns,omitempty"`
+	NumRuns      *IntOrRef   `json:"numRuns,omitempty"`
 	MatrixCommon `json:",inline"`
 }
 
 // RandomMatrix samples numRuns suggestions.
 type RandomMatrix struct {
-	Kind         MatrixKind            `json:"kind"`
+	Kind         MatrixKind  `json:"kind"`
 	Params       SearchSpace `json:"params,omitzero" plexus:"required"`
-	NumRuns      *IntOrRef             `json:"numRuns,omitempty" plexus:"required"`
-	Seed         *int                  `json:"seed,omitempty"`
+	NumRuns      *IntOrRef   `json:"numRuns,omitempty" plexus:"required"`
+	Seed         *int        `json:"seed,omitempty"`
 	MatrixCommon `json:",inline"`
 }
 
 // HyperbandMatrix runs successive halving over a resource.
 type HyperbandMatrix struct {
 	Kind          MatrixKind            `json:"kind"`
-	Params        SearchSpace `json:"params,omitzero"`
+	Params        SearchSpace           `json:"params,omitzero"`
 	MaxIterations *IntOrRef             `json:"maxIterations,omitempty"`
 	Eta           *float64              `json:"eta,omitempty"`
 	Resource      *OptimizationResource `json:"resource,omitempty"`
@@ -208,37 +208,37 @@ type GaussianProcess struct {
 
 // BayesMatrix is Bayesian optimisation over uniform or discrete params.
 type BayesMatrix struct {
-	Kind            MatrixKind            `json:"kind"`
-	Params          SearchSpace `json:"params,omitzero" plexus:"required"`
-	NumInitialRuns  *IntOrRef             `json:"numInitialRuns,omitempty" plexus:"required"`
-	MaxIterations   *IntOrRef             `json:"maxIterations,omitempty"`
-	Metric          *OptimizationMetric   `json:"metric,omitempty" plexus:"required"`
-	UtilityFunction *UtilityFunction      `json:"utilityFunction,omitempty"`
-	Seed            *int                  `json:"seed,omitempty"`
-	Tuner           *Tuner                `json:"tuner,omitempty"`
+	Kind            MatrixKind          `json:"kind"`
+	Params          SearchSpace         `json:"params,omitzero" plexus:"required"`
+	NumInitialRuns  *IntOrRef           `json:"numInitialRuns,omitempty" plexus:"required"`
+	MaxIterations   *IntOrRef           `json:"maxIterations,omitempty"`
+	Metric          *OptimizationMetric `json:"metric,omitempty" plexus:"required"`
+	UtilityFunction *UtilityFunction    `json:"utilityFunction,omitempty"`
+	Seed            *int                `json:"seed,omitempty"`
+	Tuner           *Tuner              `json:"tuner,omitempty"`
 	MatrixCommon    `json:",inline"`
 }
 
 // HyperoptMatrix uses hyperopt's algorithms (tpe, rand, anneal).
 type HyperoptMatrix struct {
-	Kind          MatrixKind            `json:"kind"`
-	Params        SearchSpace `json:"params,omitzero" plexus:"required"`
-	NumRuns       *IntOrRef             `json:"numRuns,omitempty" plexus:"required"`
-	Metric        *OptimizationMetric   `json:"metric,omitempty" plexus:"required"`
-	Algorithm     string                `json:"algorithm,omitempty"`
-	MaxIterations *IntOrRef             `json:"maxIterations,omitempty"`
-	Seed          *int                  `json:"seed,omitempty"`
-	Tuner         *Tuner                `json:"tuner,omitempty"`
+	Kind          MatrixKind          `json:"kind"`
+	Params        SearchSpace         `json:"params,omitzero" plexus:"required"`
+	NumRuns       *IntOrRef           `json:"numRuns,omitempty" plexus:"required"`
+	Metric        *OptimizationMetric `json:"metric,omitempty" plexus:"required"`
+	Algorithm     string              `json:"algorithm,omitempty"`
+	MaxIterations *IntOrRef           `json:"maxIterations,omitempty"`
+	Seed          *int                `json:"seed,omitempty"`
+	Tuner         *Tuner              `json:"tuner,omitempty"`
 	MatrixCommon  `json:",inline"`
 }
 
 // IterativeMatrix is a custom suggest/map/reduce loop driven by a tuner.
 type IterativeMatrix struct {
-	Kind          MatrixKind            `json:"kind"`
+	Kind          MatrixKind  `json:"kind"`
 	Params        SearchSpace `json:"params,omitzero"`
-	MaxIterations *IntOrRef             `json:"maxIterations,omitempty" plexus:"required"`
-	Seed          *int                  `json:"seed,omitempty"`
-	Tuner         *Tuner                `json:"tuner,omitempty"`
+	MaxIterations *IntOrRef   `json:"maxIterations,omitempty" plexus:"required"`
+	Seed          *int        `json:"seed,omitempty"`
+	Tuner         *Tuner      `json:"tuner,omitempty"`
 	MatrixCommon  `json:",inline"`
 }
 
