@@ -202,8 +202,8 @@ func (o *Operation) validate(p Path, topLevel bool, scope *dagScope) ErrorList {
 		}
 		seenDep[dep] = true
 	}
-	for name, prm := range o.Params {
-		errs = append(errs, validateParamRef(p.Child("params").Key(name), prm, scope, o.Name)...)
+	for _, name := range sortedKeys(o.Params) {
+		errs = append(errs, validateParamRef(p.Child("params").Key(name), o.Params[name], scope, o.Name)...)
 	}
 	if comp := o.resolvedComponent(scope); comp != nil && !o.IsPreset {
 		errs = append(errs, validateRunPatch(p.Child("runPatch"), o.RunPatch, comp)...)

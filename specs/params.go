@@ -29,14 +29,18 @@ func (c *Component) CheckParams(pc ParamsCheck) ErrorList {
 	p := pc.Path.Child("params")
 	joined := map[string]bool{}
 	for i, j := range pc.Joins {
-		for name, prm := range j.Params {
-			if _, own := pc.Params[name]; own {
+		for _, name := range sortedKeys(j.Params) {
+			prm := j.Params[name]
+			if _, own := pc.Params[name]; own || prm.ContextOnly {
 				continue
 			}
 			joined[name] = true
-			if io := c.findIO(name); io != nil && !io.IsList && io.Type != IOTypeArtifacts && !prm.ContextOnly {
-				errs = append(errs, Invalidf(pc.Path.Child("joins").Index(i).Child("params").Key(name), nil,
-					"a join gives a list (one value per matched run), so %q needs isList: true", name))
+			jp := pc.Path.Child("joins").Index(i).Child("params").Key(name)
+			switch io := c.findIO(name); {
+			case io == nil:
+				errs = append(errs, Invalidf(jp, nil, "unexpected join param %q: the component has no input or output with this name%s", name, suggestName(name, c.ioNames())))
+			case !io.IsList && io.Type != IOTypeArtifacts:
+				errs = append(errs, Invalidf(jp, nil, "a join gives a list (one value per matched run), so %q needs isList: true", name))
 			}
 		}
 	}
