@@ -2,7 +2,6 @@ package specs
 
 import (
 	"encoding/json"
-	"fmt"
 	"reflect"
 	"strconv"
 
@@ -40,33 +39,6 @@ func (v IntOrRef) MarshalJSON() ([]byte, error) {
 	return json.Marshal(v.Value)
 }
 
-// UnmarshalJSON reads a number, a numeric string or a template string.
-func (v *IntOrRef) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err == nil {
-		return v.set(s)
-	}
-	var f float64
-	if err := json.Unmarshal(b, &f); err != nil || f != float64(int(f)) {
-		return fmt.Errorf("expected an integer or a template, got %s", b)
-	}
-	*v = IntOrRef{Value: int(f)}
-	return nil
-}
-
-func (v *IntOrRef) set(s string) error {
-	if IsTemplate(s) {
-		*v = IntOrRef{Template: s}
-		return nil
-	}
-	i, err := strconv.Atoi(s)
-	if err != nil {
-		return fmt.Errorf("expected an integer or a \"{{ }}\" template, got %q", s)
-	}
-	*v = IntOrRef{Value: i}
-	return nil
-}
-
 func (v *IntOrRef) decodeNode(d *decoder, n *yaml.Node, p Path) {
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!str" && IsTemplate(n.Value) {
 		*v = IntOrRef{Template: n.Value}
@@ -99,17 +71,6 @@ func (l ListOrRef[T]) MarshalJSON() ([]byte, error) {
 		return []byte("null"), nil
 	}
 	return json.Marshal(l.Items)
-}
-
-// UnmarshalJSON reads a list or a template string.
-func (l *ListOrRef[T]) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err == nil && IsTemplate(s) {
-		*l = ListOrRef[T]{Template: s}
-		return nil
-	}
-	*l = ListOrRef[T]{}
-	return json.Unmarshal(b, &l.Items)
 }
 
 func (l *ListOrRef[T]) decodeNode(d *decoder, n *yaml.Node, p Path) {
