@@ -2,6 +2,7 @@ package specs
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -157,16 +158,7 @@ func (o *Operation) CheckParams(extra map[string]Param) ErrorList {
 	if comp == nil || o.IsPreset {
 		return nil
 	}
-	params := o.Params
-	if len(extra) > 0 {
-		params = make(map[string]Param, len(o.Params)+len(extra))
-		for k, v := range o.Params {
-			params[k] = v
-		}
-		for k, v := range extra {
-			params[k] = v
-		}
-	}
+	params := withExtra(o.Params, extra)
 	return comp.CheckParams(ParamsCheck{Params: params, Joins: o.Joins, Matrix: o.Matrix, Component: "component"})
 }
 
@@ -181,4 +173,28 @@ func (f *File) CheckParams(extra map[string]Param) ErrorList {
 		errs = f.Operation.CheckParams(extra)
 	}
 	return f.Locate(errs)
+}
+
+// CheckAgainst checks the operation at p against a component resolved
+// from elsewhere (a pathRef, urlRef or hubRef): its runPatch must fit the
+// component's run kind, and its params, each overridden by extra, must fit
+// the component's inputs and outputs.
+func (o *Operation) CheckAgainst(p Path, comp *Component, extra map[string]Param) ErrorList {
+	if o.IsPreset || comp == nil {
+		return nil
+	}
+	params := withExtra(o.Params, extra)
+	errs := validateRunPatch(p.Child("runPatch"), o.RunPatch, comp)
+	return append(errs, comp.CheckParams(ParamsCheck{Params: params, Joins: o.Joins, Matrix: o.Matrix, Path: p})...)
+}
+
+// withExtra returns params with extra's entries replacing theirs.
+func withExtra(params, extra map[string]Param) map[string]Param {
+	if len(extra) == 0 {
+		return params
+	}
+	out := make(map[string]Param, len(params)+len(extra))
+	maps.Copy(out, params)
+	maps.Copy(out, extra)
+	return out
 }

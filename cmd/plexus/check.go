@@ -1,24 +1,26 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/plexus-ml/plexus/specs"
+	"github.com/plexus-ml/plexus/specs/compiler"
 	"github.com/spf13/cobra"
 )
 
 type checkOptions struct {
-	files  []string
-	params []string
-	output string
-	lint   bool
+	files   []string
+	params  []string
+	output  string
+	lint    bool
+	urlRefs bool
 }
 
 func newCheckCmd() *cobra.Command {
@@ -28,7 +30,9 @@ func newCheckCmd() *cobra.Command {
 		Short: "Check Polyaxonfiles: parse, validate and check params, reporting every problem",
 		Long: `Check parses each Polyaxonfile strictly (YAML or JSON, one or several
 documents; -f - reads stdin), validates it, and checks params against the
-component's inputs and outputs as a run would. It prints one line per valid
+component's inputs and outputs as a run would. References are resolved:
+pathRef relative to the file, hubRef from the built-in hub, urlRef over
+HTTP (--url-refs=false refuses them). It prints one line per valid
 document and every error of every file, with its path and line, and exits 1
 if any file is invalid.`,
 		Args: cobra.NoArgs,
@@ -41,6 +45,7 @@ if any file is invalid.`,
 	f.StringArrayVarP(&o.params, "param", "P", nil, "param as name=value, checked against the inputs (repeatable)")
 	f.StringVarP(&o.output, "output", "o", "text", "output format: text or json")
 	f.BoolVarP(&o.lint, "lint", "l", false, "check the spec only, not its params")
+	f.BoolVar(&o.urlRefs, "url-refs", true, "fetch the components urlRefs name (HTTP GET); false refuses them")
 	_ = cmd.MarkFlagRequired("file")
 	return cmd
 }
@@ -68,9 +73,13 @@ func runCheck(cmd *cobra.Command, o checkOptions) error {
 	if err != nil {
 		return err
 	}
+	src := compiler.Sources{Hub: compiler.StubHub(), PartialHub: true}
+	if o.urlRefs {
+		src.URL = &compiler.HTTPFetcher{}
+	}
 	reports := make([]fileReport, 0, len(o.files))
 	for _, name := range o.files {
-		reports = append(reports, checkSource(cmd.InOrStdin(), name, params, o.lint))
+		reports = append(reports, checkSource(cmd.Context(), cmd.InOrStdin(), name, params, o.lint, src))
 	}
 	valid := true
 	for _, r := range reports {
@@ -115,7 +124,7 @@ func parseParamFlags(flags []string) (map[string]specs.Param, error) {
 	return params, nil
 }
 
-func checkSource(stdin io.Reader, name string, params map[string]specs.Param, lint bool) fileReport {
+func checkSource(ctx context.Context, stdin io.Reader, name string, params map[string]specs.Param, lint bool, src compiler.Sources) fileReport {
 	r := fileReport{File: name}
 	var files []*specs.File
 	var err error
@@ -142,11 +151,24 @@ func checkSource(stdin io.Reader, name string, params map[string]specs.Param, li
 	r.Errors = slices.DeleteFunc(r.Errors, func(e *specs.FieldError) bool { return inDoc[e] })
 	for _, f := range files {
 		errs := append(specs.ErrorList(nil), f.Errors...)
-		if !lint && len(f.Errors) == 0 {
-			errs = append(errs, f.CheckParams(params)...)
-		}
+		dir := ""
 		if name != "-" {
-			errs = append(errs, checkPathRefs(f, filepath.Dir(name))...)
+			dir = filepath.Dir(name)
+		}
+		if len(f.Errors) > 0 || lint {
+			// Say which references do not resolve, and no more.
+			res, err := compiler.Resolve(ctx, f, dir, src)
+			var ce *compiler.CompilationError
+			if errors.As(err, &ce) {
+				errs = append(errs, ce.Errors...)
+			}
+			if len(f.Errors) == 0 {
+				r.Warnings = append(r.Warnings, res.Warnings...)
+			}
+		} else {
+			cerrs, warnings := compiler.Check(ctx, f, dir, params, src)
+			errs = append(errs, cerrs...)
+			r.Warnings = append(r.Warnings, warnings...)
 		}
 		r.Warnings = append(r.Warnings, f.Warnings...)
 		if len(errs) > 0 {
@@ -158,27 +180,6 @@ func checkSource(stdin io.Reader, name string, params map[string]specs.Param, li
 	r.Errors.Sort()
 	r.Valid = len(r.Errors) == 0
 	return r
-}
-
-// checkPathRefs reports pathRefs that name no readable file. Reading and
-// checking the referenced component is the compiler's work.
-func checkPathRefs(f *specs.File, dir string) specs.ErrorList {
-	var errs specs.ErrorList
-	f.WalkOperations(func(p specs.Path, op *specs.Operation) {
-		if op.PathRef == "" || specs.IsTemplate(op.PathRef) {
-			return
-		}
-		target := op.PathRef
-		if !filepath.IsAbs(target) {
-			target = filepath.Join(dir, target)
-		}
-		if st, err := os.Stat(target); err != nil {
-			errs = append(errs, specs.Invalidf(p.Child("pathRef"), op.PathRef, "cannot resolve pathRef %q: %v", op.PathRef, errors.Unwrap(err)))
-		} else if st.IsDir() {
-			errs = append(errs, specs.Invalidf(p.Child("pathRef"), op.PathRef, "pathRef %q is a directory, not a Polyaxonfile", op.PathRef))
-		}
-	})
-	return f.Locate(errs)
 }
 
 func summarize(f *specs.File) docReport {

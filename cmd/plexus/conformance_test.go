@@ -2,6 +2,8 @@ package main
 
 import (
 	"bufio"
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -10,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/plexus-ml/plexus/specs"
+	"github.com/plexus-ml/plexus/specs/compiler"
 )
 
 // conformanceDir holds real-world Polyaxonfiles with the reference's
@@ -31,7 +34,7 @@ var rejectPaths = map[string][]string{
 	"bad-cyclic-dag.yaml":                 {"run.operations[0]"},
 	"bad-dag-missing-component.yaml":      {"run.operations[0].dagRef"},
 	"bad-dag-no-operations.yaml":          {"run.operations"},
-	"bad-events-unresolvable-refs.yaml":   {"run.operations[0].pathRef"},
+	"bad-events-unresolvable-refs.yaml":   {"run.operations[0].pathRef", "run.operations[1].urlRef"},
 }
 
 // rejectMessages are substrings the rejection must also contain.
@@ -39,6 +42,36 @@ var rejectMessages = map[string][]string{
 	"bad-cyclic-dag.yaml":                 {"A -> B -> A"},
 	"bad-examples-range-four-values.yaml": {"got 4"},
 	"bad-matrix-kind-and-io-type.yaml":    {`"activation"`, `"string"`},
+}
+
+// corpusSources resolve the corpus's references as the reference's run did:
+// hubRefs from the built-in hub, and the one example URL served locally (a
+// stand-in component with the inputs its operation passes). No network.
+var corpusSources = compiler.Sources{
+	Hub: compiler.StubHub(),
+	URL: urlMap{
+		"https://raw.githubusercontent.com/polyaxon/polyaxon-examples/master/in_cluster/kubeflow/tfjob/component.yaml": `version: 1.1
+kind: component
+inputs:
+  - {name: optimizer, type: str, isOptional: true, value: adam}
+  - {name: epochs, type: int, isOptional: true, value: 10}
+run:
+  kind: tfjob
+  worker:
+    replicas: 2
+    container: {image: tensorflow/tensorflow, command: [python, train.py]}
+`,
+	},
+}
+
+// urlMap serves fixed documents by URL.
+type urlMap map[string]string
+
+func (m urlMap) Fetch(_ context.Context, url string) ([]byte, error) {
+	if doc, ok := m[url]; ok {
+		return []byte(doc), nil
+	}
+	return nil, fmt.Errorf("GET %s: 404 Not Found", url)
 }
 
 type verdict struct {
@@ -129,7 +162,7 @@ func TestConformance(t *testing.T) {
 	for _, v := range verdicts {
 		t.Run(strings.TrimSuffix(v.file, ".yaml"), func(t *testing.T) {
 			path := stagedPath(t, v.file)
-			r := checkSource(nil, path, nil, false)
+			r := checkSource(t.Context(), nil, path, nil, false, corpusSources)
 			switch {
 			case v.reject && r.Valid:
 				t.Fatalf("accepted; the reference rejects it (%s)", v.check)
@@ -144,7 +177,7 @@ func TestConformance(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if r2 := checkSource(nil, path, params, false); !r2.Valid {
+				if r2 := checkSource(t.Context(), nil, path, params, false, corpusSources); !r2.Valid {
 					t.Fatalf("rejected with params %v; the reference accepts it:\n%v", v.params, r2.Errors)
 				}
 				return

@@ -1,0 +1,39 @@
+package compiler
+
+import (
+	"context"
+	"errors"
+
+	"github.com/plexus-ml/plexus/specs"
+)
+
+// Check does what `plexus check` does beyond parsing, as the reference's
+// check does: it resolves every reference of the file (see Resolve), then
+// checks each operation against the component it runs — its runPatch must
+// fit the component's run kind and its params the component's inputs and
+// outputs. extra holds the command line's params, which apply to the file's
+// own operation (or wrap its component). dir is the file's directory.
+//
+// It returns the errors, and warnings about what it could not check.
+func Check(ctx context.Context, f *specs.File, dir string, extra map[string]specs.Param, src Sources) (errs, warnings specs.ErrorList) {
+	res, err := Resolve(ctx, f, dir, src)
+	if ce := (*CompilationError)(nil); errors.As(err, &ce) {
+		errs = append(errs, ce.Errors...)
+	}
+	// The file's own component, or an operation holding its component
+	// inline; operations inside a dag were checked against their inline
+	// or dagRef components when the file was parsed.
+	errs = append(errs, f.CheckParams(extra)...)
+	for _, op := range res.Operations() {
+		rv := res.Of(op)
+		if rv.From == "inline" || op.DagRef != "" {
+			continue // checked with the document
+		}
+		var opExtra map[string]specs.Param
+		if op == f.Operation {
+			opExtra = extra
+		}
+		errs = append(errs, rv.Doc.Locate(op.CheckAgainst(rv.Path, rv.Component, opExtra))...)
+	}
+	return errs, res.Warnings
+}
