@@ -177,7 +177,13 @@ func checkSource(ctx context.Context, stdin io.Reader, name string, params map[s
 		}
 		r.Documents = append(r.Documents, summarize(f))
 	}
-	r.Errors.Sort()
+	// The file's own errors first, by line; then those inside the files it
+	// refers to.
+	own := slices.DeleteFunc(slices.Clone(r.Errors), func(e *specs.FieldError) bool { return e.Source != "" && e.Source != name })
+	others := slices.DeleteFunc(r.Errors, func(e *specs.FieldError) bool { return e.Source == "" || e.Source == name })
+	own.Sort()
+	others.Sort()
+	r.Errors = append(own, others...)
 	r.Valid = len(r.Errors) == 0
 	return r
 }
@@ -260,12 +266,21 @@ func printReports(stdout, stderr io.Writer, reports []fileReport) {
 			fmt.Fprintf(stdout, "ok   %s: %s%s: %s\n", r.File, d.Kind, name, d.Summary)
 		}
 		for _, w := range r.Warnings {
-			fmt.Fprintf(stderr, "warning: %s: %s\n", r.File, w.Error())
+			src := r.File
+			if w.Source != "" && w.Source != r.File && w.Source != "-" {
+				src = w.Source
+			}
+			fmt.Fprintf(stderr, "warning: %s: %s\n", src, w.Error())
 		}
 		if !r.Valid {
 			fmt.Fprintf(stdout, "FAIL %s: %s\n", r.File, plural(len(r.Errors), "error"))
 			for _, e := range r.Errors {
-				fmt.Fprintf(stderr, "%s: %s\n", r.File, e.Error())
+				// An error inside a referenced file names that file.
+				src := r.File
+				if e.Source != "" && e.Source != r.File && e.Source != "-" {
+					src = e.Source
+				}
+				fmt.Fprintf(stderr, "%s: %s\n", src, e.Error())
 			}
 		}
 	}

@@ -332,7 +332,7 @@ func (r *resolver) parseComponent(doc *specs.File, p specs.Path, ref, source str
 	if err != nil {
 		var list specs.ErrorList
 		errors.As(err, &list)
-		r.fail(doc, p, ref, "%s is not a valid component (%d errors follow)", source, len(list))
+		r.fail(doc, p, ref, "%s is not a valid component: %s", source, plural(len(list), "error"))
 		r.errs = append(r.errs, list...)
 		return nil, nil
 	}
@@ -341,4 +341,11 @@ func (r *resolver) parseComponent(doc *specs.File, p specs.Path, ref, source str
 		return nil, nil
 	}
 	return files[0], files[0].Component
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
