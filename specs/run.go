@@ -501,17 +501,31 @@ func (j *Ray) validate(p Path, c vctx) ErrorList {
 // validateRunPatch checks a runPatch against the schema of the patched
 // component's run kind; with no component known, against any kind.
 func validateRunPatch(p Path, patch map[string]any, comp *Component) ErrorList {
+	_, errs := DecodeRunPatch(p, patch, comp)
+	return errs
+}
+
+// DecodeRunPatch reads a runPatch as the run kind of comp: a Run of the
+// component's own type, or a *KFReplica when a distributed job is patched
+// as one replica (which then applies to each of its roles). With comp nil
+// it accepts a patch that fits any run kind and returns what it fits.
+func DecodeRunPatch(p Path, patch map[string]any, comp *Component) (any, ErrorList) {
 	if patch == nil {
-		return nil
+		return nil, nil
 	}
 	var n yaml.Node
 	if err := n.Encode(patch); err != nil {
-		return ErrorList{Invalidf(p, nil, "cannot read runPatch: %v", err)}
+		return nil, ErrorList{Invalidf(p, nil, "cannot read runPatch: %v", err)}
 	}
-	try := func(t reflect.Type) ErrorList {
+	try := func(t reflect.Type) (any, ErrorList) {
 		d := &decoder{}
-		d.decodeStructSkipping(&n, reflect.New(t).Elem(), p, map[string]bool{"kind": true})
-		return d.errs
+		v := reflect.New(t)
+		d.decodeStructSkipping(&n, v.Elem(), p, map[string]bool{"kind": true})
+		if r, ok := v.Interface().(Run); ok && len(d.errs) == 0 && comp != nil && comp.Run != nil {
+			// The patch's kind is the component's.
+			reflect.ValueOf(r).Elem().FieldByName("Kind").Set(reflect.ValueOf(comp.Run.RunKind()))
+		}
+		return v.Interface(), d.errs
 	}
 	var kinds []reflect.Type
 	if comp != nil && comp.Run != nil {
@@ -529,9 +543,9 @@ func validateRunPatch(p Path, patch map[string]any, comp *Component) ErrorList {
 	}
 	var first ErrorList
 	for i, t := range kinds {
-		errs := try(t)
+		v, errs := try(t)
 		if len(errs) == 0 {
-			return nil
+			return v, nil
 		}
 		if i == 0 {
 			first = errs
@@ -542,5 +556,5 @@ func validateRunPatch(p Path, patch map[string]any, comp *Component) ErrorList {
 			e.Detail += fmt.Sprintf(" (runPatch must fit the component's run kind %q)", comp.Run.RunKind())
 		}
 	}
-	return first
+	return nil, first
 }
