@@ -1,0 +1,77 @@
+package compiler
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/plexus-ml/plexus/specs"
+)
+
+// TestCorpusMerges merges every operation of every accepted file of the
+// conformance corpus, and of the examples, onto the component it resolves
+// to: the merge succeeds and gives a valid component.
+func TestCorpusMerges(t *testing.T) {
+	var paths []string
+	for _, pattern := range []string{"../../../shared/conformance/*.yaml", "../../examples/*.yaml"} {
+		found, _ := filepath.Glob(pattern)
+		paths = append(paths, found...)
+	}
+	merged := 0
+	for _, path := range paths {
+		if strings.HasPrefix(filepath.Base(path), "bad-") {
+			continue
+		}
+		files, err := specs.ParseFile(path)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		res, _ := Resolve(context.Background(), files[0], filepath.Dir(path), Sources{Hub: StubHub()})
+		for _, op := range res.Operations() {
+			rv := res.Of(op)
+			c, err := Merge(op, rv.Component)
+			if err != nil {
+				t.Errorf("%s: %s: %v", path, rv.Path, err)
+				continue
+			}
+			if errs := c.Validate(); len(errs) > 0 {
+				t.Errorf("%s: %s: the merged component is invalid:\n%v", path, rv.Path, errs)
+			}
+			merged++
+		}
+	}
+	if merged < 30 {
+		t.Fatalf("merged only %d operations; is the corpus at ../../../shared/conformance?", merged)
+	}
+}
+
+// TestPatchWithNothingCopies: patching with an empty value gives an equal,
+// independent copy, for every component of the corpus.
+func TestPatchWithNothingCopies(t *testing.T) {
+	paths, _ := filepath.Glob("../../../shared/conformance/*.yaml")
+	for _, path := range paths {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files, err := specs.Parse(path, data)
+		if err != nil || files[0].Component == nil {
+			continue
+		}
+		c := files[0].Component
+		for _, s := range strategies {
+			got := Patch(c, &specs.Component{}, s)
+			if diff := cmp.Diff(c, got, cmp.Comparer(func(a, b resource.Quantity) bool { return a.Cmp(b) == 0 })); diff != "" {
+				t.Errorf("%s under %s (-want +got):\n%s", filepath.Base(path), s, diff)
+			}
+			if got == c || got.Run == c.Run {
+				t.Errorf("%s: the copy shares memory with the original", filepath.Base(path))
+			}
+		}
+	}
+}
