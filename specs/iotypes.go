@@ -1442,3 +1442,8 @@ func iotIntegersEqual(f float64, n any, kind iotNumKind) bool {
 	}
 	return f >= 0 && uint64(f) == rv.Uint()
 }
+
+// PyJSON renders v as Python's json.dumps does (", " and ": " separators,
+// floats as Python writes them), which is how the reference turns values
+// into strings (`as_str`, str params).
+func PyJSON(v any) (string, error) { return iotPyJSON(v) }

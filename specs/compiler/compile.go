@@ -1,0 +1,152 @@
+package compiler
+
+import (
+	"maps"
+	"reflect"
+	"strings"
+
+	"github.com/plexus-ml/plexus/specs"
+)
+
+// Options are the inputs of a compilation besides the operation and its
+// component.
+type Options struct {
+	// Presets apply to the operation in order (the `-f` files after the
+	// first).
+	Presets []*specs.Operation
+	// Params override the operation's (the command line's -P).
+	Params map[string]specs.Param
+	// Run describes the run compiled for.
+	Run RunInfo
+	// Refs resolves `ref` params; nil makes them errors.
+	Refs RefResolver
+	// Connections is the catalogue of connections by name: what
+	// `connections[...]` and `init[...]` show for those the run asks for.
+	Connections map[string]Connection
+}
+
+// Compiled is an operation compiled for one run.
+type Compiled struct {
+	// Operation is the operation after its presets.
+	Operation *specs.Operation
+	// Component is the component merged with the operation, every template
+	// of its run rendered (a dag's operations are rendered when they run).
+	Component *specs.Component
+	// Params are the resolved params, Globals the run's `globals.*`.
+	Params  Params
+	Globals map[string]any
+}
+
+// Compile runs the stages that follow resolution on an operation and the
+// component it resolved to: presets, the merge of the operation onto the
+// component (runPatch and patchStrategy), params, context and templates.
+// The first stage that fails stops the compilation; its error lists every
+// problem it found.
+func Compile(op *specs.Operation, comp *specs.Component, opts Options) (*Compiled, error) {
+	op, err := ApplyPresets(op, comp, opts.Presets)
+	if err != nil {
+		return nil, err
+	}
+	merged, err := Merge(op, comp)
+	if err != nil {
+		return nil, err
+	}
+	params, err := ResolveParams(op, merged, opts.Params, opts.Refs)
+	if err != nil {
+		return nil, err
+	}
+	globals := Globals(opts.Run, merged)
+	if err := renderParamTemplates(params, globals); err != nil {
+		return nil, err
+	}
+	conns, inits := requestedConnections(merged, opts.Connections)
+	ctx, err := Context(globals, params, conns, inits)
+	if err != nil {
+		return nil, err
+	}
+	if svc, ok := merged.Run.(*specs.Service); ok && svc.Ports.Template != "" {
+		// Templates see globals.ports: render the ports first.
+		w := &walker{r: newRenderer(ctx)}
+		w.walk(reflect.ValueOf(&svc.Ports).Elem(), "run.ports")
+		if err := stageError(StageTemplates, w.errs); err != nil {
+			return nil, err
+		}
+		globals = Globals(opts.Run, merged)
+		ctx["globals"] = globals
+	}
+	if err := RenderSections(merged, ctx); err != nil {
+		return nil, err
+	}
+	if _, isDAG := merged.Run.(*specs.DAG); !isDAG && merged.Run != nil {
+		if err := RenderRun(merged.Run, ctx); err != nil {
+			return nil, err
+		}
+	}
+	return &Compiled{Operation: op, Component: merged, Params: params, Globals: globals}, nil
+}
+
+// renderParamTemplates renders param values written as templates (`value:
+// "{{ globals.uuid }}"`) with the globals, then coerces them to their type.
+func renderParamTemplates(params Params, globals map[string]any) error {
+	r := newRenderer(map[string]any{"globals": globals})
+	var errs specs.ErrorList
+	for i := range params {
+		p := &params[i]
+		s, ok := p.Value.(string)
+		if !ok || !hasTemplate(s) {
+			continue
+		}
+		pp := specs.Path("params").Key(p.Name).Child("value")
+		out, err := r.render(s)
+		if err != nil {
+			errs = append(errs, specs.Invalidf(pp, s, "%v", err))
+			continue
+		}
+		if p.Type == "" {
+			p.Value = out
+			continue
+		}
+		v, err := specs.CoerceValue(p.Type, p.IsList, out)
+		if err != nil {
+			errs = append(errs, specs.Invalidf(pp, s, "%q renders %q: %v", p.Name, out, err))
+			continue
+		}
+		p.Value = v
+	}
+	return stageError(StageParams, errs)
+}
+
+// requestedConnections returns the catalogue entries the run asks for:
+// those of run.connections (main container) and of its init entries.
+// Names that are templates are known only after rendering, so every
+// catalogue entry is offered for them.
+func requestedConnections(c *specs.Component, catalogue map[string]Connection) (conns, inits map[string]Connection) {
+	conns, inits = map[string]Connection{}, map[string]Connection{}
+	pick := func(into map[string]Connection, name string) {
+		if strings.Contains(name, "{{") {
+			maps.Copy(into, catalogue)
+			return
+		}
+		if conn, ok := catalogue[name]; ok {
+			into[name] = conn
+		}
+	}
+	var replicas []*specs.Replica
+	switch r := c.Run.(type) {
+	case *specs.Job:
+		replicas = append(replicas, &r.Replica)
+	case *specs.Service:
+		replicas = append(replicas, &r.Replica)
+	}
+	for _, r := range replicas {
+		for _, name := range r.Connections {
+			pick(conns, name)
+		}
+		for _, in := range r.Init {
+			if in.Connection != "" {
+				pick(inits, in.Connection)
+			}
+		}
+	}
+	return conns, inits
+}

@@ -1,0 +1,101 @@
+package compiler
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/plexus-ml/plexus/specs"
+)
+
+// testRun is the run every golden compilation is for.
+var testRun = RunInfo{
+	UUID:       "8f3c2a9e4b1d4e6f9a7b5c3d2e1f0a9b",
+	Name:       "golden",
+	Namespace:  "ml",
+	CreatedAt:  time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC),
+	CompiledAt: time.Date(2026, 11, 28, 12, 0, 1, 0, time.UTC),
+}
+
+var testConnections = map[string]Connection{
+	"registry": {"url": "registry.local:5000", "insecure": true},
+}
+
+// headerParams reads `# params: a=1 b=2` from the first line of a golden
+// input.
+func headerParams(t *testing.T, data []byte) map[string]specs.Param {
+	line, _, _ := strings.Cut(string(data), "\n")
+	rest, ok := strings.CutPrefix(line, "# params:")
+	if !ok {
+		t.Fatal(`a golden input starts with "# params: [name=value ...]"`)
+	}
+	params := map[string]specs.Param{}
+	for _, kv := range strings.Fields(rest) {
+		k, v, _ := strings.Cut(kv, "=")
+		params[k] = specs.Param{Value: v}
+	}
+	return params
+}
+
+// TestCompileGolden compiles each testdata/compile/NAME.yaml (an operation
+// with its component inline, then any presets) for testRun and compares
+// the params, their context values and the compiled component with
+// NAME.golden. `-update` rewrites the golden files.
+func TestCompileGolden(t *testing.T) {
+	inputs, _ := filepath.Glob("testdata/compile/*.yaml")
+	if len(inputs) == 0 {
+		t.Fatal("no inputs")
+	}
+	for _, in := range inputs {
+		t.Run(strings.TrimSuffix(filepath.Base(in), ".yaml"), func(t *testing.T) {
+			data, err := os.ReadFile(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			files, err := specs.Parse(in, data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var presets []*specs.Operation
+			for _, f := range files[1:] {
+				presets = append(presets, f.Operation)
+			}
+			op := files[0].Operation
+			c, err := Compile(op, op.Component, Options{Presets: presets, Params: headerParams(t, data), Run: testRun, Connections: testConnections})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b bytes.Buffer
+			b.WriteString("# params: name = value | as_str | as_arg\n")
+			for _, p := range c.Params {
+				arg, _ := p.AsArg(renderArgFormat)
+				fmt.Fprintf(&b, "#   %s = %#v | %q | %q\n", p.Name, p.Value, p.AsStr(), arg)
+			}
+			out, err := specs.MarshalYAML(c.Component)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.Write(out)
+			golden := strings.TrimSuffix(in, ".yaml") + ".golden"
+			if *update {
+				if err := os.WriteFile(golden, b.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if diff := cmp.Diff(string(want), b.String()); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -1,0 +1,285 @@
+package compiler
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/nikolalohinski/gonja/v2"
+	"github.com/nikolalohinski/gonja/v2/builtins"
+	"github.com/nikolalohinski/gonja/v2/config"
+	"github.com/nikolalohinski/gonja/v2/exec"
+	"github.com/nikolalohinski/gonja/v2/loaders"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/plexus-ml/plexus/specs"
+)
+
+// StageTemplates renders the templates of a run.
+const StageTemplates Stage = "templates"
+
+var (
+	envOnce     sync.Once
+	templateEnv *exec.Environment
+	templateCfg *config.Config
+)
+
+// environment is Jinja as the reference runs it, with three differences:
+// an undefined variable is an error (never an empty string), templates
+// cannot include or import files, and there is no access to the process
+// environment. The reference's map_format filter is added.
+func environment() (*exec.Environment, *config.Config) {
+	envOnce.Do(func() {
+		filters := exec.NewFilterSet(map[string]exec.FilterFunction{}).Update(builtins.Filters)
+		if err := filters.Register("map_format", filterMapFormat); err != nil {
+			panic(err)
+		}
+		templateEnv = &exec.Environment{
+			Context:           gonja.DefaultContext,
+			Filters:           filters,
+			Tests:             builtins.Tests,
+			ControlStructures: builtins.ControlStructures,
+			Methods:           builtins.Methods,
+		}
+		templateCfg = config.New()
+		templateCfg.StrictUndefined = true
+	})
+	return templateEnv, templateCfg
+}
+
+// filterMapFormat is the reference's `map_format(value, pattern,
+// variable_name=None)`: `pattern % value`, or with a variable name,
+// `$name` substituted in the pattern.
+func filterMapFormat(_ *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exec.Value {
+	if in.IsError() {
+		return in
+	}
+	if len(params.Args) < 1 {
+		return exec.AsValue(errors.New("map_format needs a pattern"))
+	}
+	pattern := params.Args[0].String()
+	value := in.String()
+	if len(params.Args) > 1 && !params.Args[1].IsNil() {
+		name := params.Args[1].String()
+		out := strings.ReplaceAll(pattern, "${"+name+"}", value)
+		return exec.AsValue(strings.ReplaceAll(out, "$"+name, value))
+	}
+	return exec.AsValue(strings.ReplaceAll(pattern, "%s", value))
+}
+
+type renderer struct {
+	ctx map[string]any
+}
+
+func newRenderer(ctx map[string]any) *renderer { return &renderer{ctx: ctx} }
+
+var undefinedRE = regexp.MustCompile(`Unable to evaluate (?:name "([^"]+)"|([^:]+): attribute '([^']+)' not found)`)
+
+// render renders one template string.
+func (r *renderer) render(src string) (string, error) {
+	env, cfg := environment()
+	loader, err := loaders.NewShiftedLoader("template", strings.NewReader(src), loaders.MustNewMemoryLoader(map[string]string{}))
+	if err != nil {
+		return "", err
+	}
+	tpl, err := exec.NewTemplate("template", cfg, loader, env)
+	if err != nil {
+		return "", fmt.Errorf("template %q does not parse: %s", src, cleanGonjaError(err))
+	}
+	out, err := tpl.ExecuteToString(exec.NewContext(r.ctx))
+	if err != nil {
+		if m := undefinedRE.FindStringSubmatch(err.Error()); m != nil {
+			if m[1] != "" {
+				return "", fmt.Errorf("undefined variable %q in %q", m[1], src)
+			}
+			obj := strings.TrimSuffix(strings.TrimSpace(m[2]), "."+m[3])
+			return "", fmt.Errorf("%s has no %q in %q", obj, m[3], src)
+		}
+		return "", fmt.Errorf("template %q: %s", src, cleanGonjaError(err))
+	}
+	return out, nil
+}
+
+func cleanGonjaError(err error) string {
+	s := err.Error()
+	s = strings.TrimPrefix(s, "unable to execute template: ")
+	s = strings.TrimPrefix(s, "failed to parse template: ")
+	return s
+}
+
+func hasTemplate(s string) bool {
+	return strings.Contains(s, "{{") || strings.Contains(s, "{%")
+}
+
+// RenderRun renders every template of a run, in place: strings of the run
+// and of its Kubernetes objects (command, args, env values, image, working
+// dir, init, sidecars, environment fields, connections, map keys and
+// values), and fields written as a template where a number or a list
+// belongs, which get their type from what the template renders. Strings
+// stay strings. Every failure is reported with its path and variable.
+func RenderRun(run specs.Run, ctx map[string]any) error {
+	r := newRenderer(ctx)
+	w := &walker{r: r}
+	w.walk(reflect.ValueOf(run).Elem(), "run")
+	return stageError(StageTemplates, w.errs)
+}
+
+// RenderSections renders the templated fields of a component's own
+// sections the reference renders before the run (termination, cache,
+// plugins, queue, presets, isApproved), in place. name, description,
+// tags, hooks and build are kept as written.
+func RenderSections(c *specs.Component, ctx map[string]any) error {
+	w := &walker{r: newRenderer(ctx)}
+	b := reflect.ValueOf(&c.Base).Elem()
+	for _, name := range []string{"Termination", "Cache", "Plugins", "Queue", "Presets"} {
+		f, _ := b.Type().FieldByName(name)
+		w.walk(b.FieldByName(name), specs.Path(jsonName(f)))
+	}
+	return stageError(StageTemplates, w.errs)
+}
+
+type walker struct {
+	r    *renderer
+	errs specs.ErrorList
+}
+
+func (w *walker) fail(p specs.Path, err error) {
+	w.errs = append(w.errs, specs.Invalidf(p, nil, "%v", err))
+}
+
+// renderString renders s when it holds a template.
+func (w *walker) renderString(p specs.Path, s string) (string, bool) {
+	if !hasTemplate(s) {
+		return s, true
+	}
+	out, err := w.r.render(s)
+	if err != nil {
+		w.fail(p, err)
+		return s, false
+	}
+	return out, true
+}
+
+func (w *walker) walk(v reflect.Value, p specs.Path) {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			if v.Kind() == reflect.Interface && v.Elem().Kind() == reflect.String {
+				if s, ok := w.renderString(p, v.Elem().String()); ok {
+					v.Set(reflect.ValueOf(s))
+				}
+				return
+			}
+			w.walk(v.Elem(), p)
+		}
+	case reflect.String:
+		if s, ok := w.renderString(p, v.String()); ok {
+			v.SetString(s)
+		}
+	case reflect.Slice:
+		for i := range v.Len() {
+			w.walk(v.Index(i), p.Index(i))
+		}
+	case reflect.Map:
+		w.walkMap(v, p)
+	case reflect.Struct:
+		w.walkStruct(v, p)
+	}
+}
+
+func (w *walker) walkMap(v reflect.Value, p specs.Path) {
+	if v.IsNil() || v.Type().Key().Kind() != reflect.String {
+		return
+	}
+	keys := v.MapKeys()
+	for _, k := range keys {
+		kp := p.Key(k.String())
+		val := reflect.New(v.Type().Elem()).Elem()
+		val.Set(v.MapIndex(k))
+		w.walk(val, kp)
+		key := k
+		if hasTemplate(k.String()) {
+			if s, ok := w.renderString(kp, k.String()); ok {
+				key = reflect.ValueOf(s).Convert(k.Type())
+				v.SetMapIndex(k, reflect.Value{})
+			}
+		}
+		v.SetMapIndex(key, val)
+	}
+}
+
+func (w *walker) walkStruct(v reflect.Value, p specs.Path) {
+	switch x := v.Addr().Interface().(type) {
+	case *specs.IntOrRef:
+		if x.Template != "" {
+			if s, ok := w.renderString(p, x.Template); ok {
+				n, err := strconv.Atoi(strings.TrimSpace(s))
+				if err != nil {
+					w.fail(p, fmt.Errorf("%q renders %q, not an integer", x.Template, s))
+					return
+				}
+				*x = specs.IntOrRef{Value: n}
+			}
+		}
+		return
+	}
+	if isListOrRef(v.Type()) {
+		tmpl := v.FieldByName("Template")
+		items := v.FieldByName("Items")
+		if t := tmpl.String(); t != "" {
+			if s, ok := w.renderString(p, t); ok {
+				if err := readList(s, items); err != nil {
+					w.fail(p, fmt.Errorf("%q renders %q, not a list: %v", t, s, err))
+					return
+				}
+				tmpl.SetString("")
+			}
+		}
+		w.walk(items, p)
+		return
+	}
+	t := v.Type()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() || (isK8s(t) && isQuantityLike(f.Type)) {
+			continue
+		}
+		fp := p
+		if !f.Anonymous {
+			fp = p.Child(jsonName(f))
+		}
+		w.walk(v.Field(i), fp)
+	}
+}
+
+// isQuantityLike skips Kubernetes value types that hold no text to render.
+func isQuantityLike(t reflect.Type) bool {
+	return t.Kind() == reflect.Struct && t.NumField() > 0 && !t.Field(0).IsExported()
+}
+
+// readList reads a rendered list — Jinja writes `['a', 'b']`, which YAML
+// reads — into items.
+func readList(s string, items reflect.Value) error {
+	var raw any
+	if err := yaml.Unmarshal([]byte(s), &raw); err != nil {
+		return err
+	}
+	if _, ok := raw.([]any); !ok {
+		raw = []any{raw}
+	}
+	b, err := json.Marshal(raw)
+	if err != nil {
+		return err
+	}
+	out := reflect.New(items.Type())
+	if err := json.Unmarshal(b, out.Interface()); err != nil {
+		return err
+	}
+	items.Set(out.Elem())
+	return nil
+}
