@@ -3,7 +3,6 @@ package compiler
 import (
 	"maps"
 	"reflect"
-	"strings"
 
 	"github.com/plexus-ml/plexus/specs"
 )
@@ -21,7 +20,7 @@ type Options struct {
 	// Refs resolves `ref` params; nil makes them errors.
 	Refs RefResolver
 	// Connections is the catalogue of connections by name: what
-	// `connections[...]` and `init[...]` show for those the run asks for.
+	// `connections[...]` and `init[...]` show.
 	Connections map[string]Connection
 }
 
@@ -30,7 +29,8 @@ type Compiled struct {
 	// Operation is the operation after its presets.
 	Operation *specs.Operation
 	// Component is the component merged with the operation, every template
-	// of its run rendered (a dag's operations are rendered when they run).
+	// of its run rendered — unless the run is a pipeline (a dag, a matrix
+	// or a schedule), whose children are compiled when they run.
 	Component *specs.Component
 	// Params are the resolved params, Globals the run's `globals.*`.
 	Params  Params
@@ -77,12 +77,20 @@ func Compile(op *specs.Operation, comp *specs.Component, opts Options) (*Compile
 	if err := RenderSections(merged, ctx); err != nil {
 		return nil, err
 	}
-	if _, isDAG := merged.Run.(*specs.DAG); !isDAG && merged.Run != nil {
+	if !isPipeline(op, merged) {
 		if err := RenderRun(merged.Run, ctx); err != nil {
 			return nil, err
 		}
 	}
 	return &Compiled{Operation: op, Component: merged, Params: params, Globals: globals}, nil
+}
+
+// isPipeline says whether the run is a parent whose children are compiled
+// when they run (a dag, a matrix or a schedule): its own run section is not
+// rendered, as in the reference.
+func isPipeline(op *specs.Operation, c *specs.Component) bool {
+	_, isDAG := c.Run.(*specs.DAG)
+	return isDAG || c.Run == nil || op.Matrix != nil || op.Schedule != nil
 }
 
 // renderParamTemplates renders param values written as templates (`value:
@@ -116,37 +124,12 @@ func renderParamTemplates(params Params, globals map[string]any) error {
 	return stageError(StageParams, errs)
 }
 
-// requestedConnections returns the catalogue entries the run asks for:
-// those of run.connections (main container) and of its init entries.
-// Names that are templates are known only after rendering, so every
-// catalogue entry is offered for them.
-func requestedConnections(c *specs.Component, catalogue map[string]Connection) (conns, inits map[string]Connection) {
+// requestedConnections returns what `connections[...]` and `init[...]`
+// show: the whole catalogue. The access control stage decides which of
+// them a run may use.
+func requestedConnections(_ *specs.Component, catalogue map[string]Connection) (conns, inits map[string]Connection) {
 	conns, inits = map[string]Connection{}, map[string]Connection{}
-	pick := func(into map[string]Connection, name string) {
-		if strings.Contains(name, "{{") {
-			maps.Copy(into, catalogue)
-			return
-		}
-		if conn, ok := catalogue[name]; ok {
-			into[name] = conn
-		}
-	}
-	var replicas []*specs.Replica
-	switch r := c.Run.(type) {
-	case *specs.Job:
-		replicas = append(replicas, &r.Replica)
-	case *specs.Service:
-		replicas = append(replicas, &r.Replica)
-	}
-	for _, r := range replicas {
-		for _, name := range r.Connections {
-			pick(conns, name)
-		}
-		for _, in := range r.Init {
-			if in.Connection != "" {
-				pick(inits, in.Connection)
-			}
-		}
-	}
+	maps.Copy(conns, catalogue)
+	maps.Copy(inits, catalogue)
 	return conns, inits
 }

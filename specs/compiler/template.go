@@ -78,7 +78,10 @@ type renderer struct {
 
 func newRenderer(ctx map[string]any) *renderer { return &renderer{ctx: ctx} }
 
-var undefinedRE = regexp.MustCompile(`Unable to evaluate (?:name "([^"]+)"|([^:]+): attribute '([^']+)' not found)`)
+var (
+	undefinedRE = regexp.MustCompile(`Unable to evaluate (?:name "([^"]+)"|([^:]+): attribute '([^']+)' not found)`)
+	noItemRE    = regexp.MustCompile(`unable to evaluate ([^:\[]+)\[[^:]*: item '([^']+)' not found`)
+)
 
 // render renders one template string.
 func (r *renderer) render(src string) (string, error) {
@@ -99,6 +102,9 @@ func (r *renderer) render(src string) (string, error) {
 			}
 			obj := strings.TrimSuffix(strings.TrimSpace(m[2]), "."+m[3])
 			return "", fmt.Errorf("%s has no %q in %q", obj, m[3], src)
+		}
+		if m := noItemRE.FindStringSubmatch(err.Error()); m != nil {
+			return "", fmt.Errorf("%s has no item for %s in %q", strings.TrimSpace(m[1]), m[2], src)
 		}
 		return "", fmt.Errorf("template %q: %s", src, cleanGonjaError(err))
 	}
