@@ -119,6 +119,17 @@ func ParseReader(source string, r io.Reader) ([]*File, error) {
 // ErrorList; each names its path and, where known, its line. Every document
 // that could be read is returned, valid or not: File.Errors says which.
 func Parse(source string, data []byte) ([]*File, error) {
+	return parse(source, data, false)
+}
+
+// ParsePresets parses documents that are presets whether or not they say
+// `isPreset: true`, as the reference reads every `-f` file after the
+// first: they need no version or kind, and hold no component or reference.
+func ParsePresets(source string, data []byte) ([]*File, error) {
+	return parse(source, data, true)
+}
+
+func parse(source string, data []byte, presets bool) ([]*File, error) {
 	var files []*File
 	var errs ErrorList
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -136,7 +147,7 @@ func Parse(source string, data []byte) ([]*File, error) {
 		if root == nil || isNull(root) {
 			continue
 		}
-		f, ferrs := parseDocument(source, index, root)
+		f, ferrs := parseDocument(source, index, root, presets)
 		index++
 		for _, e := range ferrs {
 			e.Source = source
@@ -195,15 +206,15 @@ func parses(data []byte) bool {
 	}
 }
 
-func parseDocument(source string, index int, root *yaml.Node) (*File, ErrorList) {
+func parseDocument(source string, index int, root *yaml.Node, preset bool) (*File, ErrorList) {
 	f := &File{Source: source, Index: index, root: root}
 	d := &decoder{maxVisits: visitBudget(root)}
 	if root.Kind != yaml.MappingNode {
 		d.errorAt(root, Invalid("", nil, "a Polyaxonfile is a mapping with version, kind and the sections of its kind, got "+nodeKindName(root)))
 		return f, d.errs
 	}
-	isPreset := false
-	if _, v := lookupKey(root, "isPreset"); v != nil && v.Kind == yaml.ScalarNode {
+	isPreset := preset
+	if _, v := lookupKey(root, "isPreset"); v != nil && v.Kind == yaml.ScalarNode && !preset {
 		isPreset, _ = parseYAMLBool(v.Value)
 	}
 	kind, kindNode, _ := d.kindOf(root, "")
@@ -246,6 +257,13 @@ func parseDocument(source string, index int, root *yaml.Node) (*File, ErrorList)
 		skip[k] = true
 	}
 	d.decodeStructSkipping(root, target, "", skip)
+	if preset {
+		if f.Operation == nil {
+			d.errorAt(root, Invalid("kind", KindComponent, "a preset is an operation, not a component"))
+			return f, d.errs
+		}
+		f.Operation.IsPreset = true
+	}
 	var verrs ErrorList
 	if f.Component != nil {
 		verrs = f.Component.validate("", true, vctx{})

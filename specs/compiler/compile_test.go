@@ -82,6 +82,20 @@ func TestCompileGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			b.Write(out)
+			if !isPipeline(c.Operation, c.Component) {
+				objs, err := Lower(c, testRun, LowerOptions{Attempt: 1})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, o := range objs.List() {
+					y, err := specs.MarshalYAML(o)
+					if err != nil {
+						t.Fatal(err)
+					}
+					b.WriteString("---\n")
+					b.Write(y)
+				}
+			}
 			golden := strings.TrimSuffix(in, ".yaml") + ".golden"
 			if *update {
 				if err := os.WriteFile(golden, b.Bytes(), 0o644); err != nil {
