@@ -26,6 +26,7 @@ fuzz:
 	$(GO) test ./specs -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
 	$(GO) test ./specs -run '^$$' -fuzz '^FuzzCoerceValue$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
 	$(GO) test ./specs -run '^$$' -fuzz '^FuzzParseSpace$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
+	$(GO) test ./specs/compiler -run '^$$' -fuzz '^FuzzCompile$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
 
 lint: fmt-check vet staticcheck
 
@@ -53,7 +54,7 @@ e2e:
 	$(GO) test -count=1 ./e2e/...
 
 bench:
-	$(GO) test ./specs -run '^$$' -bench . -benchmem
+	$(GO) test ./specs ./specs/compiler -run '^$$' -bench . -benchmem -cpu 1
 
 clean:
 	rm -rf $(BIN)

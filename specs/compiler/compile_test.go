@@ -113,3 +113,32 @@ func TestCompileGolden(t *testing.T) {
 		})
 	}
 }
+
+// TestCompileConcurrently: compilations share the parsed-template cache;
+// run under -race, this checks they may run at once.
+func TestCompileConcurrently(t *testing.T) {
+	files, err := specs.ParseFile("testdata/compile/job-templating.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	op := files[0].Operation
+	params := map[string]specs.Param{"epochs": {Value: "5"}}
+	done := make(chan string)
+	for i := range 8 {
+		go func() {
+			ri := testRun
+			ri.Name = fmt.Sprintf("run-%d", i)
+			c, err := Compile(op, op.Component, Options{Run: ri, Params: params})
+			if err != nil {
+				done <- err.Error()
+				return
+			}
+			done <- c.Component.Run.(*specs.Job).Container.Args[0]
+		}()
+	}
+	for range 8 {
+		if got := <-done; got != "--lr=0.01" {
+			t.Errorf("got %q", got)
+		}
+	}
+}

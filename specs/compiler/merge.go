@@ -24,8 +24,12 @@ var presetKept = map[string]bool{
 // ApplyPresets patches op with each preset in order, each under its own
 // patchStrategy (post_merge when unset), as the reference applies the files
 // after the first `-f`. comp is the component op runs: the runPatches of op
-// and preset merge as runs of its kind. op is not changed.
+// and preset merge as runs of its kind. op is not changed (with no presets
+// it is what is returned).
 func ApplyPresets(op *specs.Operation, comp *specs.Component, presets []*specs.Operation) (*specs.Operation, error) {
+	if len(presets) == 0 {
+		return op, nil // nothing to apply: op itself, unchanged
+	}
 	out := Patch(op, &specs.Operation{}, specs.PatchPostMerge) // a copy
 	var errs specs.ErrorList
 	for i, preset := range presets {

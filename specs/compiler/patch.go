@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 
 	"github.com/plexus-ml/plexus/specs"
 )
@@ -165,7 +166,7 @@ func (p *patcher) mergeStruct(cur, nv reflect.Value) {
 	t := cur.Type()
 	for i := range t.NumField() {
 		f := t.Field(i)
-		if !f.IsExported() || skip[jsonName(f)] {
+		if !f.IsExported() || skip != nil && skip[fieldJSONName(t, i)] {
 			continue
 		}
 		if f.Anonymous && isStruct(f.Type) && isPlexus(f.Type) {
@@ -393,14 +394,52 @@ func deepCopy(v reflect.Value) reflect.Value {
 			out.Set(m)
 		}
 	case reflect.Struct:
-		out.Set(v) // unexported fields (quantities) are immutable values
-		for i := range v.NumField() {
-			if v.Type().Field(i).IsExported() {
-				out.Field(i).Set(deepCopy(v.Field(i)))
+		out.Set(v) // scalars copied; unexported fields (quantities) are immutable values
+		for _, i := range deepFields(v.Type()) {
+			if f := v.Field(i); !f.IsZero() {
+				out.Field(i).Set(deepCopy(f))
 			}
 		}
 	default:
 		out.Set(v)
 	}
 	return out
+}
+
+// deepFieldsCache holds, per struct type, the exported fields that may
+// share memory (pointers, slices, maps, interfaces, structs).
+var deepFieldsCache sync.Map // reflect.Type → []int
+
+func deepFields(t reflect.Type) []int {
+	if v, ok := deepFieldsCache.Load(t); ok {
+		return v.([]int)
+	}
+	var out []int
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		switch f.Type.Kind() {
+		case reflect.Pointer, reflect.Interface, reflect.Slice, reflect.Map, reflect.Struct:
+			out = append(out, i)
+		}
+	}
+	deepFieldsCache.Store(t, out)
+	return out
+}
+
+// jsonNames caches the JSON names of a struct's fields.
+var jsonNames sync.Map // reflect.Type → []string
+
+func fieldJSONName(t reflect.Type, i int) string {
+	if v, ok := jsonNames.Load(t); ok {
+		return v.([]string)[i]
+	}
+	names := make([]string, t.NumField())
+	for j := range names {
+		names[j] = jsonName(t.Field(j))
+	}
+	jsonNames.Store(t, names)
+	return names[i]
 }

@@ -83,14 +83,44 @@ var (
 	noItemRE    = regexp.MustCompile(`unable to evaluate ([^:\[]+)\[[^:]*: item '([^']+)' not found`)
 )
 
-// render renders one template string.
-func (r *renderer) render(src string) (string, error) {
+// parsed caches parsed templates by source: the same components compile
+// again and again, and parsing is most of the cost of rendering.
+var parsed struct {
+	sync.Mutex
+	m map[string]*exec.Template
+}
+
+// maxParsed bounds the cache; when full it starts again.
+const maxParsed = 4096
+
+func parseTemplate(src string) (*exec.Template, error) {
+	parsed.Lock()
+	tpl, ok := parsed.m[src]
+	parsed.Unlock()
+	if ok {
+		return tpl, nil
+	}
 	env, cfg := environment()
 	loader, err := loaders.NewShiftedLoader("template", strings.NewReader(src), loaders.MustNewMemoryLoader(map[string]string{}))
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	tpl, err := exec.NewTemplate("template", cfg, loader, env)
+	tpl, err = exec.NewTemplate("template", cfg, loader, env)
+	if err != nil {
+		return nil, err
+	}
+	parsed.Lock()
+	if parsed.m == nil || len(parsed.m) >= maxParsed {
+		parsed.m = make(map[string]*exec.Template)
+	}
+	parsed.m[src] = tpl
+	parsed.Unlock()
+	return tpl, nil
+}
+
+// render renders one template string.
+func (r *renderer) render(src string) (string, error) {
+	tpl, err := parseTemplate(src)
 	if err != nil {
 		return "", fmt.Errorf("template %q does not parse: %s", src, cleanGonjaError(err))
 	}
@@ -257,7 +287,7 @@ func (w *walker) walkStruct(v reflect.Value, p specs.Path) {
 		}
 		fp := p
 		if !f.Anonymous {
-			fp = p.Child(jsonName(f))
+			fp = p.Child(fieldJSONName(t, i))
 		}
 		w.walk(v.Field(i), fp)
 	}
