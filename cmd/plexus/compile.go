@@ -29,6 +29,9 @@ type compileOptions struct {
 	attempt   int
 	initImage string
 	urlRefs   bool
+	policy    string
+	user      string
+	teams     []string
 }
 
 func newCompileCmd() *cobra.Command {
@@ -57,6 +60,9 @@ error of the first stage that fails.`,
 	f.IntVar(&o.attempt, "attempt", 1, "the attempt the objects are for")
 	f.StringVar(&o.initImage, "init-image", compiler.DefaultInitImage, "the image running init handlers")
 	f.BoolVar(&o.urlRefs, "url-refs", true, "fetch the components urlRefs name (HTTP GET); false refuses them")
+	f.StringVar(&o.policy, "policy", "", "an access policy file: what --user and --team may use (default: everything)")
+	f.StringVar(&o.user, "user", "", "the user compiling, for the access policy")
+	f.StringArrayVar(&o.teams, "team", nil, "a team of the user, for the access policy (repeatable)")
 	_ = cmd.MarkFlagRequired("file")
 	return cmd
 }
@@ -134,7 +140,14 @@ func runCompile(cmd *cobra.Command, o compileOptions) error {
 			ri.Name = comp.Name
 		}
 	}
-	c, err := compiler.Compile(op, comp, compiler.Options{Presets: presets, Params: params, Run: ri})
+	var policy *compiler.Policy
+	if o.policy != "" {
+		if policy, err = compiler.ReadPolicy(o.policy); err != nil {
+			return err
+		}
+	}
+	c, err := compiler.Compile(op, comp, compiler.Options{Presets: presets, Params: params, Run: ri,
+		Policy: policy, Caller: compiler.Caller{User: o.user, Teams: o.teams, Project: o.project}})
 	if err != nil {
 		return fail(o.files[0], err)
 	}

@@ -22,6 +22,9 @@ type Options struct {
 	// Connections is the catalogue of connections by name: what
 	// `connections[...]` and `init[...]` show.
 	Connections map[string]Connection
+	// Policy says what Caller may use; nil allows everything.
+	Policy *Policy
+	Caller Caller
 }
 
 // Compiled is an operation compiled for one run.
@@ -39,7 +42,8 @@ type Compiled struct {
 
 // Compile runs the stages that follow resolution on an operation and the
 // component it resolved to: presets, the merge of the operation onto the
-// component (runPatch and patchStrategy), params, context and templates.
+// component (runPatch and patchStrategy), params, context, templates and
+// access control.
 // The first stage that fails stops the compilation; its error lists every
 // problem it found.
 func Compile(op *specs.Operation, comp *specs.Component, opts Options) (*Compiled, error) {
@@ -82,7 +86,11 @@ func Compile(op *specs.Operation, comp *specs.Component, opts Options) (*Compile
 			return nil, err
 		}
 	}
-	return &Compiled{Operation: op, Component: merged, Params: params, Globals: globals}, nil
+	c := &Compiled{Operation: op, Component: merged, Params: params, Globals: globals}
+	if err := CheckAccess(opts.Policy, opts.Caller, opts.Run, c); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // isPipeline says whether the run is a parent whose children are compiled
