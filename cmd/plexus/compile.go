@@ -30,6 +30,7 @@ type compileOptions struct {
 	initImage string
 	urlRefs   bool
 	policy    string
+	conns     string
 	user      string
 	teams     []string
 }
@@ -61,6 +62,7 @@ error of the first stage that fails.`,
 	f.StringVar(&o.initImage, "init-image", compiler.DefaultInitImage, "the image running init handlers")
 	f.BoolVar(&o.urlRefs, "url-refs", true, "fetch the components urlRefs name (HTTP GET); false refuses them")
 	f.StringVar(&o.policy, "policy", "", "an access policy file: what --user and --team may use (default: everything)")
+	f.StringVar(&o.conns, "connections", "", "a connections file (`connections: [...]`): what runs may name in connections")
 	f.StringVar(&o.user, "user", "", "the user compiling, for the access policy")
 	f.StringArrayVar(&o.teams, "team", nil, "a team of the user, for the access policy (repeatable)")
 	_ = cmd.MarkFlagRequired("file")
@@ -146,7 +148,13 @@ func runCompile(cmd *cobra.Command, o compileOptions) error {
 			return err
 		}
 	}
-	c, err := compiler.Compile(op, comp, compiler.Options{Presets: presets, Params: params, Run: ri,
+	var catalogue compiler.Catalogue
+	if o.conns != "" {
+		if catalogue, err = compiler.ReadConnections(o.conns); err != nil {
+			return err
+		}
+	}
+	c, err := compiler.Compile(op, comp, compiler.Options{Presets: presets, Params: params, Run: ri, Connections: catalogue,
 		Policy: policy, Caller: compiler.Caller{User: o.user, Teams: o.teams, Project: o.project}})
 	if err != nil {
 		return fail(o.files[0], err)

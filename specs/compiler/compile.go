@@ -1,7 +1,6 @@
 package compiler
 
 import (
-	"maps"
 	"reflect"
 
 	"github.com/plexus-ml/plexus/specs"
@@ -19,9 +18,9 @@ type Options struct {
 	Run RunInfo
 	// Refs resolves `ref` params; nil makes them errors.
 	Refs RefResolver
-	// Connections is the catalogue of connections by name: what
-	// `connections[...]` and `init[...]` show.
-	Connections map[string]Connection
+	// Connections is the catalogue: what `connections[...]` and
+	// `init[...]` show, and what the run's connections mount.
+	Connections Catalogue
 	// Policy says what Caller may use; nil allows everything.
 	Policy *Policy
 	Caller Caller
@@ -38,6 +37,8 @@ type Compiled struct {
 	// Params are the resolved params, Globals the run's `globals.*`.
 	Params  Params
 	Globals map[string]any
+	// Connections is the catalogue the run was compiled with.
+	Connections Catalogue
 }
 
 // Compile runs the stages that follow resolution on an operation and the
@@ -63,6 +64,9 @@ func Compile(op *specs.Operation, comp *specs.Component, opts Options) (*Compile
 	if err := renderParamTemplates(params, globals); err != nil {
 		return nil, err
 	}
+	if err := addParamInits(merged, params); err != nil {
+		return nil, err
+	}
 	conns, inits := requestedConnections(merged, opts.Connections)
 	ctx, err := Context(globals, params, conns, inits)
 	if err != nil {
@@ -86,7 +90,7 @@ func Compile(op *specs.Operation, comp *specs.Component, opts Options) (*Compile
 			return nil, err
 		}
 	}
-	c := &Compiled{Operation: op, Component: merged, Params: params, Globals: globals}
+	c := &Compiled{Operation: op, Component: merged, Params: params, Globals: globals, Connections: opts.Connections}
 	if err := CheckAccess(opts.Policy, opts.Caller, opts.Run, c); err != nil {
 		return nil, err
 	}
@@ -133,11 +137,21 @@ func renderParamTemplates(params Params, globals map[string]any) error {
 }
 
 // requestedConnections returns what `connections[...]` and `init[...]`
-// show: the whole catalogue. The access control stage decides which of
-// them a run may use.
-func requestedConnections(_ *specs.Component, catalogue map[string]Connection) (conns, inits map[string]Connection) {
-	conns, inits = map[string]Connection{}, map[string]Connection{}
-	maps.Copy(conns, catalogue)
-	maps.Copy(inits, catalogue)
-	return conns, inits
+// show: the schema of every connection of the catalogue. The access
+// control stage decides which of them a run may use.
+func requestedConnections(_ *specs.Component, catalogue Catalogue) (conns, inits map[string]Connection) {
+	return catalogue.schemas(), catalogue.schemas()
+}
+
+// addParamInits puts the init entries of toInit params first in each of
+// the run's pods, as the reference prepends them.
+func addParamInits(c *specs.Component, params Params) error {
+	inits, errs := initsFromParams(params)
+	if len(errs) > 0 || len(inits) == 0 {
+		return stageError(StageConnections, errs)
+	}
+	for _, rp := range replicasOf(c.Run) {
+		rp.r.Init = append(append([]specs.Init(nil), inits...), rp.r.Init...)
+	}
+	return nil
 }

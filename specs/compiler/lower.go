@@ -180,9 +180,36 @@ func (l *lowering) podTemplate(r *specs.Replica, p specs.Path) corev1.PodTemplat
 		spec.ImagePullSecrets = append(spec.ImagePullSecrets, corev1.LocalObjectReference{Name: name})
 	}
 	for i := range r.Init {
-		spec.InitContainers = append(spec.InitContainers, l.initContainer(&r.Init[i], i, p.Child("init").Index(i)))
+		ip := p.Child("init").Index(i)
+		ic := l.initContainer(&r.Init[i], i, ip)
+		if r.Init[i].Connection != "" {
+			vols, mounts, connEnv, envFrom, _, errs := connectionMounts(l.c.Connections, []string{r.Init[i].Connection}, ip.Child("connection"))
+			l.errs = append(l.errs, errs...)
+			spec.Volumes = appendVolumes(spec.Volumes, vols)
+			ic.VolumeMounts = append(ic.VolumeMounts, mounts...)
+			ic.Env = append(ic.Env, connEnv...)
+			ic.EnvFrom = append(ic.EnvFrom, envFrom...)
+		}
+		spec.InitContainers = append(spec.InitContainers, ic)
 	}
-	spec.Containers = append(spec.Containers, l.mainContainer(r.Container, p.Child("container")))
+	main := l.mainContainer(r.Container, p.Child("container"))
+	vols, mounts, connEnv, envFrom, ann, errs := connectionMounts(l.c.Connections, r.Connections, p.Child("connections"))
+	l.errs = append(l.errs, errs...)
+	spec.Volumes = appendVolumes(spec.Volumes, vols)
+	main.VolumeMounts = append(main.VolumeMounts, mounts...)
+	main.Env = append(main.Env, connEnv...)
+	main.EnvFrom = append(main.EnvFrom, envFrom...)
+	if len(ann) > 0 {
+		if meta.Annotations == nil {
+			meta.Annotations = map[string]string{}
+		}
+		for k, v := range ann {
+			if _, own := meta.Annotations[k]; !own {
+				meta.Annotations[k] = v
+			}
+		}
+	}
+	spec.Containers = append(spec.Containers, main)
 	for _, s := range r.Sidecars {
 		sc := *s.DeepCopy()
 		sc.VolumeMounts = append(sc.VolumeMounts, l.contextMount())
@@ -336,3 +363,21 @@ func (l *lowering) service(svc *specs.Service, pod corev1.PodTemplateSpec) (*app
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// appendVolumes adds volumes the pod does not have yet (two init entries
+// may use the same connection).
+func appendVolumes(have, more []corev1.Volume) []corev1.Volume {
+	for _, v := range more {
+		dup := false
+		for _, h := range have {
+			if h.Name == v.Name {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			have = append(have, v)
+		}
+	}
+	return have
+}
