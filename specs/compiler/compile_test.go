@@ -28,8 +28,8 @@ var testConnections = Catalogue{
 	"registry": {Name: "registry", Kind: "registry", Schema: map[string]any{"url": "registry.local:5000", "insecure": true},
 		Secret: &K8sResource{Name: "registry-auth", MountPath: "/kaniko/.docker"}},
 	"datasets": {Name: "datasets", Kind: "volume_claim", Schema: map[string]any{"volumeClaim": "datasets-pvc", "mountPath": "/data", "readOnly": true}},
-	"aws": {Name: "aws", Kind: "aws", Secret: &K8sResource{Name: "aws-creds"}, Env: []corev1.EnvVar{{Name: "AWS_REGION", Value: "eu-west-1"}}},
-	"repo": {Name: "repo", Kind: "git", Schema: map[string]any{"url": "https://git.local/ml/train"}, Secret: &K8sResource{Name: "git-token"}},
+	"aws":      {Name: "aws", Kind: "aws", Secret: &K8sResource{Name: "aws-creds"}, Env: []corev1.EnvVar{{Name: "AWS_REGION", Value: "eu-west-1"}}},
+	"repo":     {Name: "repo", Kind: "git", Schema: map[string]any{"url": "https://git.local/ml/train"}, Secret: &K8sResource{Name: "git-token"}},
 }
 
 // headerParams reads `# params: a=1 b=2` from the first line of a golden

@@ -19,10 +19,10 @@ const StageConnections Stage = "connections"
 // a registry is, and the Kubernetes secret, config map and environment that
 // give access to it.
 type ConnectionSpec struct {
-	Name        string            `json:"name"`
-	Kind        string            `json:"kind"`
-	Description string            `json:"description,omitempty"`
-	Tags        []string          `json:"tags,omitempty"`
+	Name        string   `json:"name"`
+	Kind        string   `json:"kind"`
+	Description string   `json:"description,omitempty"`
+	Tags        []string `json:"tags,omitempty"`
 	// Schema is what templates see as connections[<name>]: a bucket
 	// ({bucket}), a claim ({volumeClaim, mountPath, readOnly}), a host path
 	// ({hostPath, mountPath, readOnly}), a host ({url, insecure}), a git
