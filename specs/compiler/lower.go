@@ -11,6 +11,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/plexus-ml/plexus/specs"
@@ -37,11 +38,14 @@ const (
 )
 
 // Objects are the Kubernetes objects a run becomes: a Job for a job, a
-// Deployment and a Service for a service.
+// Deployment and a Service for a service, a Kubeflow training-operator
+// resource for a distributed job.
 type Objects struct {
 	Job        *batchv1.Job       `json:"job,omitempty"`
 	Deployment *appsv1.Deployment `json:"deployment,omitempty"`
 	Service    *corev1.Service    `json:"service,omitempty"`
+	// Custom is a distributed run's training-operator resource.
+	Custom *unstructured.Unstructured `json:"custom,omitempty"`
 }
 
 // List returns the objects in the order they are applied.
@@ -55,6 +59,9 @@ func (o *Objects) List() []any {
 	}
 	if o.Service != nil {
 		out = append(out, o.Service)
+	}
+	if o.Custom != nil {
+		out = append(out, o.Custom.Object)
 	}
 	return out
 }
@@ -90,12 +97,14 @@ func Lower(c *Compiled, ri RunInfo, opts LowerOptions) (*Objects, error) {
 		pod := l.podTemplate(&run.Replica, "run")
 		pod.Spec.RestartPolicy = corev1.RestartPolicyAlways
 		objs.Deployment, objs.Service = l.service(run, pod)
+	case *specs.TFJob, *specs.PyTorchJob, *specs.MPIJob, *specs.MXJob, *specs.XGBoostJob, *specs.PaddleJob:
+		objs.Custom = l.distributed(run)
 	default:
 		kind := specs.RunKind("")
 		if run != nil {
 			kind = run.RunKind()
 		}
-		l.errs = append(l.errs, specs.Invalidf("run.kind", kind, "lowering %s runs to Kubernetes is not supported yet (jobs and services are)", kind))
+		l.errs = append(l.errs, specs.Invalidf("run.kind", kind, "lowering %s runs to Kubernetes is not supported yet (jobs, services and the Kubeflow kinds are)", kind))
 	}
 	if err := stageError(StageLower, l.errs); err != nil {
 		return nil, err
