@@ -35,5 +35,22 @@ func Check(ctx context.Context, f *specs.File, dir string, extra map[string]spec
 		}
 		errs = append(errs, rv.Doc.Locate(op.CheckAgainst(rv.Path, rv.Component, opExtra))...)
 	}
+	// The file's own operation merged onto its component must be a valid
+	// component, as the reference's check compiles it.
+	if op := f.Operation; op != nil && len(errs) == 0 && !op.IsPreset {
+		if rv := res.Of(op); rv != nil {
+			merged, err := Merge(op, rv.Component)
+			var ce *CompilationError
+			switch {
+			case errors.As(err, &ce):
+				errs = append(errs, f.Locate(ce.Errors)...)
+			case err == nil:
+				for _, e := range merged.Validate() {
+					e.Detail = "after merging the operation onto its component: " + e.Detail
+					errs = append(errs, e)
+				}
+			}
+		}
+	}
 	return errs, res.Warnings
 }

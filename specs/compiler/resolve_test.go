@@ -317,3 +317,17 @@ run:
 		t.Errorf("dag.yaml (-want +got):\n%s", diff)
 	}
 }
+
+// TestCheckMergedComponent: check compiles the operation onto its
+// component, so what only the merge shows is reported.
+func TestCheckMergedComponent(t *testing.T) {
+	src := "version: 1.1\nkind: operation\nrunPatch:\n  container: {resources: {limits: {cpu: 1}}}\ncomponent:\n  run: {container: {command: [train]}}\n"
+	files, err := specs.Parse("op.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs, _ := Check(context.Background(), files[0], "", nil, Sources{})
+	if len(errs) != 1 || errs[0].Path != "run.container.image" || !strings.Contains(errs[0].Error(), "after merging") {
+		t.Fatalf("got %v, want the merged component's missing image", errs)
+	}
+}
