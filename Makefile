@@ -44,9 +44,11 @@ staticcheck: $(STATICCHECK)
 	$(STATICCHECK) $(PKGS)
 
 ## demo: the main job on the embedded default. Until the engine lands, it
-## checks every example Polyaxonfile.
+## checks every example Polyaxonfile and compiles the training job into the
+## Kubernetes Job it becomes.
 demo: build
 	$(BIN)/plexus check $(addprefix -f ,$(wildcard examples/*.yaml))
+	$(BIN)/plexus compile -f examples/train.yaml -P lr=0.05
 
 ## e2e: end-to-end tests (real etcd and control plane arrive with the engine
 ## and Kubernetes issues).
