@@ -28,7 +28,8 @@ type Options struct {
 
 // Compiled is an operation compiled for one run.
 type Compiled struct {
-	// Operation is the operation after its presets.
+	// Operation is the operation after its presets, its own sections
+	// (matrix, schedule, conditions, ...) rendered.
 	Operation *specs.Operation
 	// Component is the component merged with the operation, every template
 	// of its run rendered — unless the run is a pipeline (a dag, a matrix
@@ -83,6 +84,9 @@ func Compile(op *specs.Operation, comp *specs.Component, opts Options) (*Compile
 		ctx["globals"] = globals
 	}
 	if err := RenderSections(merged, ctx); err != nil {
+		return nil, err
+	}
+	if op, err = RenderOperation(op, ctx); err != nil {
 		return nil, err
 	}
 	if !isPipeline(op, merged) {

@@ -82,6 +82,15 @@ func TestCompileGolden(t *testing.T) {
 				arg, _ := p.AsArg(renderArgFormat)
 				fmt.Fprintf(&b, "#   %s = %#v | %q | %q\n", p.Name, p.Value, p.AsStr(), arg)
 			}
+			if o := c.Operation; o.Matrix != nil || o.Schedule != nil || o.Conditions != "" || len(o.Dependencies) > 0 {
+				sections, err := specs.MarshalYAML(&specs.Operation{Matrix: o.Matrix, Schedule: o.Schedule, Conditions: o.Conditions, Dependencies: o.Dependencies})
+				if err != nil {
+					t.Fatal(err)
+				}
+				b.WriteString("# the operation's own sections, rendered\n")
+				b.Write(sections)
+				b.WriteString("---\n")
+			}
 			out, err := specs.MarshalYAML(c.Component)
 			if err != nil {
 				t.Fatal(err)

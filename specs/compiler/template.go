@@ -179,6 +179,37 @@ func RenderSections(c *specs.Component, ctx map[string]any) error {
 	return stageError(StageTemplates, w.errs)
 }
 
+// RenderOperation renders the operation's own sections that the reference
+// renders with globals and params before the run (§7.6: matrix, schedule,
+// conditions, dependencies, trigger, skipOnUpstreamSkip), into a copy it
+// returns; op is not changed.
+func RenderOperation(op *specs.Operation, ctx map[string]any) (*specs.Operation, error) {
+	out := *op
+	w := &walker{r: newRenderer(ctx)}
+	if op.Matrix != nil {
+		m := deepCopy(reflect.ValueOf(&op.Matrix).Elem())
+		w.walk(m, "matrix")
+		out.Matrix = m.Interface().(specs.Matrix)
+	}
+	if op.Schedule != nil {
+		s := deepCopy(reflect.ValueOf(&op.Schedule).Elem())
+		w.walk(s, "schedule")
+		out.Schedule = s.Interface().(specs.Schedule)
+	}
+	if hasTemplate(op.Conditions) {
+		out.Conditions, _ = w.renderString("conditions", op.Conditions)
+	}
+	if hasTemplate(string(op.Trigger)) {
+		t, _ := w.renderString("trigger", string(op.Trigger))
+		out.Trigger = specs.Trigger(t)
+	}
+	if len(op.Dependencies) > 0 {
+		out.Dependencies = append([]string(nil), op.Dependencies...)
+		w.walk(reflect.ValueOf(out.Dependencies), "dependencies")
+	}
+	return &out, stageError(StageTemplates, w.errs)
+}
+
 type walker struct {
 	r    *renderer
 	errs specs.ErrorList
