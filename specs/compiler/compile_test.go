@@ -99,7 +99,8 @@ func TestCompileGolden(t *testing.T) {
 			if !isPipeline(c.Operation, c.Component) {
 				objs, err := Lower(c, testRun, LowerOptions{Attempt: 1})
 				if err != nil {
-					t.Fatal(err)
+					b.WriteString("---\n# not lowered: " + err.Error() + "\n")
+					objs = &Objects{}
 				}
 				for _, o := range objs.List() {
 					y, err := specs.MarshalYAML(o)
