@@ -191,7 +191,7 @@ func printCompiled(w io.Writer, format string, c *compiler.Compiled, objs *compi
 	b.WriteString("# compiled component\n")
 	b.Write(out)
 	if objs != nil {
-		for _, o := range objs.List() {
+		for _, o := range objs.Manifests() {
 			y, err := specs.MarshalYAML(o)
 			if err != nil {
 				return err

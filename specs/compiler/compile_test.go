@@ -101,7 +101,7 @@ func TestCompileGolden(t *testing.T) {
 					b.WriteString("---\n# not lowered: " + err.Error() + "\n")
 					objs = &Objects{}
 				}
-				for _, o := range objs.List() {
+				for _, o := range objs.Manifests() {
 					y, err := specs.MarshalYAML(o)
 					if err != nil {
 						t.Fatal(err)

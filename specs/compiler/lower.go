@@ -48,6 +48,18 @@ type Objects struct {
 	Custom *unstructured.Unstructured `json:"custom,omitempty"`
 }
 
+// Manifests returns the objects in the order they are applied, each as
+// its mapping without the empty values Kubernetes types write for fields
+// nobody set (`name: ""`, `resources: {}`, `status: {}`), as they would be
+// shown or applied.
+func (o *Objects) Manifests() []map[string]any {
+	var out []map[string]any
+	for _, obj := range o.List() {
+		out = append(out, toMap(obj))
+	}
+	return out
+}
+
 // List returns the objects in the order they are applied.
 func (o *Objects) List() []any {
 	var out []any

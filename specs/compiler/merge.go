@@ -75,10 +75,12 @@ func mergeRunPatches(p specs.Path, cur, nv map[string]any, comp *specs.Component
 		pt.merge(m, reflect.ValueOf(nv))
 		return m.Interface().(map[string]any), nil
 	}
-	return toMap(merged.Interface()), nil
+	m := toMap(merged.Interface())
+	delete(m, "kind") // the component's, not the patch's
+	return m, nil
 }
 
-// toMap returns the mapping form of a spec value, without its kind.
+// toMap returns the mapping form of a value, without empty values.
 func toMap(v any) map[string]any {
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -86,24 +88,26 @@ func toMap(v any) map[string]any {
 	}
 	var m map[string]any
 	_ = json.Unmarshal(b, &m)
-	delete(m, "kind")
 	prune(m)
 	return m
 }
 
-// prune drops empty strings and empty mappings, which the Kubernetes types
-// write for fields nobody set (`name: ""`, `resources: {}`): in a patch
-// they mean "unset" anyway.
+// prune drops what the Kubernetes types write for fields nobody set:
+// empty strings (`name: ""`), nulls (`creationTimestamp: null`) and empty
+// `resources` and `status`. Other empty mappings stay: `emptyDir: {}`
+// means something.
 func prune(m map[string]any) {
 	for k, v := range m {
 		switch x := v.(type) {
+		case nil:
+			delete(m, k)
 		case string:
 			if x == "" {
 				delete(m, k)
 			}
 		case map[string]any:
 			prune(x)
-			if len(x) == 0 {
+			if len(x) == 0 && (k == "resources" || k == "status") {
 				delete(m, k)
 			}
 		case []any:
