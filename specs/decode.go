@@ -783,3 +783,24 @@ func (d *decoder) kindOf(n *yaml.Node, p Path) (string, *yaml.Node, bool) {
 	}
 	return kv.Value, kv, true
 }
+
+// Unmarshal decodes YAML or JSON into a spec value (a *Component, an
+// *Init, ...) strictly, as Parse decodes files: unknown keys are errors
+// with their path. It does not validate.
+func Unmarshal(data []byte, v any) error {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return syntaxError("", data, err)
+	}
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return fmt.Errorf("specs: Unmarshal needs a non-nil pointer, got %T", v)
+	}
+	root := resolve(&doc)
+	if root == nil {
+		return nil
+	}
+	d := &decoder{maxVisits: visitBudget(root)}
+	d.decode(root, rv.Elem(), "")
+	return d.errs.Err()
+}

@@ -37,6 +37,15 @@ const (
 	DefaultInitImage = "plexus:latest"
 )
 
+// The environment of a built-in init container: the entry, the run's
+// context path, and the entry's connection (its schema as JSON, its kind).
+const (
+	EnvInitSpec           = "PLEXUS_INIT_SPEC"
+	EnvContextPath        = "PLEXUS_CONTEXT_PATH"
+	EnvInitConnection     = "PLEXUS_INIT_CONNECTION"
+	EnvInitConnectionKind = "PLEXUS_INIT_CONNECTION_KIND"
+)
+
 // Objects are the Kubernetes objects a run becomes: a Job for a job, a
 // Deployment and a Service for a service, a Kubeflow training-operator
 // resource for a distributed job.
@@ -314,11 +323,16 @@ func (l *lowering) initContainer(in *specs.Init, i int, p specs.Path) corev1.Con
 		if len(c.Command) == 0 && len(c.Args) == 0 {
 			c.Args = []string{"init"}
 		}
-		c.Env = append(c.Env, corev1.EnvVar{Name: "PLEXUS_INIT_SPEC", Value: string(spec)})
+		c.Env = append(c.Env, corev1.EnvVar{Name: EnvInitSpec, Value: string(spec)})
+		if conn, ok := l.c.Connections[in.Connection]; ok && in.Connection != "" {
+			schema, _ := json.Marshal(conn.Schema)
+			c.Env = append(c.Env, corev1.EnvVar{Name: EnvInitConnection, Value: string(schema)},
+				corev1.EnvVar{Name: EnvInitConnectionKind, Value: conn.Kind})
+		}
 	} else if c.Image == "" {
 		l.errs = append(l.errs, specs.Required(p.Child("container").Child("image"), "an init container needs an image"))
 	}
-	c.Env = append(c.Env, corev1.EnvVar{Name: "PLEXUS_CONTEXT_PATH", Value: l.ri.ContextPath})
+	c.Env = append(c.Env, corev1.EnvVar{Name: EnvContextPath, Value: l.ri.ContextPath})
 	c.VolumeMounts = append(c.VolumeMounts, l.contextMount())
 	return c
 }
