@@ -282,16 +282,24 @@ func (l *lowering) mainContainer(c *corev1.Container, p specs.Path) corev1.Conta
 
 // contextEnv are the variables every run's main container gets.
 func (l *lowering) contextEnv() []corev1.EnvVar {
+	return l.c.Env(l.opts.Attempt, l.ri.ContextPath, OutputsPath)
+}
+
+// Env returns the variables a run's main process gets besides its own:
+// who it is (uuid, name, project, attempt), where its context is, where to
+// write its outputs, and its params' toEnv variables, sorted.
+func (c *Compiled) Env(attempt int, contextPath, outputsPath string) []corev1.EnvVar {
+	str := func(k string) string { s, _ := c.Globals[k].(string); return s }
 	env := []corev1.EnvVar{
-		{Name: "PLEXUS_RUN_UUID", Value: l.ri.UUID},
-		{Name: "PLEXUS_RUN_NAME", Value: l.ri.Name},
-		{Name: "PLEXUS_PROJECT", Value: l.ri.Owner + "/" + l.ri.Project},
-		{Name: "PLEXUS_ATTEMPT", Value: strconv.Itoa(l.opts.Attempt)},
-		{Name: "PLEXUS_CONTEXT_PATH", Value: l.ri.ContextPath},
-		{Name: "PLEXUS_OUTPUTS_PATH", Value: OutputsPath},
+		{Name: "PLEXUS_RUN_UUID", Value: str("uuid")},
+		{Name: "PLEXUS_RUN_NAME", Value: str("name")},
+		{Name: "PLEXUS_PROJECT", Value: str("owner_name") + "/" + str("project_name")},
+		{Name: "PLEXUS_ATTEMPT", Value: strconv.Itoa(attempt)},
+		{Name: EnvContextPath, Value: contextPath},
+		{Name: "PLEXUS_OUTPUTS_PATH", Value: outputsPath},
 	}
 	var toEnv []corev1.EnvVar
-	for _, p := range l.c.Params {
+	for _, p := range c.Params {
 		if p.ToEnv != "" && p.Value != nil {
 			toEnv = append(toEnv, corev1.EnvVar{Name: p.ToEnv, Value: p.AsStr()})
 		}

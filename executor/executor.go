@@ -1,0 +1,66 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+
+	"github.com/plexus-ml/plexus/specs/compiler"
+)
+
+// RunRef names one attempt of a run.
+type RunRef struct {
+	UUID    string `json:"uuid"`
+	Attempt int    `json:"attempt"`
+}
+
+// Status is what an executor says of an attempt.
+type Status string
+
+// Executor statuses. The engine maps them onto its run statuses.
+const (
+	Pending       Status = "pending"
+	Starting      Status = "starting"
+	Running       Status = "running"
+	Succeeded     Status = "succeeded"
+	Failed        Status = "failed"
+	Stopped       Status = "stopped"
+	Warning       Status = "warning"
+	Unschedulable Status = "unschedulable"
+)
+
+// Final reports whether nothing follows the status.
+func (s Status) Final() bool { return s == Succeeded || s == Failed || s == Stopped }
+
+// StatusUpdate is one observation of an attempt.
+type StatusUpdate struct {
+	Run    RunRef    `json:"run"`
+	Status Status    `json:"status"`
+	Reason string    `json:"reason,omitempty"`
+	// Message says more, such as the last lines of a failed run's log.
+	Message string `json:"message,omitempty"`
+	// Outputs are the values the run wrote to PLEXUS_OUTPUTS_PATH, once it
+	// has finished.
+	Outputs map[string]any `json:"outputs,omitempty"`
+	// ExitCode is the main process's, for final statuses.
+	ExitCode *int      `json:"exitCode,omitempty"`
+	Time     time.Time `json:"time"`
+}
+
+// Executor runs compiled operations.
+type Executor interface {
+	// Dispatch starts the attempt. It is idempotent: an attempt already
+	// dispatched is not started again.
+	Dispatch(ctx context.Context, run RunRef, c *compiler.Compiled) error
+	// Stop stops the attempt; it ends as Stopped.
+	Stop(ctx context.Context, run RunRef) error
+	// Watch streams status updates of every attempt until ctx ends.
+	Watch(ctx context.Context) (<-chan StatusUpdate, error)
+	// Logs returns the attempt's log; with follow, the reader blocks for
+	// more until the attempt ends or ctx is done.
+	Logs(ctx context.Context, run RunRef, follow bool) (io.ReadCloser, error)
+}
+
+// ErrUnknownRun is returned for an attempt the executor does not know.
+var ErrUnknownRun = errors.New("executor: unknown run")
