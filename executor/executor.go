@@ -35,9 +35,9 @@ func (s Status) Final() bool { return s == Succeeded || s == Failed || s == Stop
 
 // StatusUpdate is one observation of an attempt.
 type StatusUpdate struct {
-	Run    RunRef    `json:"run"`
-	Status Status    `json:"status"`
-	Reason string    `json:"reason,omitempty"`
+	Run    RunRef `json:"run"`
+	Status Status `json:"status"`
+	Reason string `json:"reason,omitempty"`
 	// Message says more, such as the last lines of a failed run's log.
 	Message string `json:"message,omitempty"`
 	// Outputs are the values the run wrote to PLEXUS_OUTPUTS_PATH, once it
