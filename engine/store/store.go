@@ -1,0 +1,374 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// DefaultPrefix is where Plexus keeps its keys.
+const DefaultPrefix = "/plexus/v1/"
+
+// Status is a run's status (Polyaxon's names, DESIGN §3). The engine's
+// transition table says which moves are legal; the store keeps the
+// `active/` index of runs whose status is not final.
+type Status string
+
+// Run statuses.
+const (
+	Created        Status = "created"
+	Compiled       Status = "compiled"
+	Queued         Status = "queued"
+	Scheduled      Status = "scheduled"
+	Starting       Status = "starting"
+	Running        Status = "running"
+	Processing     Status = "processing"
+	Succeeded      Status = "succeeded"
+	Failed         Status = "failed"
+	Stopped        Status = "stopped"
+	Stopping       Status = "stopping"
+	Skipped        Status = "skipped"
+	UpstreamFailed Status = "upstream_failed"
+	Retrying       Status = "retrying"
+	Resuming       Status = "resuming"
+	Warning        Status = "warning"
+	Unschedulable  Status = "unschedulable"
+	OnSchedule     Status = "on_schedule"
+)
+
+// Final reports whether the status ends the run: succeeded, failed,
+// stopped, skipped or upstream_failed.
+func (s Status) Final() bool {
+	switch s {
+	case Succeeded, Failed, Stopped, Skipped, UpstreamFailed:
+		return true
+	}
+	return false
+}
+
+// Condition records one transition of a run.
+type Condition struct {
+	Type    Status    `json:"type"`
+	Reason  string    `json:"reason,omitempty"`
+	Message string    `json:"message,omitempty"`
+	Time    time.Time `json:"time"`
+}
+
+// Run is the record of one run: what was submitted, what it compiled to,
+// and what became of it.
+type Run struct {
+	UUID    string `json:"uuid"`
+	Name    string `json:"name,omitempty"`
+	Project string `json:"project,omitempty"`
+	// Parent is the run this one is a child of (a dag, matrix or schedule),
+	// Root the pipeline at the top.
+	Parent string `json:"parent,omitempty"`
+	Root   string `json:"root,omitempty"`
+	// Spec is the Polyaxonfile as submitted, and Params the params given
+	// with it; Compiled is what the compiler made of them.
+	Spec     string          `json:"spec"`
+	Params   map[string]any  `json:"params,omitempty"`
+	Compiled json.RawMessage `json:"compiled,omitempty"`
+
+	Status     Status         `json:"status"`
+	Conditions []Condition    `json:"conditions,omitempty"`
+	Attempt    int            `json:"attempt"`
+	Outputs    map[string]any `json:"outputs,omitempty"`
+	// ExecutorRef names what the executor made for the current attempt.
+	ExecutorRef string `json:"executorRef,omitempty"`
+
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+// Errors of the store.
+var (
+	// ErrNotFound: no run has that uuid.
+	ErrNotFound = errors.New("store: run not found")
+	// ErrExists: a run with that uuid exists already.
+	ErrExists = errors.New("store: run exists")
+	// ErrFenced: the write was refused because the writer is no longer
+	// the leader it was when it read.
+	ErrFenced = errors.New("store: not the leader any more")
+	// ErrConflict: the run kept changing under an update; try later.
+	ErrConflict = errors.New("store: too many concurrent updates")
+)
+
+// Store keeps runs in etcd under a prefix (DESIGN §4). It is safe for
+// concurrent use.
+type Store struct {
+	cli    *clientv3.Client
+	prefix string
+	// fence, when set, is compared in every write: the leader's election
+	// key still has the create revision it had when it won.
+	fence []clientv3.Cmp
+	now   func() time.Time
+}
+
+// New returns a store on cli under prefix (DefaultPrefix when empty).
+// now is the clock of the records' times (time.Now when nil).
+func New(cli *clientv3.Client, prefix string, now func() time.Time) *Store {
+	if prefix == "" {
+		prefix = DefaultPrefix
+	}
+	if !strings.HasSuffix(prefix, "/") {
+		prefix += "/"
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &Store{cli: cli, prefix: prefix, now: now}
+}
+
+// Fenced returns a store whose writes also require cmp to hold (the
+// leader's election key unchanged); a write that fails it returns
+// ErrFenced and changes nothing.
+func (s *Store) Fenced(cmp clientv3.Cmp) *Store {
+	f := *s
+	f.fence = append(append([]clientv3.Cmp(nil), s.fence...), cmp)
+	return &f
+}
+
+// Client returns the etcd client.
+func (s *Store) Client() *clientv3.Client { return s.cli }
+
+// Prefix returns the store's key prefix.
+func (s *Store) Prefix() string { return s.prefix }
+
+func (s *Store) runKey(uuid string) string    { return s.prefix + "runs/" + uuid }
+func (s *Store) activeKey(uuid string) string { return s.prefix + "active/" + uuid }
+func (s *Store) childKey(parent, uuid string) string {
+	return s.prefix + "children/" + parent + "/" + uuid
+}
+
+// txn runs a transaction with the fence, telling a failed fence from a
+// failed condition.
+func (s *Store) txn(ctx context.Context, conds []clientv3.Cmp, ops ...clientv3.Op) (bool, error) {
+	all := append(append([]clientv3.Cmp(nil), s.fence...), conds...)
+	resp, err := s.cli.Txn(ctx).If(all...).Then(ops...).Commit()
+	if err != nil {
+		return false, err
+	}
+	if resp.Succeeded {
+		return true, nil
+	}
+	if len(s.fence) > 0 {
+		fresp, err := s.cli.Txn(ctx).If(s.fence...).Commit()
+		if err != nil {
+			return false, err
+		}
+		if !fresp.Succeeded {
+			return false, ErrFenced
+		}
+	}
+	return false, nil
+}
+
+// Create stores a new run (status created unless set), indexes it as
+// active and under its parent, all in one transaction.
+func (s *Store) Create(ctx context.Context, r *Run) error {
+	if r.UUID == "" {
+		return errors.New("store: a run needs a uuid")
+	}
+	if r.Status == "" {
+		r.Status = Created
+	}
+	now := s.now().UTC()
+	r.CreatedAt, r.UpdatedAt = now, now
+	if len(r.Conditions) == 0 {
+		r.Conditions = []Condition{{Type: r.Status, Time: now}}
+	}
+	data, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("store: encoding run %s: %w", r.UUID, err)
+	}
+	ops := []clientv3.Op{clientv3.OpPut(s.runKey(r.UUID), string(data))}
+	if !r.Status.Final() {
+		ops = append(ops, clientv3.OpPut(s.activeKey(r.UUID), ""))
+	}
+	if r.Parent != "" {
+		ops = append(ops, clientv3.OpPut(s.childKey(r.Parent, r.UUID), ""))
+	}
+	ok, err := s.txn(ctx, []clientv3.Cmp{clientv3.Compare(clientv3.CreateRevision(s.runKey(r.UUID)), "=", 0)}, ops...)
+	if err != nil {
+		return fmt.Errorf("store: creating run %s: %w", r.UUID, err)
+	}
+	if !ok {
+		return fmt.Errorf("creating run %s: %w", r.UUID, ErrExists)
+	}
+	return nil
+}
+
+// Get reads a run and the revision it was last changed at.
+func (s *Store) Get(ctx context.Context, uuid string) (*Run, int64, error) {
+	resp, err := s.cli.Get(ctx, s.runKey(uuid))
+	if err != nil {
+		return nil, 0, fmt.Errorf("store: reading run %s: %w", uuid, err)
+	}
+	if len(resp.Kvs) == 0 {
+		return nil, 0, fmt.Errorf("run %s: %w", uuid, ErrNotFound)
+	}
+	var r Run
+	if err := json.Unmarshal(resp.Kvs[0].Value, &r); err != nil {
+		return nil, 0, fmt.Errorf("store: decoding run %s: %w", uuid, err)
+	}
+	return &r, resp.Kvs[0].ModRevision, nil
+}
+
+// maxAttempts bounds the re-reads of an update under contention.
+const maxAttempts = 16
+
+// Update changes a run with optimistic concurrency: it reads the run,
+// lets change decide on it, and writes it only if nobody changed it in
+// between; otherwise it reads again and change decides again. change may
+// return an error to write nothing. The active index follows the status.
+func (s *Store) Update(ctx context.Context, uuid string, change func(*Run) error) (*Run, error) {
+	for range maxAttempts {
+		r, rev, err := s.Get(ctx, uuid)
+		if err != nil {
+			return nil, err
+		}
+		wasFinal := r.Status.Final()
+		if err := change(r); err != nil {
+			return nil, err
+		}
+		r.UpdatedAt = s.now().UTC()
+		data, err := json.Marshal(r)
+		if err != nil {
+			return nil, fmt.Errorf("store: encoding run %s: %w", uuid, err)
+		}
+		ops := []clientv3.Op{clientv3.OpPut(s.runKey(uuid), string(data))}
+		switch {
+		case r.Status.Final() && !wasFinal:
+			ops = append(ops, clientv3.OpDelete(s.activeKey(uuid)))
+		case !r.Status.Final() && wasFinal:
+			ops = append(ops, clientv3.OpPut(s.activeKey(uuid), ""))
+		}
+		ok, err := s.txn(ctx, []clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(s.runKey(uuid)), "=", rev)}, ops...)
+		if err != nil {
+			return nil, fmt.Errorf("updating run %s: %w", uuid, err)
+		}
+		if ok {
+			return r, nil
+		}
+	}
+	return nil, fmt.Errorf("updating run %s: %w", uuid, ErrConflict)
+}
+
+// Active lists the uuids of runs not yet final: what the leader
+// reconciles.
+func (s *Store) Active(ctx context.Context) ([]string, error) {
+	return s.keysUnder(ctx, s.prefix+"active/")
+}
+
+// Children lists the uuids of a run's children.
+func (s *Store) Children(ctx context.Context, parent string) ([]string, error) {
+	return s.keysUnder(ctx, s.prefix+"children/"+parent+"/")
+}
+
+func (s *Store) keysUnder(ctx context.Context, prefix string) ([]string, error) {
+	resp, err := s.cli.Get(ctx, prefix, clientv3.WithPrefix(), clientv3.WithKeysOnly())
+	if err != nil {
+		return nil, fmt.Errorf("store: listing %s: %w", prefix, err)
+	}
+	out := make([]string, len(resp.Kvs))
+	for i, kv := range resp.Kvs {
+		out[i] = strings.TrimPrefix(string(kv.Key), prefix)
+	}
+	return out, nil
+}
+
+// Page is one page of a listing.
+type Page struct {
+	Runs []*Run
+	// Next is where the next page starts; "" on the last page.
+	Next string
+}
+
+// List returns up to limit runs in uuid order, starting after `after`,
+// that keep passes (nil keeps all).
+func (s *Store) List(ctx context.Context, after string, limit int, keep func(*Run) bool) (*Page, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	start := s.runKey(after)
+	if after != "" {
+		start += "\x00"
+	}
+	end := clientv3.GetPrefixRangeEnd(s.prefix + "runs/")
+	page := &Page{}
+	for len(page.Runs) < limit {
+		resp, err := s.cli.Get(ctx, start, clientv3.WithRange(end), clientv3.WithLimit(int64(limit)))
+		if err != nil {
+			return nil, fmt.Errorf("store: listing runs: %w", err)
+		}
+		for _, kv := range resp.Kvs {
+			var r Run
+			if err := json.Unmarshal(kv.Value, &r); err != nil {
+				return nil, fmt.Errorf("store: decoding %s: %w", kv.Key, err)
+			}
+			if keep == nil || keep(&r) {
+				page.Runs = append(page.Runs, &r)
+				if len(page.Runs) == limit {
+					page.Next = r.UUID
+					return page, nil
+				}
+			}
+		}
+		if !resp.More {
+			return page, nil
+		}
+		start = string(resp.Kvs[len(resp.Kvs)-1].Key) + "\x00"
+	}
+	return page, nil
+}
+
+// Event is a change of a run seen by Watch.
+type Event struct {
+	Run *Run
+	// Revision is the store revision of the change.
+	Revision int64
+}
+
+// Watch streams the changes of runs from revision rev on (0: from now)
+// until ctx ends. A compacted revision closes the channel with the error
+// reported through errc: the watcher resyncs from a fresh read.
+func (s *Store) Watch(ctx context.Context, rev int64) (<-chan Event, <-chan error) {
+	out := make(chan Event, 256)
+	errc := make(chan error, 1)
+	opts := []clientv3.OpOption{clientv3.WithPrefix()}
+	if rev > 0 {
+		opts = append(opts, clientv3.WithRev(rev))
+	}
+	wch := s.cli.Watch(clientv3.WithRequireLeader(ctx), s.prefix+"runs/", opts...)
+	go func() {
+		defer close(out)
+		defer close(errc)
+		for resp := range wch {
+			if err := resp.Err(); err != nil {
+				errc <- err
+				return
+			}
+			for _, ev := range resp.Events {
+				if ev.Type != clientv3.EventTypePut {
+					continue
+				}
+				var r Run
+				if err := json.Unmarshal(ev.Kv.Value, &r); err != nil {
+					continue
+				}
+				select {
+				case out <- Event{Run: &r, Revision: ev.Kv.ModRevision}:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}()
+	return out, errc
+}

@@ -1,0 +1,247 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+var testClient *clientv3.Client
+
+// TestMain runs one real etcd, in-process, for the package's tests; each
+// test works under its own prefix.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "plexus-store-test")
+	if err != nil {
+		panic(err)
+	}
+	e, err := StartEmbedded(dir, 10*time.Second)
+	if err != nil {
+		panic(err)
+	}
+	testClient, err = clientv3.New(clientv3.Config{Endpoints: []string{e.Endpoint}, DialTimeout: 5 * time.Second})
+	if err != nil {
+		panic(err)
+	}
+	code := m.Run()
+	testClient.Close()
+	e.Close()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+var testPrefixes atomic.Int64
+
+// newStore returns a store under a prefix no other test (or repetition of
+// this one) uses.
+func newStore(t *testing.T) *Store {
+	return New(testClient, fmt.Sprintf("/test/%s/%d/", t.Name(), testPrefixes.Add(1)), nil)
+}
+
+func TestCreateGet(t *testing.T) {
+	s, ctx := newStore(t), t.Context()
+	r := &Run{UUID: "r1", Name: "train", Spec: "version: 1.1\n", Params: map[string]any{"lr": 0.1}}
+	if err := s.Create(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	got, rev, err := s.Get(ctx, "r1")
+	if err != nil || rev == 0 {
+		t.Fatal(err)
+	}
+	if got.Status != Created || len(got.Conditions) != 1 || got.Params["lr"] != 0.1 || got.Spec != r.Spec {
+		t.Errorf("got %+v", got)
+	}
+	if err := s.Create(ctx, &Run{UUID: "r1"}); !errors.Is(err, ErrExists) {
+		t.Errorf("second create: %v", err)
+	}
+	if _, _, err := s.Get(ctx, "nope"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("get missing: %v", err)
+	}
+}
+
+// TestUpdateLosesNothing: concurrent updates of one run re-read and
+// re-decide on conflict, so every update that reports success is in the
+// record, once.
+func TestUpdateLosesNothing(t *testing.T) {
+	s, ctx := newStore(t), t.Context()
+	if err := s.Create(ctx, &Run{UUID: "r"}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 12
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	landed := 0
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := s.Update(ctx, "r", func(r *Run) error { r.Attempt++; return nil })
+			switch {
+			case err == nil:
+				mu.Lock()
+				landed++
+				mu.Unlock()
+			case !errors.Is(err, ErrConflict):
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	r, _, _ := s.Get(ctx, "r")
+	if r.Attempt != landed || landed == 0 {
+		t.Fatalf("attempt %d, but %d updates reported success", r.Attempt, landed)
+	}
+}
+
+func TestUpdateRefusedChangesNothing(t *testing.T) {
+	s, ctx := newStore(t), t.Context()
+	if err := s.Create(ctx, &Run{UUID: "r"}); err != nil {
+		t.Fatal(err)
+	}
+	_, rev, _ := s.Get(ctx, "r")
+	boom := errors.New("illegal")
+	if _, err := s.Update(ctx, "r", func(r *Run) error { r.Status = Running; return boom }); !errors.Is(err, boom) {
+		t.Fatal(err)
+	}
+	if r, rev2, _ := s.Get(ctx, "r"); rev2 != rev || r.Status != Created {
+		t.Errorf("a refused update wrote: %+v", r)
+	}
+}
+
+func TestActiveAndChildrenIndexes(t *testing.T) {
+	s, ctx := newStore(t), t.Context()
+	for _, r := range []*Run{{UUID: "p"}, {UUID: "c1", Parent: "p"}, {UUID: "c2", Parent: "p"}, {UUID: "done", Status: Skipped}} {
+		if err := s.Create(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	active, _ := s.Active(ctx)
+	if diff := cmp.Diff([]string{"c1", "c2", "p"}, active); diff != "" {
+		t.Errorf("active (-want +got):\n%s", diff)
+	}
+	if kids, _ := s.Children(ctx, "p"); !cmp.Equal(kids, []string{"c1", "c2"}) {
+		t.Errorf("children %v", kids)
+	}
+	if _, err := s.Update(ctx, "c1", func(r *Run) error { r.Status = Succeeded; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	active, _ = s.Active(ctx)
+	if diff := cmp.Diff([]string{"c2", "p"}, active); diff != "" {
+		t.Errorf("after c1 ended (-want +got):\n%s", diff)
+	}
+	// A resumed run is active again.
+	if _, err := s.Update(ctx, "c1", func(r *Run) error { r.Status = Resuming; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if active, _ = s.Active(ctx); !cmp.Equal(active, []string{"c1", "c2", "p"}) {
+		t.Errorf("after resume: %v", active)
+	}
+}
+
+func TestListPagesAndFilters(t *testing.T) {
+	s, ctx := newStore(t), t.Context()
+	for i := range 25 {
+		st := Running
+		if i%2 == 0 {
+			st = Succeeded
+		}
+		if err := s.Create(ctx, &Run{UUID: fmt.Sprintf("r%02d", i), Status: st}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var all []string
+	after := ""
+	for {
+		page, err := s.List(ctx, after, 10, func(r *Run) bool { return r.Status == Succeeded })
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range page.Runs {
+			all = append(all, r.UUID)
+		}
+		if page.Next == "" {
+			break
+		}
+		after = page.Next
+	}
+	if len(all) != 13 || all[0] != "r00" || all[12] != "r24" {
+		t.Errorf("listed %v", all)
+	}
+}
+
+// TestFencing: a write made under a fence that no longer holds (the
+// leader's election key was re-created by another leader) is refused and
+// changes nothing.
+func TestFencing(t *testing.T) {
+	s, ctx := newStore(t), t.Context()
+	leaderKey := s.Prefix() + "leader/x"
+	put, err := testClient.Put(ctx, leaderKey, "engine-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fenced := s.Fenced(clientv3.Compare(clientv3.CreateRevision(leaderKey), "=", put.Header.Revision))
+	if err := fenced.Create(ctx, &Run{UUID: "r"}); err != nil {
+		t.Fatal(err)
+	}
+	// Another engine becomes leader: the key is deleted and made again.
+	if _, err := testClient.Delete(ctx, leaderKey); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := testClient.Put(ctx, leaderKey, "engine-2"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fenced.Update(ctx, "r", func(r *Run) error { r.Status = Running; return nil }); !errors.Is(err, ErrFenced) {
+		t.Fatalf("deposed leader's update: %v, want ErrFenced", err)
+	}
+	if err := fenced.Create(ctx, &Run{UUID: "r2"}); !errors.Is(err, ErrFenced) {
+		t.Fatalf("deposed leader's create: %v, want ErrFenced", err)
+	}
+	if r, _, _ := s.Get(ctx, "r"); r.Status != Created {
+		t.Errorf("the fenced write landed: %s", r.Status)
+	}
+	if _, _, err := s.Get(ctx, "r2"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("the fenced create landed: %v", err)
+	}
+}
+
+func TestWatch(t *testing.T) {
+	s := newStore(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	events, _ := s.Watch(ctx, 0)
+	if err := s.Create(ctx, &Run{UUID: "w"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Update(ctx, "w", func(r *Run) error { r.Status = Queued; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	var seen []Status
+	var firstRev int64
+	for len(seen) < 2 {
+		select {
+		case ev := <-events:
+			if firstRev == 0 {
+				firstRev = ev.Revision
+			}
+			seen = append(seen, ev.Run.Status)
+		case <-time.After(5 * time.Second):
+			t.Fatalf("saw only %v", seen)
+		}
+	}
+	if !cmp.Equal(seen, []Status{Created, Queued}) {
+		t.Errorf("saw %v", seen)
+	}
+	// From a revision: the history is replayed.
+	again, _ := s.Watch(ctx, firstRev)
+	if ev := <-again; ev.Run.Status != Created {
+		t.Errorf("replay starts with %s", ev.Run.Status)
+	}
+}
