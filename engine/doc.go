@@ -1,0 +1,10 @@
+// Package engine runs operations to their end: the reconciler and the run
+// state machine, queues and concurrency, retries, and submission. Its
+// state lives in etcd (engine/store), written only by the elected leader
+// (engine/leader) through fenced transactions.
+//
+// transitions.go holds the one table of legal status moves: every status
+// write goes through Transition, an illegal move is an error (a bug,
+// reported, never applied), and nothing moves a final run except an
+// explicit resume.
+package engine
