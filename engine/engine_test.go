@@ -1,0 +1,191 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+
+	"github.com/plexus-ml/plexus/engine/store"
+	"github.com/plexus-ml/plexus/executor/local"
+	"github.com/plexus-ml/plexus/specs"
+	"github.com/plexus-ml/plexus/specs/compiler"
+)
+
+var etcdEndpoint string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "plexus-engine-test")
+	if err != nil {
+		panic(err)
+	}
+	e, err := store.StartEmbedded(dir, 10*time.Second)
+	if err != nil {
+		panic(err)
+	}
+	etcdEndpoint = e.Endpoint
+	code := m.Run()
+	e.Close()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+var prefixes atomic.Int64
+
+// startEngine runs an engine with the local executor on a fresh prefix.
+func startEngine(t *testing.T) *Engine {
+	t.Helper()
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{etcdEndpoint}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex, err := local.New(local.Config{Root: t.TempDir(), BaseEnv: []string{"PATH=" + os.Getenv("PATH")}, StopGrace: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := store.New(cli, fmt.Sprintf("/test/%s/%d/", t.Name(), prefixes.Add(1)), nil)
+	e, err := New(Config{Store: st, Executor: ex, Resync: 200 * time.Millisecond,
+		RunInfo: func(r *store.Run, ri compiler.RunInfo) compiler.RunInfo {
+			ri.ContextPath = ex.ContextPath(r.UUID)
+			return ri
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = e.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		_ = ex.Close()
+		cli.Close()
+	})
+	return e
+}
+
+// waitFinal polls the run until it ends.
+func waitFinal(t *testing.T, e *Engine, uuid string) *store.Run {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		r, _, err := e.cfg.Store.Get(t.Context(), uuid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Status.Final() {
+			return r
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	r, _, _ := e.cfg.Store.Get(t.Context(), uuid)
+	t.Fatalf("run %s did not finish: %s %+v", uuid, r.Status, r.Conditions)
+	return nil
+}
+
+func statuses(r *store.Run) []store.Status {
+	var out []store.Status
+	for _, c := range r.Conditions {
+		out = append(out, c.Type)
+	}
+	return out
+}
+
+func TestRunSucceeds(t *testing.T) {
+	e := startEngine(t)
+	run, err := e.Submit(t.Context(), Submission{Source: "train.yaml", Spec: `version: 1.1
+kind: component
+name: train
+inputs: [{name: lr, type: float}]
+run:
+  container:
+    image: python
+    command: [sh, -c, 'echo "{\"loss\": {{ lr }}}" > "$PLEXUS_OUTPUTS_PATH"']
+`, Params: map[string]specs.Param{"lr": {Value: "0.5"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := waitFinal(t, e, run.UUID)
+	if r.Status != store.Succeeded || r.Outputs["loss"] != 0.5 || r.Attempt != 1 || r.Name != "train" {
+		t.Fatalf("got %s %v attempt %d: %v", r.Status, r.Outputs, r.Attempt, statuses(r))
+	}
+	want := []store.Status{store.Created, store.Compiled, store.Queued, store.Scheduled}
+	got := statuses(r)
+	if len(got) < len(want) || fmt.Sprint(got[:len(want)]) != fmt.Sprint(want) {
+		t.Errorf("conditions %v", got)
+	}
+}
+
+func TestRetriesThenFails(t *testing.T) {
+	e := startEngine(t)
+	run, err := e.Submit(t.Context(), Submission{Source: "flaky.yaml", Spec: `version: 1.1
+kind: component
+termination: {maxRetries: 2}
+run: {container: {image: x, command: [sh, -c, 'echo attempt $PLEXUS_ATTEMPT; exit 4']}}
+`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := waitFinal(t, e, run.UUID)
+	retries := 0
+	for _, s := range statuses(r) {
+		if s == store.Retrying {
+			retries++
+		}
+	}
+	if r.Status != store.Failed || r.Attempt != 3 || retries != 2 {
+		t.Fatalf("got %s after attempt %d with %d retries: %v", r.Status, r.Attempt, retries, statuses(r))
+	}
+}
+
+func TestStop(t *testing.T) {
+	e := startEngine(t)
+	run, err := e.Submit(t.Context(), Submission{Source: "slow.yaml", Spec: `version: 1.1
+kind: component
+run: {container: {image: x, command: [sh, -c, 'sleep 30 & wait']}}
+`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		r, _, _ := e.cfg.Store.Get(t.Context(), run.UUID)
+		if r.Status == store.Running {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("never running: %v", statuses(r))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if _, err := e.Stop(t.Context(), run.UUID); err != nil {
+		t.Fatal(err)
+	}
+	r := waitFinal(t, e, run.UUID)
+	if r.Status != store.Stopped {
+		t.Fatalf("got %s: %v", r.Status, statuses(r))
+	}
+	if _, err := e.Stop(t.Context(), run.UUID); !errors.Is(err, ErrInvalidTransition) {
+		t.Errorf("stopping a stopped run: %v", err)
+	}
+}
+
+func TestBadSubmissionStoresNothing(t *testing.T) {
+	e := startEngine(t)
+	_, err := e.Submit(t.Context(), Submission{Source: "bad.yaml", Spec: "version: 1.1\nkind: component\ninputs: [{name: lr, type: float}]\nrun: {container: {image: x, command: [a]}}\n",
+		Params: map[string]specs.Param{"lr": {Value: "fast"}, "bogus": {Value: 1}}})
+	var ce *compiler.CompilationError
+	if !errors.As(err, &ce) || len(ce.Errors) != 2 {
+		t.Fatalf("got %v, want both param errors", err)
+	}
+	page, err := e.cfg.Store.List(t.Context(), "", 10, nil)
+	if err != nil || len(page.Runs) != 0 {
+		t.Fatalf("stored %d runs, %v", len(page.Runs), err)
+	}
+}
