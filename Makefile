@@ -43,12 +43,14 @@ $(STATICCHECK):
 staticcheck: $(STATICCHECK)
 	$(STATICCHECK) $(PKGS)
 
-## demo: the main job on the embedded default. Until the engine lands, it
-## checks every example Polyaxonfile and compiles the training job into the
-## Kubernetes Job it becomes.
+## demo: the main job on the embedded default: the training example runs to
+## its end in an in-process engine (embedded etcd, local executor, state
+## under PLEXUS_HOME, default ~/.plexus); every example is checked, and the
+## training job is compiled into the Kubernetes Job it would be.
 demo: build
 	$(BIN)/plexus check $(addprefix -f ,$(wildcard examples/*.yaml))
-	$(BIN)/plexus compile -f examples/train.yaml -P lr=0.05
+	$(BIN)/plexus compile -f examples/train.yaml -P lr=0.05 > /dev/null
+	$(BIN)/plexus run -f examples/train.yaml -P lr=0.05
 
 ## e2e: end-to-end tests (real etcd and control plane arrive with the engine
 ## and Kubernetes issues).

@@ -1,0 +1,212 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+
+	"github.com/plexus-ml/plexus/engine"
+	"github.com/plexus-ml/plexus/engine/store"
+	"github.com/plexus-ml/plexus/executor"
+	"github.com/plexus-ml/plexus/executor/local"
+	"github.com/plexus-ml/plexus/specs"
+	"github.com/plexus-ml/plexus/specs/compiler"
+)
+
+type runOptions struct {
+	file    string
+	params  []string
+	name    string
+	project string
+	urlRefs bool
+}
+
+func newRunCmd() *cobra.Command {
+	var o runOptions
+	cmd := &cobra.Command{
+		Use:   "run -f FILE [-P name=value]...",
+		Short: "Run an operation to its end on this machine, showing its status and logs",
+		Long: `Run starts an engine in this process — an embedded etcd and the local
+executor, with their state under $PLEXUS_HOME (default ~/.plexus) — submits
+the operation, streams its logs and status, and exits 0 only if it succeeds.
+Ctrl-C stops the run. Jobs run as host processes: the command runs, the
+image is not used.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runRun(cmd, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&o.file, "file", "f", "", "the Polyaxonfile to run")
+	f.StringArrayVarP(&o.params, "param", "P", nil, "param as name=value (repeatable)")
+	f.StringVar(&o.name, "name", "", "the run's name")
+	f.StringVar(&o.project, "project", "", "the project")
+	f.BoolVar(&o.urlRefs, "url-refs", true, "fetch the components urlRefs name (HTTP GET); false refuses them")
+	_ = cmd.MarkFlagRequired("file")
+	return cmd
+}
+
+// plexusHome is where a laptop's engine keeps its state.
+func plexusHome() (string, error) {
+	if h := os.Getenv("PLEXUS_HOME"); h != "" {
+		return h, nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("no PLEXUS_HOME and no home directory: %w", err)
+	}
+	return filepath.Join(home, ".plexus"), nil
+}
+
+func runRun(cmd *cobra.Command, o runOptions) error {
+	params, err := parseParamFlags(o.params)
+	if err != nil {
+		return err
+	}
+	data, err := os.ReadFile(o.file)
+	if err != nil {
+		return err
+	}
+	home, err := plexusHome()
+	if err != nil {
+		return err
+	}
+	stderr, stdout := cmd.ErrOrStderr(), cmd.OutOrStdout()
+	ctx, cancel := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+
+	emb, err := store.StartEmbedded(filepath.Join(home, "etcd"), 10*time.Second)
+	if err != nil {
+		return err
+	}
+	defer emb.Close()
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{emb.Endpoint}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	ex, err := local.New(local.Config{Root: filepath.Join(home, "runs")})
+	if err != nil {
+		return err
+	}
+	defer ex.Close()
+	src := compiler.Sources{Hub: compiler.StubHub()}
+	if o.urlRefs {
+		src.URL = &compiler.HTTPFetcher{}
+	}
+	st := store.New(cli, "", nil)
+	eng, err := engine.New(engine.Config{Store: st, Executor: ex, Sources: src, Resync: time.Second,
+		RunInfo: func(r *store.Run, ri compiler.RunInfo) compiler.RunInfo {
+			ri.ContextPath = ex.ContextPath(r.UUID)
+			return ri
+		}})
+	if err != nil {
+		return err
+	}
+	engCtx, stopEngine := context.WithCancel(context.Background())
+	engDone := make(chan struct{})
+	go func() { defer close(engDone); _ = eng.Run(engCtx) }()
+	defer func() { stopEngine(); <-engDone }()
+
+	run, err := eng.Submit(ctx, engine.Submission{Spec: string(data), Source: o.file, Dir: filepath.Dir(o.file),
+		Params: params, Name: o.name, Project: o.project})
+	if err != nil {
+		var list specs.ErrorList
+		if errors.As(err, &list) {
+			stage := ""
+			var ce *compiler.CompilationError
+			if errors.As(err, &ce) {
+				stage = string(ce.Stage) + ": "
+			}
+			for _, e := range list {
+				fmt.Fprintf(stderr, "%s: %s%s\n", o.file, stage, e.Error())
+			}
+			return errSilent
+		}
+		return err
+	}
+	if run.Name != "" {
+		fmt.Fprintf(stderr, "run %s (%s) created\n", run.UUID, run.Name)
+	} else {
+		fmt.Fprintf(stderr, "run %s created\n", run.UUID)
+	}
+	final, err := follow(ctx, eng, st, ex, run.UUID, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "run %s %s", run.UUID, final.Status)
+	if len(final.Outputs) > 0 {
+		fmt.Fprintf(stderr, " with outputs %v", final.Outputs)
+	}
+	fmt.Fprintln(stderr)
+	if final.Status != store.Succeeded {
+		if n := len(final.Conditions); n > 0 && final.Conditions[n-1].Message != "" {
+			fmt.Fprintf(stderr, "  %s\n", final.Conditions[n-1].Message)
+		}
+		return errSilent
+	}
+	return nil
+}
+
+// follow shows the run's status changes and streams each attempt's log
+// until the run ends; an interrupt stops the run first.
+func follow(ctx context.Context, eng *engine.Engine, st *store.Store, ex *local.Executor, uuid string, stdout, stderr io.Writer) (*store.Run, error) {
+	seen := 0
+	streamed := map[int]chan struct{}{}
+	stopping := false
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		r, _, err := st.Get(context.Background(), uuid)
+		if err != nil {
+			return nil, err
+		}
+		for ; seen < len(r.Conditions); seen++ {
+			c := r.Conditions[seen]
+			fmt.Fprintf(stderr, "  %-10s %s\n", c.Type, c.Message)
+		}
+		if _, ok := streamed[r.Attempt]; !ok && r.Attempt > 0 && r.Status != store.Created && r.Status != store.Compiled && r.Status != store.Queued {
+			done := make(chan struct{})
+			streamed[r.Attempt] = done
+			go func(attempt int) {
+				defer close(done)
+				logs, err := ex.Logs(context.Background(), executor.RunRef{UUID: uuid, Attempt: attempt}, true)
+				if err != nil {
+					return
+				}
+				defer logs.Close()
+				_, _ = io.Copy(stdout, logs)
+			}(r.Attempt)
+		}
+		if r.Status.Final() {
+			for _, done := range streamed {
+				select {
+				case <-done:
+				case <-time.After(2 * time.Second):
+				}
+			}
+			return r, nil
+		}
+		select {
+		case <-ctx.Done():
+			if !stopping {
+				stopping = true
+				fmt.Fprintln(stderr, "stopping the run")
+				if _, err := eng.Stop(context.Background(), uuid); err != nil && !errors.Is(err, engine.ErrInvalidTransition) {
+					return nil, err
+				}
+			}
+		case <-tick.C:
+		}
+	}
+}
