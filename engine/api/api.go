@@ -1,0 +1,275 @@
+package api
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/plexus-ml/plexus/engine"
+	"github.com/plexus-ml/plexus/engine/store"
+	"github.com/plexus-ml/plexus/executor"
+	"github.com/plexus-ml/plexus/specs"
+	"github.com/plexus-ml/plexus/specs/compiler"
+)
+
+// Server serves the API of one engine.
+type Server struct {
+	Engine   *engine.Engine
+	Store    *store.Store
+	Executor executor.Executor
+	// Tokens maps bearer tokens to the users they authenticate. With none,
+	// the API is open (the embedded default, on loopback).
+	Tokens map[string]string
+
+	requests *prometheus.CounterVec
+	registry *prometheus.Registry
+}
+
+// maxBody caps a submission's size.
+const maxBody = 4 << 20
+
+// Handler returns the HTTP handler: /api/v1/..., /healthz, /readyz and
+// /metrics.
+func (s *Server) Handler() http.Handler {
+	s.registry = prometheus.NewRegistry()
+	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "plexus_api_requests_total", Help: "API requests by route and HTTP status code.",
+	}, []string{"route", "code"})
+	s.registry.MustRegister(s.requests, &runsCollector{store: s.Store})
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
+	mux.HandleFunc("GET /readyz", s.ready)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
+	api := func(pattern string, h func(http.ResponseWriter, *http.Request) (int, any)) {
+		route := pattern[strings.IndexByte(pattern, ' ')+1:]
+		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+			code, body := s.authenticate(r)
+			if code == 0 {
+				code, body = h(w, r)
+			}
+			s.requests.WithLabelValues(route, strconv.Itoa(code)).Inc()
+			if body == nil {
+				return // streamed
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(code)
+			_ = json.NewEncoder(w).Encode(body)
+		})
+	}
+	api("POST /api/v1/runs", s.submit)
+	api("GET /api/v1/runs", s.list)
+	api("GET /api/v1/runs/{uuid}", s.get)
+	api("POST /api/v1/runs/{uuid}/stop", s.stop)
+	api("GET /api/v1/runs/{uuid}/logs", s.logs)
+	return mux
+}
+
+// Error is the body of a failed request.
+type Error struct {
+	Error string `json:"error"`
+	// Stage names the compiler stage that refused a submission.
+	Stage  string          `json:"stage,omitempty"`
+	Errors specs.ErrorList `json:"errors,omitempty"`
+}
+
+func fail(code int, format string, args ...any) (int, any) {
+	return code, Error{Error: fmt.Sprintf(format, args...)}
+}
+
+// authenticate checks the bearer token; 0 means go on.
+func (s *Server) authenticate(r *http.Request) (int, any) {
+	if len(s.Tokens) == 0 {
+		return 0, nil
+	}
+	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if ok {
+		for known := range s.Tokens {
+			if subtle.ConstantTimeCompare([]byte(token), []byte(known)) == 1 {
+				return 0, nil
+			}
+		}
+	}
+	return fail(http.StatusUnauthorized, "a valid bearer token is required")
+}
+
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if _, err := s.Store.Active(ctx); err != nil {
+		http.Error(w, "etcd is not reachable: "+err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	_, _ = io.WriteString(w, "ok\n")
+}
+
+// SubmitRequest is the body of POST /api/v1/runs.
+type SubmitRequest struct {
+	// Spec is the Polyaxonfile (YAML or JSON).
+	Spec    string         `json:"spec"`
+	Params  map[string]any `json:"params,omitempty"`
+	Name    string         `json:"name,omitempty"`
+	Project string         `json:"project,omitempty"`
+}
+
+func (s *Server) submit(_ http.ResponseWriter, r *http.Request) (int, any) {
+	var req SubmitRequest
+	dec := json.NewDecoder(io.LimitReader(r.Body, maxBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		return fail(http.StatusBadRequest, "the body is not a submission: %v", err)
+	}
+	params := map[string]specs.Param{}
+	for k, v := range req.Params {
+		params[k] = specs.Param{Value: v}
+	}
+	run, err := s.Engine.Submit(r.Context(), engine.Submission{Spec: req.Spec, Source: "submission", Params: params, Name: req.Name, Project: req.Project})
+	if err != nil {
+		var list specs.ErrorList
+		if errors.As(err, &list) {
+			body := Error{Error: "the submission is not valid", Errors: list}
+			var ce *compiler.CompilationError
+			if errors.As(err, &ce) {
+				body.Stage = string(ce.Stage)
+			}
+			return http.StatusBadRequest, body
+		}
+		return fail(http.StatusInternalServerError, "%v", err)
+	}
+	return http.StatusCreated, run
+}
+
+// ListResponse is the body of GET /api/v1/runs.
+type ListResponse struct {
+	Runs []*store.Run `json:"runs"`
+	Next string       `json:"next,omitempty"`
+}
+
+func (s *Server) list(_ http.ResponseWriter, r *http.Request) (int, any) {
+	q := r.URL.Query()
+	limit := 50
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > 1000 {
+			return fail(http.StatusBadRequest, "limit must be between 1 and 1000, got %q", l)
+		}
+		limit = n
+	}
+	status, project, parent := store.Status(q.Get("status")), q.Get("project"), q.Get("parent")
+	page, err := s.Store.List(r.Context(), q.Get("after"), limit, func(run *store.Run) bool {
+		return (status == "" || run.Status == status) && (project == "" || run.Project == project) && (parent == "" || run.Parent == parent)
+	})
+	if err != nil {
+		return fail(http.StatusInternalServerError, "%v", err)
+	}
+	if page.Runs == nil {
+		page.Runs = []*store.Run{}
+	}
+	return http.StatusOK, ListResponse{Runs: page.Runs, Next: page.Next}
+}
+
+func (s *Server) get(_ http.ResponseWriter, r *http.Request) (int, any) {
+	run, _, err := s.Store.Get(r.Context(), r.PathValue("uuid"))
+	if errors.Is(err, store.ErrNotFound) {
+		return fail(http.StatusNotFound, "no run %s", r.PathValue("uuid"))
+	}
+	if err != nil {
+		return fail(http.StatusInternalServerError, "%v", err)
+	}
+	return http.StatusOK, run
+}
+
+func (s *Server) stop(_ http.ResponseWriter, r *http.Request) (int, any) {
+	run, err := s.Engine.Stop(r.Context(), r.PathValue("uuid"))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return fail(http.StatusNotFound, "no run %s", r.PathValue("uuid"))
+	case errors.Is(err, engine.ErrInvalidTransition):
+		return fail(http.StatusConflict, "%v", err)
+	case err != nil:
+		return fail(http.StatusInternalServerError, "%v", err)
+	}
+	return http.StatusOK, run
+}
+
+// logs streams an attempt's log (the current one unless ?attempt=), and
+// with ?follow=true keeps streaming until it ends.
+func (s *Server) logs(w http.ResponseWriter, r *http.Request) (int, any) {
+	run, _, err := s.Store.Get(r.Context(), r.PathValue("uuid"))
+	if errors.Is(err, store.ErrNotFound) {
+		return fail(http.StatusNotFound, "no run %s", r.PathValue("uuid"))
+	}
+	if err != nil {
+		return fail(http.StatusInternalServerError, "%v", err)
+	}
+	attempt := run.Attempt
+	if a := r.URL.Query().Get("attempt"); a != "" {
+		if attempt, err = strconv.Atoi(a); err != nil {
+			return fail(http.StatusBadRequest, "attempt must be a number, got %q", a)
+		}
+	}
+	follow := r.URL.Query().Get("follow") == "true"
+	logs, err := s.Executor.Logs(r.Context(), executor.RunRef{UUID: run.UUID, Attempt: attempt}, follow)
+	if errors.Is(err, executor.ErrUnknownRun) {
+		return fail(http.StatusNotFound, "no log for attempt %d of run %s", attempt, run.UUID)
+	}
+	if err != nil {
+		return fail(http.StatusInternalServerError, "%v", err)
+	}
+	defer logs.Close()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	flusher, _ := w.(http.Flusher)
+	buf := make([]byte, 32<<10)
+	for {
+		n, rerr := logs.Read(buf)
+		if n > 0 {
+			if _, werr := w.Write(buf[:n]); werr != nil {
+				break
+			}
+			if flusher != nil {
+				flusher.Flush()
+			}
+		}
+		if rerr != nil {
+			break
+		}
+	}
+	return http.StatusOK, nil
+}
+
+// runsCollector reports the runs not yet final by status, read from the
+// store's active index when scraped.
+type runsCollector struct{ store *store.Store }
+
+var runsDesc = prometheus.NewDesc("plexus_active_runs", "Runs not yet final, by status.", []string{"status"}, nil)
+
+func (c *runsCollector) Describe(ch chan<- *prometheus.Desc) { ch <- runsDesc }
+
+func (c *runsCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	uuids, err := c.store.Active(ctx)
+	if err != nil {
+		return
+	}
+	counts := map[store.Status]int{}
+	for _, uuid := range uuids {
+		if run, _, err := c.store.Get(ctx, uuid); err == nil {
+			counts[run.Status]++
+		}
+	}
+	for status, n := range counts {
+		ch <- prometheus.MustNewConstMetric(runsDesc, prometheus.GaugeValue, float64(n), string(status))
+	}
+}

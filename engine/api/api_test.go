@@ -1,0 +1,209 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+
+	"github.com/plexus-ml/plexus/engine"
+	"github.com/plexus-ml/plexus/engine/store"
+	"github.com/plexus-ml/plexus/executor/local"
+	"github.com/plexus-ml/plexus/specs/compiler"
+)
+
+var etcdEndpoint string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "plexus-api-test")
+	if err != nil {
+		panic(err)
+	}
+	e, err := store.StartEmbedded(dir, 10*time.Second)
+	if err != nil {
+		panic(err)
+	}
+	etcdEndpoint = e.Endpoint
+	code := m.Run()
+	e.Close()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// serve runs an engine with the local executor behind the API.
+func serve(t *testing.T, tokens map[string]string) (*httptest.Server, *store.Store) {
+	t.Helper()
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{etcdEndpoint}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex, err := local.New(local.Config{Root: t.TempDir(), BaseEnv: []string{"PATH=" + os.Getenv("PATH")}, StopGrace: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := store.New(cli, fmt.Sprintf("/test/%s/", t.Name()), nil)
+	eng, err := engine.New(engine.Config{Store: st, Executor: ex, Resync: 200 * time.Millisecond,
+		RunInfo: func(r *store.Run, ri compiler.RunInfo) compiler.RunInfo {
+			ri.ContextPath = ex.ContextPath(r.UUID)
+			return ri
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = eng.Run(ctx) }()
+	srv := httptest.NewServer((&Server{Engine: eng, Store: st, Executor: ex, Tokens: tokens}).Handler())
+	t.Cleanup(func() {
+		srv.Close()
+		cancel()
+		<-done
+		_ = ex.Close()
+		cli.Close()
+	})
+	return srv, st
+}
+
+const hello = `version: 1.1
+kind: component
+name: hello
+inputs: [{name: who, type: str}]
+run:
+  container:
+    image: alpine
+    command: [sh, -c, 'echo "hello {{ who }}"; sleep 0.2; echo bye']
+`
+
+func waitStatus(t *testing.T, c *Client, uuid string, final bool) *store.Run {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		r, err := c.Get(t.Context(), uuid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !final || r.Status.Final() {
+			return r
+		}
+	}
+	t.Fatalf("run %s did not finish", uuid)
+	return nil
+}
+
+func TestSubmitGetListLogs(t *testing.T) {
+	srv, _ := serve(t, nil)
+	c := &Client{BaseURL: srv.URL}
+	run, err := c.Submit(t.Context(), SubmitRequest{Spec: hello, Params: map[string]any{"who": "api"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs, err := c.Logs(t.Context(), run.UUID, 0, true)
+	for err != nil { // not dispatched yet
+		var ae *APIError
+		if !errors.As(err, &ae) || ae.Code != http.StatusNotFound {
+			t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond)
+		logs, err = c.Logs(t.Context(), run.UUID, 0, true)
+	}
+	data, _ := io.ReadAll(logs)
+	logs.Close()
+	if string(data) != "hello api\nbye\n" {
+		t.Errorf("followed logs %q", data)
+	}
+	r := waitStatus(t, c, run.UUID, true)
+	if r.Status != store.Succeeded {
+		t.Fatalf("status %s", r.Status)
+	}
+	list, err := c.List(t.Context(), ListOptions{Status: "succeeded"})
+	if err != nil || len(list.Runs) != 1 || list.Runs[0].UUID != run.UUID {
+		t.Fatalf("list %+v, %v", list, err)
+	}
+	if list, _ := c.List(t.Context(), ListOptions{Status: "failed"}); len(list.Runs) != 0 {
+		t.Errorf("filtered list %+v", list.Runs)
+	}
+	if _, err := c.Get(t.Context(), "nope"); err == nil || !strings.Contains(err.Error(), "404") {
+		t.Errorf("get unknown: %v", err)
+	}
+}
+
+func TestBadSubmissionIs400WithEveryError(t *testing.T) {
+	srv, st := serve(t, nil)
+	c := &Client{BaseURL: srv.URL}
+	_, err := c.Submit(t.Context(), SubmitRequest{Spec: "version: 1.1\nkind: component\nrun: {kind: jbo}\nruns: 1\n"})
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.Code != http.StatusBadRequest || len(ae.Body.Errors) != 2 {
+		t.Fatalf("got %v", err)
+	}
+	_, err = c.Submit(t.Context(), SubmitRequest{Spec: hello, Params: map[string]any{"whom": "x"}})
+	if !errors.As(err, &ae) || ae.Code != http.StatusBadRequest || ae.Body.Stage != "params" {
+		t.Fatalf("got %v", err)
+	}
+	if page, _ := st.List(t.Context(), "", 10, nil); len(page.Runs) != 0 {
+		t.Errorf("stored %d runs", len(page.Runs))
+	}
+}
+
+func TestTokens(t *testing.T) {
+	srv, st := serve(t, map[string]string{"s3cret": "alice"})
+	anon := &Client{BaseURL: srv.URL}
+	_, err := anon.Submit(t.Context(), SubmitRequest{Spec: hello, Params: map[string]any{"who": "x"}})
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.Code != http.StatusUnauthorized {
+		t.Fatalf("no token: %v", err)
+	}
+	if _, err := (&Client{BaseURL: srv.URL, Token: "wrong"}).List(t.Context(), ListOptions{}); !errors.As(err, &ae) || ae.Code != http.StatusUnauthorized {
+		t.Fatalf("bad token: %v", err)
+	}
+	if page, _ := st.List(t.Context(), "", 10, nil); len(page.Runs) != 0 {
+		t.Fatal("an unauthenticated request stored a run")
+	}
+	alice := &Client{BaseURL: srv.URL, Token: "s3cret"}
+	if _, err := alice.Submit(t.Context(), SubmitRequest{Spec: hello, Params: map[string]any{"who": "x"}}); err != nil {
+		t.Fatal(err)
+	}
+	// Health needs no token.
+	for _, p := range []string{"/healthz", "/readyz", "/metrics"} {
+		resp, err := http.Get(srv.URL + p)
+		if err != nil || resp.StatusCode != 200 {
+			t.Errorf("%s: %v %v", p, resp.StatusCode, err)
+		}
+		resp.Body.Close()
+	}
+}
+
+func TestStopAndMetrics(t *testing.T) {
+	srv, _ := serve(t, nil)
+	c := &Client{BaseURL: srv.URL}
+	run, err := c.Submit(t.Context(), SubmitRequest{Spec: "version: 1.1\nkind: component\nrun: {container: {image: a, command: [sh, -c, 'sleep 30 & wait']}}\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for r := waitStatus(t, c, run.UUID, false); r.Status != store.Running; r = waitStatus(t, c, run.UUID, false) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	resp, _ := http.Get(srv.URL + "/metrics")
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(metrics), `plexus_active_runs{status="running"} 1`) {
+		t.Errorf("metrics:\n%s", metrics)
+	}
+	if _, err := c.Stop(t.Context(), run.UUID); err != nil {
+		t.Fatal(err)
+	}
+	if r := waitStatus(t, c, run.UUID, true); r.Status != store.Stopped {
+		t.Fatalf("status %s", r.Status)
+	}
+	var ae *APIError
+	if _, err := c.Stop(t.Context(), run.UUID); !errors.As(err, &ae) || ae.Code != http.StatusConflict {
+		t.Errorf("stopping again: %v", err)
+	}
+}

@@ -1,0 +1,154 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/plexus-ml/plexus/engine/store"
+)
+
+// Client talks to an engine's API.
+type Client struct {
+	// BaseURL is the server, such as http://127.0.0.1:8000.
+	BaseURL string
+	// Token is sent as a bearer token when set.
+	Token string
+	HTTP  *http.Client
+}
+
+// APIError is a failed request: its status code and the server's error.
+type APIError struct {
+	Code int
+	Body Error
+}
+
+func (e *APIError) Error() string {
+	msg := fmt.Sprintf("%d: %s", e.Code, e.Body.Error)
+	for _, fe := range e.Body.Errors {
+		msg += "\n" + fe.Error()
+	}
+	return msg
+}
+
+func (c *Client) do(ctx context.Context, method, path string, body, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	resp, err := c.request(ctx, method, path, rd)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if out != nil {
+		return json.NewDecoder(resp.Body).Decode(out)
+	}
+	return nil
+}
+
+// request sends a request and turns an error status into an *APIError.
+func (c *Client) request(ctx context.Context, method, path string, body io.Reader) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(c.BaseURL, "/")+path, body)
+	if err != nil {
+		return nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	hc := c.HTTP
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode >= 300 {
+		defer resp.Body.Close()
+		apiErr := &APIError{Code: resp.StatusCode}
+		_ = json.NewDecoder(resp.Body).Decode(&apiErr.Body)
+		return nil, apiErr
+	}
+	return resp, nil
+}
+
+// Submit submits a Polyaxonfile with params.
+func (c *Client) Submit(ctx context.Context, req SubmitRequest) (*store.Run, error) {
+	var run store.Run
+	if err := c.do(ctx, http.MethodPost, "/api/v1/runs", req, &run); err != nil {
+		return nil, err
+	}
+	return &run, nil
+}
+
+// Get reads a run.
+func (c *Client) Get(ctx context.Context, uuid string) (*store.Run, error) {
+	var run store.Run
+	if err := c.do(ctx, http.MethodGet, "/api/v1/runs/"+url.PathEscape(uuid), nil, &run); err != nil {
+		return nil, err
+	}
+	return &run, nil
+}
+
+// ListOptions filter and page a listing.
+type ListOptions struct {
+	Status, Project, Parent, After string
+	Limit                          int
+}
+
+// List lists runs.
+func (c *Client) List(ctx context.Context, o ListOptions) (*ListResponse, error) {
+	q := url.Values{}
+	for k, v := range map[string]string{"status": o.Status, "project": o.Project, "parent": o.Parent, "after": o.After} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	if o.Limit > 0 {
+		q.Set("limit", strconv.Itoa(o.Limit))
+	}
+	var out ListResponse
+	if err := c.do(ctx, http.MethodGet, "/api/v1/runs?"+q.Encode(), nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Stop asks a run to stop.
+func (c *Client) Stop(ctx context.Context, uuid string) (*store.Run, error) {
+	var run store.Run
+	if err := c.do(ctx, http.MethodPost, "/api/v1/runs/"+url.PathEscape(uuid)+"/stop", nil, &run); err != nil {
+		return nil, err
+	}
+	return &run, nil
+}
+
+// Logs streams a run's log (attempt 0 means the current one).
+func (c *Client) Logs(ctx context.Context, uuid string, attempt int, follow bool) (io.ReadCloser, error) {
+	q := url.Values{}
+	if attempt > 0 {
+		q.Set("attempt", strconv.Itoa(attempt))
+	}
+	if follow {
+		q.Set("follow", "true")
+	}
+	resp, err := c.request(ctx, http.MethodGet, "/api/v1/runs/"+url.PathEscape(uuid)+"/logs?"+q.Encode(), nil)
+	if err != nil {
+		return nil, err
+	}
+	return resp.Body, nil
+}
