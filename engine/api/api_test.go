@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,7 +22,10 @@ import (
 	"github.com/plexus-ml/plexus/specs/compiler"
 )
 
-var etcdEndpoint string
+var (
+	etcdEndpoint string
+	prefixes     atomic.Int64
+)
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "plexus-api-test")
@@ -50,7 +54,7 @@ func serve(t *testing.T, tokens map[string]string) (*httptest.Server, *store.Sto
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := store.New(cli, fmt.Sprintf("/test/%s/", t.Name()), nil)
+	st := store.New(cli, fmt.Sprintf("/test/%s/%d/", t.Name(), prefixes.Add(1)), nil)
 	eng, err := engine.New(engine.Config{Store: st, Executor: ex, Resync: 200 * time.Millisecond,
 		RunInfo: func(r *store.Run, ri compiler.RunInfo) compiler.RunInfo {
 			ri.ContextPath = ex.ContextPath(r.UUID)
