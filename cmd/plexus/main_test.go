@@ -3,7 +3,9 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 )
@@ -26,6 +28,25 @@ func TestScripts(t *testing.T) {
 	}
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			// setenvfile VAR FILE waits for FILE (written by a background
+			// command) and sets VAR to its first line.
+			"setenvfile": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 2 {
+					ts.Fatalf("usage: setenvfile VAR FILE")
+				}
+				path := ts.MkAbs(args[1])
+				for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+					if data, err := os.ReadFile(path); err == nil && strings.HasSuffix(string(data), "\n") {
+						ts.Setenv(args[0], strings.TrimSpace(string(data)))
+						return
+					}
+					if time.Now().After(deadline) {
+						ts.Fatalf("%s did not appear", args[1])
+					}
+				}
+			},
+		},
 		Setup: func(env *testscript.Env) error {
 			dir := filepath.Join(env.WorkDir, "examples")
 			if err := os.MkdirAll(dir, 0o755); err != nil {

@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/plexus-ml/plexus/engine"
+	"github.com/plexus-ml/plexus/engine/api"
 	"github.com/plexus-ml/plexus/engine/store"
 	"github.com/plexus-ml/plexus/executor"
 	"github.com/plexus-ml/plexus/executor/local"
@@ -29,6 +30,9 @@ type runOptions struct {
 	name    string
 	project string
 	urlRefs bool
+	server  string
+	token   string
+	watch   bool
 }
 
 func newRunCmd() *cobra.Command {
@@ -52,6 +56,9 @@ image is not used.`,
 	f.StringVar(&o.name, "name", "", "the run's name")
 	f.StringVar(&o.project, "project", "", "the project")
 	f.BoolVar(&o.urlRefs, "url-refs", true, "fetch the components urlRefs name (HTTP GET); false refuses them")
+	f.StringVar(&o.server, "server", os.Getenv("PLEXUS_SERVER"), "submit to this server instead of running here (default $PLEXUS_SERVER)")
+	f.StringVar(&o.token, "token", os.Getenv("PLEXUS_TOKEN"), "the server's bearer token (default $PLEXUS_TOKEN)")
+	f.BoolVarP(&o.watch, "watch", "w", false, "with --server: follow the run to its end")
 	_ = cmd.MarkFlagRequired("file")
 	return cmd
 }
@@ -76,6 +83,9 @@ func runRun(cmd *cobra.Command, o runOptions) error {
 	data, err := os.ReadFile(o.file)
 	if err != nil {
 		return err
+	}
+	if o.server != "" {
+		return submitRemote(cmd, o, string(data), params)
 	}
 	home, err := plexusHome()
 	if err != nil {
@@ -208,5 +218,64 @@ func follow(ctx context.Context, eng *engine.Engine, st *store.Store, ex *local.
 			}
 		case <-tick.C:
 		}
+	}
+}
+
+// submitRemote submits to a server and, with --watch, follows the run.
+func submitRemote(cmd *cobra.Command, o runOptions, spec string, params map[string]specs.Param) error {
+	c := &api.Client{BaseURL: o.server, Token: o.token}
+	values := map[string]any{}
+	for k, p := range params {
+		values[k] = p.Value
+	}
+	run, err := c.Submit(cmd.Context(), api.SubmitRequest{Spec: spec, Params: values, Name: o.name, Project: o.project})
+	var ae *api.APIError
+	if errors.As(err, &ae) && len(ae.Body.Errors) > 0 {
+		for _, e := range ae.Body.Errors {
+			stage := ""
+			if ae.Body.Stage != "" {
+				stage = ae.Body.Stage + ": "
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "%s: %s%s\n", o.file, stage, e.Error())
+		}
+		return errSilent
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(cmd.OutOrStdout(), run.UUID)
+	if !o.watch {
+		return nil
+	}
+	logsDone := make(chan struct{})
+	go func() {
+		defer close(logsDone)
+		for cmd.Context().Err() == nil {
+			rd, err := c.Logs(cmd.Context(), run.UUID, 0, true)
+			if err == nil {
+				_, _ = io.Copy(cmd.ErrOrStderr(), rd)
+				rd.Close()
+				return
+			}
+			time.Sleep(100 * time.Millisecond) // not dispatched yet
+		}
+	}()
+	for {
+		r, err := c.Get(cmd.Context(), run.UUID)
+		if err != nil {
+			return err
+		}
+		if r.Status.Final() {
+			select {
+			case <-logsDone:
+			case <-time.After(2 * time.Second):
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "run %s %s\n", r.UUID, r.Status)
+			if r.Status != store.Succeeded {
+				return errSilent
+			}
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

@@ -1,0 +1,172 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+
+	"github.com/plexus-ml/plexus/engine"
+	"github.com/plexus-ml/plexus/engine/api"
+	"github.com/plexus-ml/plexus/engine/store"
+	"github.com/plexus-ml/plexus/executor/local"
+	"github.com/plexus-ml/plexus/specs/compiler"
+)
+
+type serverOptions struct {
+	listen     string
+	endpoints  []string
+	tokensFile string
+	token      string
+	id         string
+	addrFile   string
+	executor   string
+}
+
+func newServerCmd() *cobra.Command {
+	var o serverOptions
+	cmd := &cobra.Command{
+		Use:   "server",
+		Short: "Run the long-running engine and its API",
+		Long: `Server runs the engine: it campaigns for leadership among the servers sharing
+its etcd, reconciles every run while it leads, and serves the API under
+/api/v1 (with /healthz, /readyz and /metrics). With no --etcd-endpoints it
+runs etcd in-process under $PLEXUS_HOME. SIGTERM resigns at once, so a
+standby takes over.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runServer(cmd, o) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.listen, "listen", "127.0.0.1:8000", "the API's address")
+	f.StringSliceVar(&o.endpoints, "etcd-endpoints", nil, "etcd endpoints (default: an embedded etcd under $PLEXUS_HOME)")
+	f.StringVar(&o.tokensFile, "tokens-file", "", "a file of `TOKEN USER` lines: the bearer tokens the API accepts")
+	f.StringVar(&o.token, "token", "", "a bearer token the API accepts (for the user \"admin\")")
+	f.StringVar(&o.id, "id", "", "this engine's name among the servers (default: the host name and pid)")
+	f.StringVar(&o.addrFile, "addr-file", "", "write the API's address to this file once listening")
+	f.StringVar(&o.executor, "executor", "local", "where runs run: local (Kubernetes arrives with its issue)")
+	return cmd
+}
+
+func runServer(cmd *cobra.Command, o serverOptions) error {
+	if o.executor != "local" {
+		return fmt.Errorf("--executor %q: only local is available yet", o.executor)
+	}
+	tokens, err := readTokens(o.tokensFile, o.token)
+	if err != nil {
+		return err
+	}
+	home, err := plexusHome()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	endpoints := o.endpoints
+	if len(endpoints) == 0 {
+		emb, err := store.StartEmbedded(filepath.Join(home, "etcd"), 10*time.Second)
+		if err != nil {
+			return err
+		}
+		defer emb.Close()
+		endpoints = []string{emb.Endpoint}
+	}
+	cli, err := clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	ex, err := local.New(local.Config{Root: filepath.Join(home, "runs")})
+	if err != nil {
+		return err
+	}
+	defer ex.Close()
+	if o.id == "" {
+		host, _ := os.Hostname()
+		o.id = fmt.Sprintf("%s-%d", host, os.Getpid())
+	}
+	st := store.New(cli, "", nil)
+	eng, err := engine.New(engine.Config{ID: o.id, Store: st, Executor: ex,
+		Sources: compiler.Sources{Hub: compiler.StubHub(), URL: &compiler.HTTPFetcher{}},
+		RunInfo: func(r *store.Run, ri compiler.RunInfo) compiler.RunInfo {
+			ri.ContextPath = ex.ContextPath(r.UUID)
+			return ri
+		}})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: (&api.Server{Engine: eng, Store: st, Executor: ex, Tokens: tokens}).Handler(), ReadHeaderTimeout: 10 * time.Second}
+	if o.addrFile != "" {
+		if err := os.WriteFile(o.addrFile, []byte("http://"+ln.Addr().String()+"\n"), 0o644); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "plexus server %s: API on http://%s\n", o.id, ln.Addr())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	engDone := make(chan error, 1)
+	go func() { engDone <- eng.Run(ctx) }()
+	select {
+	case <-ctx.Done():
+	case err := <-served:
+		cancel()
+		<-engDone
+		return err
+	}
+	shutdown, stop := context.WithTimeout(context.Background(), 5*time.Second)
+	defer stop()
+	_ = srv.Shutdown(shutdown)
+	<-engDone
+	return nil
+}
+
+// readTokens reads `TOKEN USER` lines, plus one token given on the
+// command line.
+func readTokens(file, token string) (map[string]string, error) {
+	tokens := map[string]string{}
+	if token != "" {
+		tokens[token] = "admin"
+	}
+	if file == "" {
+		return tokens, nil
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, fmt.Errorf("reading tokens: %w", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		fields := strings.Fields(line)
+		if len(fields) != 2 {
+			return nil, fmt.Errorf("%s:%d: want TOKEN USER", file, n)
+		}
+		tokens[fields[0]] = fields[1]
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	if len(tokens) == 0 {
+		return nil, errors.New("the tokens file holds no token")
+	}
+	return tokens, nil
+}
