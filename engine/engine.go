@@ -35,6 +35,9 @@ type Config struct {
 	// Resync is how often the leader re-reads every active run (default
 	// 10s): the loop is level-triggered, events only make it sooner.
 	Resync time.Duration
+	// LeaseTTL is the leader's etcd session lease in seconds (default
+	// 10): how long a crashed leader keeps the leadership.
+	LeaseTTL int
 	// Now is the engine's clock (default time.Now).
 	Now func() time.Time
 	Log *slog.Logger
@@ -180,7 +183,7 @@ func (e *Engine) compileStored(run *store.Run) (*compiler.Compiled, error) {
 // Run campaigns for leadership and, while leading, reconciles every active
 // run, until ctx ends.
 func (e *Engine) Run(ctx context.Context) error {
-	el := leader.New(e.cfg.Store.Client(), e.cfg.Store.Prefix(), e.cfg.ID, 10)
+	el := leader.New(e.cfg.Store.Client(), e.cfg.Store.Prefix(), e.cfg.ID, e.cfg.LeaseTTL)
 	return el.Run(ctx, func(ctx context.Context, t leader.Term) error {
 		e.cfg.Log.Info("leading", "engine", e.cfg.ID, "term", t.Revision)
 		l := &leading{e: e, st: e.cfg.Store.Fenced(t.Fence), queue: newQueue(),
