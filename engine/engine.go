@@ -298,6 +298,9 @@ func (l *leading) reconcile(ctx context.Context, uuid string) error {
 			l.queue.add(uuid)
 		}
 	case store.Compiled:
+		if !run.Approved && l.needsApproval(run) {
+			return nil // waits for Approve, which queues it again
+		}
 		_, err = l.st.Update(ctx, uuid, func(r *store.Run) error {
 			if r.Status != store.Compiled {
 				return errSkip
@@ -422,21 +425,81 @@ func (l *leading) observe(ctx context.Context, u executor.StatusUpdate) {
 	}
 }
 
-// maxRetries is the run's termination.maxRetries.
-func (l *leading) maxRetries(r *store.Run) int {
+// compiledOf returns the run's compilation, from this term's cache or
+// compiled again (compilation is deterministic).
+func (l *leading) compiledOf(r *store.Run) (*compiler.Compiled, error) {
 	l.mu.Lock()
 	c := l.compiled[r.UUID]
 	l.mu.Unlock()
-	if c == nil {
-		var err error
-		if c, err = l.e.compileStored(r); err != nil {
-			return 0
-		}
+	if c != nil {
+		return c, nil
+	}
+	return l.e.compileStored(r)
+}
+
+// maxRetries is the run's termination.maxRetries.
+func (l *leading) maxRetries(r *store.Run) int {
+	c, err := l.compiledOf(r)
+	if err != nil {
+		return 0
 	}
 	if t := c.Component.Termination; t != nil && t.MaxRetries != nil {
 		return t.MaxRetries.Value
 	}
 	return 0
+}
+
+// needsApproval says whether the run asks to be approved (isApproved:
+// false) before it is queued.
+func (l *leading) needsApproval(r *store.Run) bool {
+	c, err := l.compiledOf(r)
+	return err == nil && c.Component.IsApproved != nil && !*c.Component.IsApproved
+}
+
+// Approve approves a run that waits for approval (isApproved: false).
+func (e *Engine) Approve(ctx context.Context, uuid, by string) (*store.Run, error) {
+	run, err := e.cfg.Store.Update(ctx, uuid, func(r *store.Run) error {
+		if r.Status.Final() {
+			return fmt.Errorf("run %s is %s already: %w", uuid, r.Status, ErrInvalidTransition)
+		}
+		if r.Approved {
+			return errSkip
+		}
+		r.Approved, r.ApprovedBy = true, by
+		r.Conditions = append(r.Conditions, store.Condition{Type: r.Status, Reason: "Approved", Message: "approved by " + by, Time: e.cfg.Now().UTC()})
+		return nil
+	})
+	if errors.Is(err, errSkip) { // approved already
+		run, _, err = e.cfg.Store.Get(ctx, uuid)
+	}
+	return run, err
+}
+
+// Resume starts a new attempt of a run that failed, was stopped or had an
+// upstream fail: the same run, its attempt counter advanced.
+func (e *Engine) Resume(ctx context.Context, uuid string) (*store.Run, error) {
+	return e.cfg.Store.Update(ctx, uuid, func(r *store.Run) error {
+		if err := Resume(r, "ResumeRequested", e.cfg.Now()); err != nil {
+			return err
+		}
+		r.Attempt++
+		return nil
+	})
+}
+
+// Restart makes a new run from the same submission (operation, component
+// and params), whatever became of the first.
+func (e *Engine) Restart(ctx context.Context, uuid string) (*store.Run, error) {
+	old, _, err := e.cfg.Store.Get(ctx, uuid)
+	if err != nil {
+		return nil, err
+	}
+	run := &store.Run{UUID: newUUID(), Name: old.Name, Project: old.Project, Spec: old.Spec, Params: old.Params,
+		Compiled: old.Compiled, RestartOf: old.UUID, Approved: old.Approved, ApprovedBy: old.ApprovedBy}
+	if err := e.cfg.Store.Create(ctx, run); err != nil {
+		return nil, err
+	}
+	return run, nil
 }
 
 // Stop asks for a run to stop: at once when nothing was dispatched, else

@@ -189,3 +189,56 @@ func TestBadSubmissionStoresNothing(t *testing.T) {
 		t.Fatalf("stored %d runs, %v", len(page.Runs), err)
 	}
 }
+
+func TestApproval(t *testing.T) {
+	e := startEngine(t)
+	run, err := e.Submit(t.Context(), Submission{Source: "a.yaml", Spec: "version: 1.1\nkind: component\nisApproved: false\nrun: {container: {image: x, command: ['true']}}\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(700 * time.Millisecond) // several resyncs
+	r, _, _ := e.cfg.Store.Get(t.Context(), run.UUID)
+	if r.Status != store.Compiled {
+		t.Fatalf("an unapproved run moved to %s", r.Status)
+	}
+	if _, err := e.Approve(t.Context(), run.UUID, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if r := waitFinal(t, e, run.UUID); r.Status != store.Succeeded || r.ApprovedBy != "alice" {
+		t.Fatalf("got %s approved by %q", r.Status, r.ApprovedBy)
+	}
+}
+
+func TestResumeAndRestart(t *testing.T) {
+	e := startEngine(t)
+	flag := t.TempDir() + "/ok"
+	// Fails until the flag file exists.
+	run, err := e.Submit(t.Context(), Submission{Source: "r.yaml", Spec: fmt.Sprintf(
+		"version: 1.1\nkind: component\nrun: {container: {image: x, command: [sh, -c, 'test -e %s']}}\n", flag)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := waitFinal(t, e, run.UUID); r.Status != store.Failed {
+		t.Fatalf("first attempt: %s", r.Status)
+	}
+	if err := os.WriteFile(flag, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Resume(t.Context(), run.UUID); err != nil {
+		t.Fatal(err)
+	}
+	r := waitFinal(t, e, run.UUID)
+	if r.Status != store.Succeeded || r.Attempt != 2 {
+		t.Fatalf("resumed: %s at attempt %d: %v", r.Status, r.Attempt, statuses(r))
+	}
+	if _, err := e.Resume(t.Context(), run.UUID); !errors.Is(err, ErrInvalidTransition) {
+		t.Errorf("resuming a succeeded run: %v", err)
+	}
+	again, err := e.Restart(t.Context(), run.UUID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := waitFinal(t, e, again.UUID); r.Status != store.Succeeded || r.RestartOf != run.UUID || r.Attempt != 1 {
+		t.Fatalf("restarted: %s, of %q, attempt %d", r.Status, r.RestartOf, r.Attempt)
+	}
+}

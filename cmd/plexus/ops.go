@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/plexus-ml/plexus/engine/api"
+	"github.com/plexus-ml/plexus/engine/store"
 	"github.com/plexus-ml/plexus/specs"
 )
 
@@ -128,24 +130,30 @@ token from --token or PLEXUS_TOKEN).`,
 	logs.Flags().BoolVarP(&followLogs, "follow", "f", false, "keep printing until the run ends")
 	logs.Flags().IntVar(&attempt, "attempt", 0, "the attempt (default: the current one)")
 
-	stop := &cobra.Command{
-		Use:   "stop UUID",
-		Short: "Stop a run",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := client()
-			if err != nil {
-				return err
-			}
-			r, err := c.Stop(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "run %s %s\n", r.UUID, r.Status)
-			return nil
-		},
+	verb := func(use, short string, do func(*api.Client, context.Context, string) (*store.Run, error)) *cobra.Command {
+		return &cobra.Command{
+			Use:   use + " UUID",
+			Short: short,
+			Args:  cobra.ExactArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				c, err := client()
+				if err != nil {
+					return err
+				}
+				r, err := do(c, cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "run %s %s\n", r.UUID, r.Status)
+				return nil
+			},
+		}
 	}
-	cmd.AddCommand(ls, get, logs, stop)
+	cmd.AddCommand(ls, get, logs,
+		verb("stop", "Stop a run", (*api.Client).Stop),
+		verb("approve", "Approve a run that waits for approval (isApproved: false)", (*api.Client).Approve),
+		verb("resume", "Start a new attempt of a failed or stopped run", (*api.Client).Resume),
+		verb("restart", "Run a run's submission again, as a new run", (*api.Client).Restart))
 	return cmd
 }
 

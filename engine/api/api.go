@@ -71,6 +71,15 @@ func (s *Server) Handler() http.Handler {
 	api("GET /api/v1/runs", s.list)
 	api("GET /api/v1/runs/{uuid}", s.get)
 	api("POST /api/v1/runs/{uuid}/stop", s.stop)
+	api("POST /api/v1/runs/{uuid}/approve", s.action(func(ctx context.Context, uuid, user string) (*store.Run, error) {
+		return s.Engine.Approve(ctx, uuid, user)
+	}))
+	api("POST /api/v1/runs/{uuid}/resume", s.action(func(ctx context.Context, uuid, _ string) (*store.Run, error) {
+		return s.Engine.Resume(ctx, uuid)
+	}))
+	api("POST /api/v1/runs/{uuid}/restart", s.action(func(ctx context.Context, uuid, _ string) (*store.Run, error) {
+		return s.Engine.Restart(ctx, uuid)
+	}))
 	api("GET /api/v1/runs/{uuid}/logs", s.logs)
 	return mux
 }
@@ -189,11 +198,30 @@ func (s *Server) get(_ http.ResponseWriter, r *http.Request) (int, any) {
 	return http.StatusOK, run
 }
 
-func (s *Server) stop(_ http.ResponseWriter, r *http.Request) (int, any) {
-	run, err := s.Engine.Stop(r.Context(), r.PathValue("uuid"))
+func (s *Server) stop(w http.ResponseWriter, r *http.Request) (int, any) {
+	return s.action(func(ctx context.Context, uuid, _ string) (*store.Run, error) {
+		return s.Engine.Stop(ctx, uuid)
+	})(w, r)
+}
+
+// action serves a POST that changes one run: stop, approve, resume,
+// restart.
+func (s *Server) action(do func(ctx context.Context, uuid, user string) (*store.Run, error)) func(http.ResponseWriter, *http.Request) (int, any) {
+	return func(_ http.ResponseWriter, r *http.Request) (int, any) {
+		return s.runResult(do(r.Context(), r.PathValue("uuid"), s.user(r)))
+	}
+}
+
+// user is who the request's token authenticates ("" when the API is open).
+func (s *Server) user(r *http.Request) string {
+	token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return s.Tokens[token]
+}
+
+func (s *Server) runResult(run *store.Run, err error) (int, any) {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return fail(http.StatusNotFound, "no run %s", r.PathValue("uuid"))
+		return fail(http.StatusNotFound, "%v", err)
 	case errors.Is(err, engine.ErrInvalidTransition):
 		return fail(http.StatusConflict, "%v", err)
 	case err != nil:

@@ -211,3 +211,36 @@ func TestStopAndMetrics(t *testing.T) {
 		t.Errorf("stopping again: %v", err)
 	}
 }
+
+func TestApproveResumeRestart(t *testing.T) {
+	srv, _ := serve(t, map[string]string{"tok": "alice"})
+	c := &Client{BaseURL: srv.URL, Token: "tok"}
+	run, err := c.Submit(t.Context(), SubmitRequest{Spec: "version: 1.1\nkind: component\nisApproved: false\nrun: {container: {image: a, command: [sh, -c, 'exit 1']}}\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if r, _ := c.Get(t.Context(), run.UUID); r.Status != store.Compiled {
+		t.Fatalf("an unapproved run is %s", r.Status)
+	}
+	if r, err := c.Approve(t.Context(), run.UUID); err != nil || r.ApprovedBy != "alice" {
+		t.Fatalf("approve: %+v, %v", r, err)
+	}
+	if r := waitStatus(t, c, run.UUID, true); r.Status != store.Failed {
+		t.Fatalf("status %s", r.Status)
+	}
+	if r, err := c.Resume(t.Context(), run.UUID); err != nil || r.Attempt != 2 {
+		t.Fatalf("resume: %+v, %v", r, err)
+	}
+	if r := waitStatus(t, c, run.UUID, true); r.Status != store.Failed || r.Attempt != 2 {
+		t.Fatalf("after resume: %s attempt %d", r.Status, r.Attempt)
+	}
+	again, err := c.Restart(t.Context(), run.UUID)
+	if err != nil || again.UUID == run.UUID || again.RestartOf != run.UUID {
+		t.Fatalf("restart: %+v, %v", again, err)
+	}
+	var ae *APIError
+	if _, err := c.Approve(t.Context(), "nope"); !errors.As(err, &ae) || ae.Code != 404 {
+		t.Errorf("approve unknown: %v", err)
+	}
+}

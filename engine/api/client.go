@@ -130,8 +130,27 @@ func (c *Client) List(ctx context.Context, o ListOptions) (*ListResponse, error)
 
 // Stop asks a run to stop.
 func (c *Client) Stop(ctx context.Context, uuid string) (*store.Run, error) {
+	return c.action(ctx, uuid, "stop")
+}
+
+// Approve approves a run waiting for approval.
+func (c *Client) Approve(ctx context.Context, uuid string) (*store.Run, error) {
+	return c.action(ctx, uuid, "approve")
+}
+
+// Resume starts a new attempt of a failed or stopped run.
+func (c *Client) Resume(ctx context.Context, uuid string) (*store.Run, error) {
+	return c.action(ctx, uuid, "resume")
+}
+
+// Restart makes a new run from a run's submission; it returns the new run.
+func (c *Client) Restart(ctx context.Context, uuid string) (*store.Run, error) {
+	return c.action(ctx, uuid, "restart")
+}
+
+func (c *Client) action(ctx context.Context, uuid, verb string) (*store.Run, error) {
 	var run store.Run
-	if err := c.do(ctx, http.MethodPost, "/api/v1/runs/"+url.PathEscape(uuid)+"/stop", nil, &run); err != nil {
+	if err := c.do(ctx, http.MethodPost, "/api/v1/runs/"+url.PathEscape(uuid)+"/"+verb, nil, &run); err != nil {
 		return nil, err
 	}
 	return &run, nil

@@ -81,6 +81,12 @@ type Run struct {
 	Outputs    map[string]any `json:"outputs,omitempty"`
 	// ExecutorRef names what the executor made for the current attempt.
 	ExecutorRef string `json:"executorRef,omitempty"`
+	// Approved is set when a run that asks for approval (isApproved:
+	// false) is approved; ApprovedBy says who did.
+	Approved   bool   `json:"approved,omitempty"`
+	ApprovedBy string `json:"approvedBy,omitempty"`
+	// RestartOf is the run this one restarts, if any.
+	RestartOf string `json:"restartOf,omitempty"`
 
 	CreatedAt time.Time `json:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt"`
