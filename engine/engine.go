@@ -38,6 +38,10 @@ type Config struct {
 	// LeaseTTL is the leader's etcd session lease in seconds (default
 	// 10): how long a crashed leader keeps the leadership.
 	LeaseTTL int
+	// Queues caps how many runs of each queue (the operation's `queue`)
+	// are dispatched at once; a queue not listed, and the default queue
+	// "", are unlimited unless listed.
+	Queues map[string]int
 	// Now is the engine's clock (default time.Now).
 	Now func() time.Time
 	Log *slog.Logger
@@ -187,7 +191,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	return el.Run(ctx, func(ctx context.Context, t leader.Term) error {
 		e.cfg.Log.Info("leading", "engine", e.cfg.ID, "term", t.Revision)
 		l := &leading{e: e, st: e.cfg.Store.Fenced(t.Fence), queue: newQueue(),
-			compiled: map[string]*compiler.Compiled{}, dispatched: map[executor.RunRef]bool{}}
+			compiled: map[string]*compiler.Compiled{}, dispatched: map[executor.RunRef]bool{}, inFlight: map[string]map[string]bool{}}
 		return l.run(ctx)
 	})
 }
@@ -201,6 +205,7 @@ type leading struct {
 	mu         sync.Mutex
 	compiled   map[string]*compiler.Compiled // by run uuid, for dispatch
 	dispatched map[executor.RunRef]bool      // in this term
+	inFlight   map[string]map[string]bool    // queue → runs dispatched and not ended
 }
 
 func (l *leading) run(ctx context.Context) error {
@@ -230,7 +235,7 @@ func (l *leading) run(ctx context.Context) error {
 		tick := time.NewTicker(l.e.cfg.Resync)
 		defer tick.Stop()
 		for {
-			l.resync(ctx)
+			l.queue.add(resyncItem)
 			select {
 			case <-ctx.Done():
 				return
@@ -238,10 +243,16 @@ func (l *leading) run(ctx context.Context) error {
 			}
 		}
 	}()
+	// One worker: reconciling, scheduling and recounting the queues never
+	// race with each other.
 	for {
 		uuid, ok := l.queue.next(ctx)
 		if !ok {
 			break
+		}
+		if uuid == resyncItem {
+			l.resync(ctx)
+			continue
 		}
 		if err := l.reconcile(ctx, uuid); err != nil {
 			if errors.Is(err, store.ErrFenced) {
@@ -255,14 +266,77 @@ func (l *leading) run(ctx context.Context) error {
 	return ctx.Err()
 }
 
+// resyncItem is the queue item that asks the worker to resync.
+const resyncItem = ""
+
+// resync queues every active run and recounts each queue's runs in
+// flight from what the store says. Only the worker calls it.
 func (l *leading) resync(ctx context.Context) {
 	active, err := l.st.Active(ctx)
 	if err != nil {
 		l.e.cfg.Log.Warn("resync", "err", err)
 		return
 	}
+	inFlight := map[string]map[string]bool{}
 	for _, uuid := range active {
+		if len(l.e.cfg.Queues) > 0 {
+			if r, _, err := l.st.Get(ctx, uuid); err == nil && dispatchedStatus(r.Status) {
+				q := l.queueOf(r)
+				if inFlight[q] == nil {
+					inFlight[q] = map[string]bool{}
+				}
+				inFlight[q][uuid] = true
+			}
+		}
 		l.queue.add(uuid)
+	}
+	l.mu.Lock()
+	l.inFlight = inFlight
+	l.mu.Unlock()
+}
+
+// dispatchedStatus: the run holds an executor's resources.
+func dispatchedStatus(s store.Status) bool {
+	switch s {
+	case store.Scheduled, store.Starting, store.Running, store.Processing, store.Warning, store.Unschedulable, store.Stopping:
+		return true
+	}
+	return false
+}
+
+// queueOf is the run's queue (its operation's `queue`), "" by default.
+func (l *leading) queueOf(r *store.Run) string {
+	c, err := l.compiledOf(r)
+	if err != nil {
+		return ""
+	}
+	return c.Component.Queue
+}
+
+// takeSlot reserves a place in the run's queue, or says it is full.
+func (l *leading) takeSlot(r *store.Run) bool {
+	q := l.queueOf(r)
+	limit, capped := l.e.cfg.Queues[q]
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.inFlight[q] == nil {
+		l.inFlight[q] = map[string]bool{}
+	}
+	if capped && !l.inFlight[q][r.UUID] && len(l.inFlight[q]) >= limit {
+		return false
+	}
+	l.inFlight[q][r.UUID] = true
+	return true
+}
+
+// releaseSlot frees the run's place and wakes what waits in its queue.
+func (l *leading) releaseSlot(r *store.Run) {
+	q := l.queueOf(r)
+	l.mu.Lock()
+	delete(l.inFlight[q], r.UUID)
+	l.mu.Unlock()
+	if _, capped := l.e.cfg.Queues[q]; capped {
+		l.queue.add(resyncItem) // what waits in the queue may go now
 	}
 }
 
@@ -337,6 +411,9 @@ var errSkip = errors.New("engine: the run moved on")
 // scheduled, and a leader that dies in between leaves a scheduled run that
 // the next one dispatches (dispatch is idempotent per attempt).
 func (l *leading) schedule(ctx context.Context, run *store.Run) error {
+	if !l.takeSlot(run) {
+		return nil // its queue is full: a run that ends wakes it
+	}
 	r, err := l.st.Update(ctx, run.UUID, func(r *store.Run) error {
 		if r.Status != store.Queued {
 			return errSkip
@@ -418,6 +495,11 @@ func (l *leading) observe(ctx context.Context, u executor.StatusUpdate) {
 	})
 	switch {
 	case err == nil:
+		if u.Status.Final() {
+			if r, _, gerr := l.st.Get(ctx, u.Run.UUID); gerr == nil {
+				l.releaseSlot(r)
+			}
+		}
 		l.queue.add(u.Run.UUID)
 	case errors.Is(err, errSkip), errors.Is(err, store.ErrNotFound):
 	default:

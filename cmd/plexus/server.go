@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -33,6 +34,7 @@ type serverOptions struct {
 	id         string
 	addrFile   string
 	executor   string
+	queues     []string
 }
 
 func newServerCmd() *cobra.Command {
@@ -56,6 +58,7 @@ standby takes over.`,
 	f.StringVar(&o.id, "id", "", "this engine's name among the servers (default: the host name and pid)")
 	f.StringVar(&o.addrFile, "addr-file", "", "write the API's address to this file once listening")
 	f.StringVar(&o.executor, "executor", "local", "where runs run: local (Kubernetes arrives with its issue)")
+	f.StringArrayVar(&o.queues, "queue", nil, "NAME=N: at most N runs of queue NAME at once (repeatable; unlisted queues are unlimited)")
 	return cmd
 }
 
@@ -66,6 +69,15 @@ func runServer(cmd *cobra.Command, o serverOptions) error {
 	tokens, err := readTokens(o.tokensFile, o.token)
 	if err != nil {
 		return err
+	}
+	queues := map[string]int{}
+	for _, q := range o.queues {
+		name, n, ok := strings.Cut(q, "=")
+		limit, err := strconv.Atoi(n)
+		if !ok || err != nil || limit < 1 {
+			return fmt.Errorf("--queue %q: want NAME=N with N at least 1", q)
+		}
+		queues[name] = limit
 	}
 	home, err := plexusHome()
 	if err != nil {
@@ -97,7 +109,7 @@ func runServer(cmd *cobra.Command, o serverOptions) error {
 		o.id = fmt.Sprintf("%s-%d", host, os.Getpid())
 	}
 	st := store.New(cli, "", nil)
-	eng, err := engine.New(engine.Config{ID: o.id, Store: st, Executor: ex,
+	eng, err := engine.New(engine.Config{ID: o.id, Store: st, Executor: ex, Queues: queues,
 		Sources: compiler.Sources{Hub: compiler.StubHub(), URL: &compiler.HTTPFetcher{}},
 		RunInfo: func(r *store.Run, ri compiler.RunInfo) compiler.RunInfo {
 			ri.ContextPath = ex.ContextPath(r.UUID)
