@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -11,17 +10,18 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/plexus-ml/plexus/engine/store"
+	"github.com/plexus-ml/plexus/engine/store/storetest"
 	"github.com/plexus-ml/plexus/specs"
 )
 
 // TestConcurrentSubmissions: many submissions at once are all scheduled.
 func TestConcurrentSubmissions(t *testing.T) {
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{etcdEndpoint}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{storetest.Endpoint()}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cli.Close()
-	st := store.New(cli, fmt.Sprintf("/test/%s/%d/", t.Name(), prefixes.Add(1)), nil)
+	st := store.New(cli, storetest.Prefix(t), nil)
 	e, err := New(Config{Store: st, Executor: newRecorder(), Resync: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)

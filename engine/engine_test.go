@@ -5,51 +5,27 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
-
 	"github.com/plexus-ml/plexus/engine/store"
+	"github.com/plexus-ml/plexus/engine/store/storetest"
 	"github.com/plexus-ml/plexus/executor/local"
 	"github.com/plexus-ml/plexus/specs"
 	"github.com/plexus-ml/plexus/specs/compiler"
 )
 
-var etcdEndpoint string
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "plexus-engine-test")
-	if err != nil {
-		panic(err)
-	}
-	e, err := store.StartEmbedded(dir, 10*time.Second)
-	if err != nil {
-		panic(err)
-	}
-	etcdEndpoint = e.Endpoint
-	code := m.Run()
-	e.Close()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-var prefixes atomic.Int64
+func TestMain(m *testing.M) { storetest.Main(m) }
 
 // startEngine runs an engine with the local executor on a fresh prefix.
 func startEngine(t *testing.T) *Engine {
 	t.Helper()
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{etcdEndpoint}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cli := storetest.Client(t)
 	ex, err := local.New(local.Config{Root: t.TempDir(), BaseEnv: []string{"PATH=" + os.Getenv("PATH")}, StopGrace: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := store.New(cli, fmt.Sprintf("/test/%s/%d/", t.Name(), prefixes.Add(1)), nil)
+	st := store.New(cli, storetest.Prefix(t), nil)
 	e, err := New(Config{Store: st, Executor: ex, Resync: 200 * time.Millisecond,
 		RunInfo: func(r *store.Run, ri compiler.RunInfo) compiler.RunInfo {
 			ri.ContextPath = ex.ContextPath(r.UUID)
@@ -65,7 +41,6 @@ func startEngine(t *testing.T) *Engine {
 		cancel()
 		<-done
 		_ = ex.Close()
-		cli.Close()
 	})
 	return e
 }

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/plexus-ml/plexus/engine/store"
+	"github.com/plexus-ml/plexus/engine/store/storetest"
 	"github.com/plexus-ml/plexus/executor"
 	"github.com/plexus-ml/plexus/specs/compiler"
 )
@@ -86,7 +87,7 @@ func (r *recorder) createdCount(ref executor.RunRef) int {
 // (resigning), crash closes its etcd client (its lease lapses).
 func startOn(t *testing.T, prefix, id string, ex executor.Executor) (e *Engine, stop, crash func()) {
 	t.Helper()
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{etcdEndpoint}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{storetest.Endpoint()}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +130,7 @@ func waitAll(t *testing.T, st *store.Store, uuids []string, want store.Status) {
 func TestLeaderLostMidRun(t *testing.T) {
 	for _, how := range []string{"resigns", "crashes"} {
 		t.Run(how, func(t *testing.T) {
-			prefix := fmt.Sprintf("/test/%s/%d/", t.Name(), prefixes.Add(1))
+			prefix := storetest.Prefix(t)
 			ex := newRecorder()
 			a, stopA, crashA := startOn(t, prefix, "a", ex)
 			time.Sleep(300 * time.Millisecond) // a leads
@@ -144,7 +145,7 @@ func TestLeaderLostMidRun(t *testing.T) {
 				uuids = append(uuids, run.UUID)
 			}
 			// The test reads with its own client: a's goes away with it.
-			cli, err := clientv3.New(clientv3.Config{Endpoints: []string{etcdEndpoint}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+			cli, err := clientv3.New(clientv3.Config{Endpoints: []string{storetest.Endpoint()}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/plexus-ml/plexus/engine/store"
+	"github.com/plexus-ml/plexus/engine/store/storetest"
 	"github.com/plexus-ml/plexus/executor"
 )
 
@@ -17,12 +18,12 @@ import (
 // dispatched; each that ends lets the next one go; other queues are not
 // held back.
 func TestQueueConcurrency(t *testing.T) {
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{etcdEndpoint}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{storetest.Endpoint()}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cli.Close()
-	st := store.New(cli, fmt.Sprintf("/test/%s/%d/", t.Name(), prefixes.Add(1)), nil)
+	st := store.New(cli, storetest.Prefix(t), nil)
 	ex := newRecorder()
 	e, err := New(Config{Store: st, Executor: ex, Resync: 100 * time.Millisecond, LeaseTTL: 1, Queues: map[string]int{"gpu": 2}})
 	if err != nil {

@@ -3,58 +3,32 @@ package api
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
-
 	"github.com/plexus-ml/plexus/engine"
 	"github.com/plexus-ml/plexus/engine/store"
+	"github.com/plexus-ml/plexus/engine/store/storetest"
 	"github.com/plexus-ml/plexus/executor/local"
 	"github.com/plexus-ml/plexus/specs/compiler"
 )
 
-var (
-	etcdEndpoint string
-	prefixes     atomic.Int64
-)
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "plexus-api-test")
-	if err != nil {
-		panic(err)
-	}
-	e, err := store.StartEmbedded(dir, 10*time.Second)
-	if err != nil {
-		panic(err)
-	}
-	etcdEndpoint = e.Endpoint
-	code := m.Run()
-	e.Close()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { storetest.Main(m) }
 
 // serve runs an engine with the local executor behind the API.
 func serve(t *testing.T, tokens map[string]string) (*httptest.Server, *store.Store) {
 	t.Helper()
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{etcdEndpoint}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cli := storetest.Client(t)
 	ex, err := local.New(local.Config{Root: t.TempDir(), BaseEnv: []string{"PATH=" + os.Getenv("PATH")}, StopGrace: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := store.New(cli, fmt.Sprintf("/test/%s/%d/", t.Name(), prefixes.Add(1)), nil)
+	st := store.New(cli, storetest.Prefix(t), nil)
 	eng, err := engine.New(engine.Config{Store: st, Executor: ex, Resync: 200 * time.Millisecond,
 		RunInfo: func(r *store.Run, ri compiler.RunInfo) compiler.RunInfo {
 			ri.ContextPath = ex.ContextPath(r.UUID)
@@ -72,7 +46,6 @@ func serve(t *testing.T, tokens map[string]string) (*httptest.Server, *store.Sto
 		cancel()
 		<-done
 		_ = ex.Close()
-		cli.Close()
 	})
 	return srv, st
 }

@@ -3,8 +3,6 @@ package leader
 import (
 	"context"
 	"errors"
-	"fmt"
-	"os"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,39 +10,14 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/plexus-ml/plexus/engine/store"
+	"github.com/plexus-ml/plexus/engine/store/storetest"
 )
 
-var endpoint string
+func TestMain(m *testing.M) { storetest.Main(m) }
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "plexus-leader-test")
-	if err != nil {
-		panic(err)
-	}
-	e, err := store.StartEmbedded(dir, 10*time.Second)
-	if err != nil {
-		panic(err)
-	}
-	endpoint = e.Endpoint
-	code := m.Run()
-	e.Close()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func client(t *testing.T) *clientv3.Client { return storetest.Client(t) }
 
-func client(t *testing.T) *clientv3.Client {
-	t.Helper()
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{endpoint}, DialTimeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cli.Close() })
-	return cli
-}
-
-var prefixes atomic.Int64
-
-func prefix(t *testing.T) string { return fmt.Sprintf("/test/%s/%d/", t.Name(), prefixes.Add(1)) }
+func prefix(t *testing.T) string { return storetest.Prefix(t) }
 
 // engine runs an elector and reports its terms.
 type engine struct {
@@ -148,7 +121,7 @@ func TestDeposedLeaderIsFenced(t *testing.T) {
 func TestLostSessionEndsTheTerm(t *testing.T) {
 	pfx := prefix(t)
 	var active, maxActive atomic.Int32
-	cliA, err := clientv3.New(clientv3.Config{Endpoints: []string{endpoint}, DialTimeout: 5 * time.Second})
+	cliA, err := clientv3.New(clientv3.Config{Endpoints: []string{storetest.Endpoint()}, DialTimeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
