@@ -224,10 +224,18 @@ func (l *leading) run(ctx context.Context) error {
 			}
 		}
 	}()
-	go func() { // executor observations
+	go func() { // executor observations, until the term ends
 		defer wg.Done()
-		for u := range updates {
-			l.observe(ctx, u)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case u, ok := <-updates:
+				if !ok {
+					return
+				}
+				l.observe(ctx, u)
+			}
 		}
 	}()
 	go func() { // level-triggered: every active run, now and then
