@@ -337,6 +337,18 @@ func (l *leading) takeSlot(r *store.Run) bool {
 	return true
 }
 
+// forget drops what the term keeps of an ended run.
+func (l *leading) forget(uuid string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.compiled, uuid)
+	for ref := range l.dispatched {
+		if ref.UUID == uuid {
+			delete(l.dispatched, ref)
+		}
+	}
+}
+
 // releaseSlot frees the run's place and wakes what waits in its queue.
 func (l *leading) releaseSlot(r *store.Run) {
 	q := l.queueOf(r)
@@ -503,10 +515,9 @@ func (l *leading) observe(ctx context.Context, u executor.StatusUpdate) {
 	})
 	switch {
 	case err == nil:
-		if u.Status.Final() {
-			if r, _, gerr := l.st.Get(ctx, u.Run.UUID); gerr == nil {
-				l.releaseSlot(r)
-			}
+		if r, _, gerr := l.st.Get(ctx, u.Run.UUID); gerr == nil && r.Status.Final() {
+			l.releaseSlot(r)
+			l.forget(r.UUID)
 		}
 		l.queue.add(u.Run.UUID)
 	case errors.Is(err, errSkip), errors.Is(err, store.ErrNotFound):
