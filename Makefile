@@ -7,7 +7,7 @@ STATICCHECK_VERSION := v0.8.2
 FUZZTIME    ?= 10s
 PKGS        := ./...
 
-.PHONY: all build test unit fuzz lint fmt-check vet staticcheck demo e2e bench clean
+.PHONY: all build test unit fuzz lint fmt-check vet staticcheck demo e2e bench bench-engine clean
 
 all: build
 
@@ -59,6 +59,10 @@ e2e:
 
 bench:
 	$(GO) test ./specs ./specs/compiler -run '^$$' -bench . -benchmem -cpu 1
+
+## bench-engine: the engine on embedded etcd: runs/s, overhead, memory, raw etcd rate.
+bench-engine:
+	$(GO) run ./e2e/bench/engine -n 10000
 
 clean:
 	rm -rf $(BIN)
