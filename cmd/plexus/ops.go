@@ -29,7 +29,8 @@ func newOpsCmd() *cobra.Command {
 		Use:   "ops",
 		Short: "List, inspect, follow and stop runs on a server",
 		Long: `Ops talks to a server's API: --server URL, or PLEXUS_SERVER (and a bearer
-token from --token or PLEXUS_TOKEN).`,
+token from --token or PLEXUS_TOKEN). With no server, ls, get and logs read
+the local history that plexus run leaves under $PLEXUS_HOME.`,
 	}
 	pf := cmd.PersistentFlags()
 	pf.StringVar(&o.server, "server", os.Getenv("PLEXUS_SERVER"), "the server's URL (default $PLEXUS_SERVER)")
@@ -37,12 +38,28 @@ token from --token or PLEXUS_TOKEN).`,
 	pf.StringVarP(&o.output, "output", "o", "table", "output format: table, json or yaml")
 	client := func() (*api.Client, error) {
 		if o.server == "" {
-			return nil, errors.New("no server: pass --server URL or set PLEXUS_SERVER (plexus run works without one)")
-		}
-		if o.output != "table" && o.output != "json" && o.output != "yaml" {
-			return nil, fmt.Errorf("--output must be table, json or yaml, got %q", o.output)
+			return nil, errors.New("this needs a server, where runs run: pass --server URL or set PLEXUS_SERVER")
 		}
 		return &api.Client{BaseURL: o.server, Token: o.token}, nil
+	}
+	// reader reads from the server, or with none from the local history
+	// of `plexus run` under $PLEXUS_HOME.
+	reader := func() (history, func(), error) {
+		if o.output != "table" && o.output != "json" && o.output != "yaml" {
+			return nil, nil, fmt.Errorf("--output must be table, json or yaml, got %q", o.output)
+		}
+		if o.server != "" {
+			return &api.Client{BaseURL: o.server, Token: o.token}, func() {}, nil
+		}
+		home, err := plexusHome()
+		if err != nil {
+			return nil, nil, err
+		}
+		h, err := openLocalHistory(home)
+		if err != nil {
+			return nil, nil, err
+		}
+		return h, h.close, nil
 	}
 
 	var status, project, parent string
@@ -52,10 +69,11 @@ token from --token or PLEXUS_TOKEN).`,
 		Short: "List runs",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := client()
+			c, done, err := reader()
 			if err != nil {
 				return err
 			}
+			defer done()
 			page, err := c.List(cmd.Context(), api.ListOptions{Status: status, Project: project, Parent: parent, Limit: limit})
 			if err != nil {
 				return err
@@ -81,10 +99,11 @@ token from --token or PLEXUS_TOKEN).`,
 		Short: "Show a run: its status, conditions, attempt and outputs",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := client()
+			c, done, err := reader()
 			if err != nil {
 				return err
 			}
+			defer done()
 			r, err := c.Get(cmd.Context(), args[0])
 			if err != nil {
 				return err
@@ -114,10 +133,11 @@ token from --token or PLEXUS_TOKEN).`,
 		Short: "Print a run's log (-f follows it)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := client()
+			c, done, err := reader()
 			if err != nil {
 				return err
 			}
+			defer done()
 			rd, err := c.Logs(cmd.Context(), args[0], attempt, followLogs)
 			if err != nil {
 				return err

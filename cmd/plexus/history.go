@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+
+	"github.com/plexus-ml/plexus/engine/api"
+	"github.com/plexus-ml/plexus/engine/store"
+)
+
+// history is what `plexus ops` reads: a server's API, or, with no server,
+// the runs `plexus run` left under $PLEXUS_HOME.
+type history interface {
+	List(ctx context.Context, o api.ListOptions) (*api.ListResponse, error)
+	Get(ctx context.Context, uuid string) (*store.Run, error)
+	Logs(ctx context.Context, uuid string, attempt int, follow bool) (io.ReadCloser, error)
+}
+
+// localHistory reads the local engine's store and run directories.
+type localHistory struct {
+	st    *store.Store
+	runs  string
+	close func()
+}
+
+// openLocalHistory opens the embedded etcd under home; it fails while a
+// `plexus run` or `plexus server` of the same home holds it.
+func openLocalHistory(home string) (*localHistory, error) {
+	dir := filepath.Join(home, "etcd")
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("no server given and no local history in %s: run something with plexus run first, or pass --server", home)
+	}
+	emb, err := store.StartEmbedded(dir, 10*time.Second)
+	if err != nil {
+		return nil, fmt.Errorf("opening the local history in %s (is a plexus run or server using it?): %w", home, err)
+	}
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{emb.Endpoint}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		emb.Close()
+		return nil, err
+	}
+	return &localHistory{st: store.New(cli, "", nil), runs: filepath.Join(home, "runs"),
+		close: func() { cli.Close(); emb.Close() }}, nil
+}
+
+func (h *localHistory) List(ctx context.Context, o api.ListOptions) (*api.ListResponse, error) {
+	page, err := h.st.List(ctx, o.After, o.Limit, func(r *store.Run) bool {
+		return (o.Status == "" || string(r.Status) == o.Status) && (o.Project == "" || r.Project == o.Project) && (o.Parent == "" || r.Parent == o.Parent)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &api.ListResponse{Runs: page.Runs, Next: page.Next}, nil
+}
+
+func (h *localHistory) Get(ctx context.Context, uuid string) (*store.Run, error) {
+	r, _, err := h.st.Get(ctx, uuid)
+	return r, err
+}
+
+// Logs reads an attempt's log file; nothing runs, so there is nothing to
+// follow.
+func (h *localHistory) Logs(ctx context.Context, uuid string, attempt int, _ bool) (io.ReadCloser, error) {
+	if attempt == 0 {
+		r, err := h.Get(ctx, uuid)
+		if err != nil {
+			return nil, err
+		}
+		attempt = r.Attempt
+	}
+	f, err := os.Open(filepath.Join(h.runs, uuid, "attempt-"+strconv.Itoa(attempt)+".log"))
+	if err != nil {
+		return nil, fmt.Errorf("no log for attempt %d of run %s", attempt, uuid)
+	}
+	return f, nil
+}
