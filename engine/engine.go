@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/plexus-ml/plexus/engine/leader"
@@ -50,7 +51,9 @@ type Config struct {
 // Engine drives runs to their end. Any engine may submit; only the
 // elected one reconciles. It is safe for concurrent use.
 type Engine struct {
-	cfg Config
+	cfg     Config
+	current atomic.Pointer[leading] // the term in progress, if leading
+	metrics *metrics
 }
 
 // New returns an engine.
@@ -70,7 +73,9 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Engine{cfg: cfg}, nil
+	e := &Engine{cfg: cfg}
+	e.metrics = newMetrics(&e.current)
+	return e, nil
 }
 
 // Submission is an operation to run.
@@ -192,6 +197,12 @@ func (e *Engine) Run(ctx context.Context) error {
 		e.cfg.Log.Info("leading", "engine", e.cfg.ID, "term", t.Revision)
 		l := &leading{e: e, st: e.cfg.Store.Fenced(t.Fence), queue: newQueue(),
 			compiled: map[string]*compiler.Compiled{}, dispatched: map[executor.RunRef]bool{}, inFlight: map[string]map[string]bool{}}
+		e.current.Store(l)
+		e.metrics.leader.Set(1)
+		defer func() {
+			e.metrics.leader.Set(0)
+			e.current.CompareAndSwap(l, nil)
+		}()
 		return l.run(ctx)
 	})
 }
@@ -219,6 +230,7 @@ func (l *leading) run(ctx context.Context) error {
 	go func() { // store events: something changed, look again
 		defer wg.Done()
 		for ev := range events {
+			l.e.metrics.transitions.WithLabelValues(string(ev.Run.Status)).Inc()
 			if !ev.Run.Status.Final() {
 				l.queue.add(ev.Run.UUID)
 			}
@@ -477,6 +489,7 @@ func (l *leading) dispatch(ctx context.Context, run *store.Run) error {
 	l.mu.Lock()
 	l.dispatched[ref] = true
 	l.mu.Unlock()
+	l.e.metrics.dispatch.Observe(l.e.cfg.Now().Sub(run.CreatedAt).Seconds())
 	return nil
 }
 

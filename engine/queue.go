@@ -59,3 +59,10 @@ func (q *queue) next(ctx context.Context) (string, bool) {
 		}
 	}
 }
+
+// len is how many runs wait.
+func (q *queue) len() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.items)
+}

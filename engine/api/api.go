@@ -46,6 +46,7 @@ func (s *Server) Handler() http.Handler {
 		Name: "plexus_api_requests_total", Help: "API requests by route and HTTP status code.",
 	}, []string{"route", "code"})
 	s.registry.MustRegister(s.requests, &runsCollector{store: s.Store})
+	s.registry.MustRegister(s.Engine.Collectors()...)
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })

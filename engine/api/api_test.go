@@ -170,8 +170,11 @@ func TestStopAndMetrics(t *testing.T) {
 	resp, _ := http.Get(srv.URL + "/metrics")
 	metrics, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if !strings.Contains(string(metrics), `plexus_active_runs{status="running"} 1`) {
-		t.Errorf("metrics:\n%s", metrics)
+	for _, want := range []string{`plexus_active_runs{status="running"} 1`, "plexus_leader 1",
+		`plexus_run_transitions_total{status="running"}`, "plexus_dispatch_latency_seconds_count 1", "plexus_reconcile_queue_depth"} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("metrics lack %q:\n%s", want, metrics)
+		}
 	}
 	if _, err := c.Stop(t.Context(), run.UUID); err != nil {
 		t.Fatal(err)
