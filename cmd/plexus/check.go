@@ -73,10 +73,8 @@ func runCheck(cmd *cobra.Command, o checkOptions) error {
 	if err != nil {
 		return err
 	}
-	src := compiler.Sources{Hub: compiler.StubHub(), PartialHub: true}
-	if o.urlRefs {
-		src.URL = &compiler.HTTPFetcher{}
-	}
+	src := sources(o.urlRefs)
+	src.PartialHub = true
 	reports := make([]fileReport, 0, len(o.files))
 	for _, name := range o.files {
 		reports = append(reports, checkSource(cmd.Context(), cmd.InOrStdin(), name, params, o.lint, src))

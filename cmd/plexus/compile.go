@@ -117,10 +117,7 @@ func runCompile(cmd *cobra.Command, o compileOptions) error {
 			presets = append(presets, f.Operation)
 		}
 	}
-	src := compiler.Sources{Hub: compiler.StubHub()}
-	if o.urlRefs {
-		src.URL = &compiler.HTTPFetcher{}
-	}
+	src := sources(o.urlRefs)
 	res, err := compiler.Resolve(cmd.Context(), main, dir, src)
 	if err != nil {
 		return fail(o.files[0], err)

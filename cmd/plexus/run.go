@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
 
 	"github.com/plexus-ml/plexus/engine"
 	"github.com/plexus-ml/plexus/engine/api"
@@ -95,34 +93,12 @@ func runRun(cmd *cobra.Command, o runOptions) error {
 	ctx, cancel := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 
-	emb, err := store.StartEmbedded(filepath.Join(home, "etcd"), 10*time.Second)
+	le, err := openLocalEngine(home, nil, engine.Config{Sources: sources(o.urlRefs), Resync: time.Second})
 	if err != nil {
 		return err
 	}
-	defer emb.Close()
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{emb.Endpoint}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
-	if err != nil {
-		return err
-	}
-	defer cli.Close()
-	ex, err := local.New(local.Config{Root: filepath.Join(home, "runs")})
-	if err != nil {
-		return err
-	}
-	defer ex.Close()
-	src := compiler.Sources{Hub: compiler.StubHub()}
-	if o.urlRefs {
-		src.URL = &compiler.HTTPFetcher{}
-	}
-	st := store.New(cli, "", nil)
-	eng, err := engine.New(engine.Config{Store: st, Executor: ex, Sources: src, Resync: time.Second,
-		RunInfo: func(r *store.Run, ri compiler.RunInfo) compiler.RunInfo {
-			ri.ContextPath = ex.ContextPath(r.UUID)
-			return ri
-		}})
-	if err != nil {
-		return err
-	}
+	defer le.Close()
+	eng, st, ex := le.eng, le.st, le.ex
 	engCtx, stopEngine := context.WithCancel(context.Background())
 	engDone := make(chan struct{})
 	go func() { defer close(engDone); _ = eng.Run(engCtx) }()

@@ -9,21 +9,15 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
-	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
 
 	"github.com/plexus-ml/plexus/engine"
 	"github.com/plexus-ml/plexus/engine/api"
-	"github.com/plexus-ml/plexus/engine/store"
-	"github.com/plexus-ml/plexus/executor/local"
-	"github.com/plexus-ml/plexus/specs/compiler"
 )
 
 type serverOptions struct {
@@ -85,39 +79,16 @@ func runServer(cmd *cobra.Command, o serverOptions) error {
 	}
 	ctx, cancel := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
-	endpoints := o.endpoints
-	if len(endpoints) == 0 {
-		emb, err := store.StartEmbedded(filepath.Join(home, "etcd"), 10*time.Second)
-		if err != nil {
-			return err
-		}
-		defer emb.Close()
-		endpoints = []string{emb.Endpoint}
-	}
-	cli, err := clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
-	if err != nil {
-		return err
-	}
-	defer cli.Close()
-	ex, err := local.New(local.Config{Root: filepath.Join(home, "runs")})
-	if err != nil {
-		return err
-	}
-	defer ex.Close()
 	if o.id == "" {
 		host, _ := os.Hostname()
 		o.id = fmt.Sprintf("%s-%d", host, os.Getpid())
 	}
-	st := store.New(cli, "", nil)
-	eng, err := engine.New(engine.Config{ID: o.id, Store: st, Executor: ex, Queues: queues,
-		Sources: compiler.Sources{Hub: compiler.StubHub(), URL: &compiler.HTTPFetcher{}},
-		RunInfo: func(r *store.Run, ri compiler.RunInfo) compiler.RunInfo {
-			ri.ContextPath = ex.ContextPath(r.UUID)
-			return ri
-		}})
+	le, err := openLocalEngine(home, o.endpoints, engine.Config{ID: o.id, Queues: queues, Sources: sources(true)})
 	if err != nil {
 		return err
 	}
+	defer le.Close()
+	eng, st, ex := le.eng, le.st, le.ex
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		return err
