@@ -25,23 +25,25 @@ func startEngine(t *testing.T) *Engine {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := store.New(cli, storetest.Prefix(t), nil)
-	e, err := New(Config{Store: st, Executor: ex, Resync: 200 * time.Millisecond,
+	t.Cleanup(func() { _ = ex.Close() })
+	return runEngine(t, Config{Store: store.New(cli, storetest.Prefix(t), nil), Executor: ex, Resync: 200 * time.Millisecond,
 		RunInfo: func(r *store.Run, ri compiler.RunInfo) compiler.RunInfo {
 			ri.ContextPath = ex.ContextPath(r.UUID)
 			return ri
 		}})
+}
+
+// runEngine builds an engine from cfg and runs it until the test ends.
+func runEngine(t *testing.T, cfg Config) *Engine {
+	t.Helper()
+	e, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = e.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		_ = ex.Close()
-	})
+	t.Cleanup(func() { cancel(); <-done })
 	return e
 }
 

@@ -1,13 +1,9 @@
 package engine
 
 import (
-	"context"
 	"fmt"
 	"testing"
 	"time"
-
-	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
 
 	"github.com/plexus-ml/plexus/engine/store"
 	"github.com/plexus-ml/plexus/engine/store/storetest"
@@ -18,21 +14,9 @@ import (
 // dispatched; each that ends lets the next one go; other queues are not
 // held back.
 func TestQueueConcurrency(t *testing.T) {
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{storetest.Endpoint()}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cli.Close()
-	st := store.New(cli, storetest.Prefix(t), nil)
+	st := store.New(storetest.Client(t), storetest.Prefix(t), nil)
 	ex := newRecorder()
-	e, err := New(Config{Store: st, Executor: ex, Resync: 100 * time.Millisecond, LeaseTTL: 1, Queues: map[string]int{"gpu": 2}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = e.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	e := runEngine(t, Config{Store: st, Executor: ex, Resync: 100 * time.Millisecond, LeaseTTL: 1, Queues: map[string]int{"gpu": 2}})
 
 	submit := func(queue string) string {
 		run, err := e.Submit(t.Context(), Submission{Source: "q.yaml", Spec: fmt.Sprintf(
