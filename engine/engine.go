@@ -8,11 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/plexus-ml/plexus/engine/leader"
 	"github.com/plexus-ml/plexus/engine/store"
 	"github.com/plexus-ml/plexus/executor"
 	"github.com/plexus-ml/plexus/specs"
@@ -36,6 +34,13 @@ type Config struct {
 	// Resync is how often the leader re-reads every active run (default
 	// 10s): the loop is level-triggered, events only make it sooner.
 	Resync time.Duration
+	// Workers is how many runs the leader reconciles at once (default
+	// 16); one run is never with two workers.
+	Workers int
+	// RetryBackoff is the wait before a failed attempt's retry, doubled
+	// for each further attempt up to a minute (default 1s; negative: no
+	// wait).
+	RetryBackoff time.Duration
 	// LeaseTTL is the leader's etcd session lease in seconds (default
 	// 10): how long a crashed leader keeps the leadership.
 	LeaseTTL int
@@ -66,6 +71,12 @@ func New(cfg Config) (*Engine, error) {
 	}
 	if cfg.Resync <= 0 {
 		cfg.Resync = 10 * time.Second
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 16
+	}
+	if cfg.RetryBackoff == 0 {
+		cfg.RetryBackoff = time.Second
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -187,387 +198,6 @@ func (e *Engine) compileStored(run *store.Run) (*compiler.Compiled, error) {
 		return nil, fmt.Errorf("engine: run %s: %w", run.UUID, err)
 	}
 	return e.compile(run, &op, &comp)
-}
-
-// Run campaigns for leadership and, while leading, reconciles every active
-// run, until ctx ends.
-func (e *Engine) Run(ctx context.Context) error {
-	el := leader.New(e.cfg.Store.Client(), e.cfg.Store.Prefix(), e.cfg.ID, e.cfg.LeaseTTL)
-	return el.Run(ctx, func(ctx context.Context, t leader.Term) error {
-		e.cfg.Log.Info("leading", "engine", e.cfg.ID, "term", t.Revision)
-		l := &leading{e: e, st: e.cfg.Store.Fenced(t.Fence), queue: newQueue(),
-			compiled: map[string]*compiler.Compiled{}, dispatched: map[executor.RunRef]bool{}, inFlight: map[string]map[string]bool{}}
-		e.current.Store(l)
-		e.metrics.leader.Set(1)
-		defer func() {
-			e.metrics.leader.Set(0)
-			e.current.CompareAndSwap(l, nil)
-		}()
-		return l.run(ctx)
-	})
-}
-
-// leading is one term's work.
-type leading struct {
-	e     *Engine
-	st    *store.Store
-	queue *queue
-
-	mu         sync.Mutex
-	compiled   map[string]*compiler.Compiled // by run uuid, for dispatch
-	dispatched map[executor.RunRef]bool      // in this term
-	inFlight   map[string]map[string]bool    // queue → runs dispatched and not ended
-}
-
-func (l *leading) run(ctx context.Context) error {
-	updates, err := l.e.cfg.Executor.Watch(ctx)
-	if err != nil {
-		return fmt.Errorf("engine: watching the executor: %w", err)
-	}
-	events, _ := l.st.Watch(ctx, 0)
-	var wg sync.WaitGroup
-	wg.Add(3)
-	go func() { // store events: something changed, look again
-		defer wg.Done()
-		for ev := range events {
-			l.e.metrics.transitions.WithLabelValues(string(ev.Run.Status)).Inc()
-			if !ev.Run.Status.Final() {
-				l.queue.add(ev.Run.UUID)
-			}
-		}
-	}()
-	go func() { // executor observations, until the term ends
-		defer wg.Done()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case u, ok := <-updates:
-				if !ok {
-					return
-				}
-				l.observe(ctx, u)
-			}
-		}
-	}()
-	go func() { // level-triggered: every active run, now and then
-		defer wg.Done()
-		tick := time.NewTicker(l.e.cfg.Resync)
-		defer tick.Stop()
-		for {
-			l.queue.add(resyncItem)
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-	// One worker: reconciling, scheduling and recounting the queues never
-	// race with each other.
-	for {
-		uuid, ok := l.queue.next(ctx)
-		if !ok {
-			break
-		}
-		if uuid == resyncItem {
-			l.resync(ctx)
-			continue
-		}
-		if err := l.reconcile(ctx, uuid); err != nil {
-			if errors.Is(err, store.ErrFenced) {
-				break
-			}
-			l.e.cfg.Log.Warn("reconcile", "run", uuid, "err", err)
-			l.queue.addAfter(uuid, time.Second)
-		}
-	}
-	wg.Wait()
-	return ctx.Err()
-}
-
-// resyncItem is the queue item that asks the worker to resync.
-const resyncItem = ""
-
-// resync queues every active run and recounts each queue's runs in
-// flight from what the store says. Only the worker calls it.
-func (l *leading) resync(ctx context.Context) {
-	active, err := l.st.Active(ctx)
-	if err != nil {
-		l.e.cfg.Log.Warn("resync", "err", err)
-		return
-	}
-	inFlight := map[string]map[string]bool{}
-	for _, uuid := range active {
-		if len(l.e.cfg.Queues) > 0 {
-			if r, _, err := l.st.Get(ctx, uuid); err == nil && dispatchedStatus(r.Status) {
-				q := l.queueOf(r)
-				if inFlight[q] == nil {
-					inFlight[q] = map[string]bool{}
-				}
-				inFlight[q][uuid] = true
-			}
-		}
-		l.queue.add(uuid)
-	}
-	l.mu.Lock()
-	l.inFlight = inFlight
-	l.mu.Unlock()
-}
-
-// dispatchedStatus: the run holds an executor's resources.
-func dispatchedStatus(s store.Status) bool {
-	switch s {
-	case store.Scheduled, store.Starting, store.Running, store.Processing, store.Warning, store.Unschedulable, store.Stopping:
-		return true
-	}
-	return false
-}
-
-// queueOf is the run's queue (its operation's `queue`), "" by default.
-func (l *leading) queueOf(r *store.Run) string {
-	c, err := l.compiledOf(r)
-	if err != nil {
-		return ""
-	}
-	return c.Component.Queue
-}
-
-// takeSlot reserves a place in the run's queue, or says it is full.
-func (l *leading) takeSlot(r *store.Run) bool {
-	q := l.queueOf(r)
-	limit, capped := l.e.cfg.Queues[q]
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.inFlight[q] == nil {
-		l.inFlight[q] = map[string]bool{}
-	}
-	if capped && !l.inFlight[q][r.UUID] && len(l.inFlight[q]) >= limit {
-		return false
-	}
-	l.inFlight[q][r.UUID] = true
-	return true
-}
-
-// forget drops what the term keeps of an ended run.
-func (l *leading) forget(uuid string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.compiled, uuid)
-	for ref := range l.dispatched {
-		if ref.UUID == uuid {
-			delete(l.dispatched, ref)
-		}
-	}
-}
-
-// releaseSlot frees the run's place and wakes what waits in its queue.
-func (l *leading) releaseSlot(r *store.Run) {
-	q := l.queueOf(r)
-	l.mu.Lock()
-	delete(l.inFlight[q], r.UUID)
-	l.mu.Unlock()
-	if _, capped := l.e.cfg.Queues[q]; capped {
-		l.queue.add(resyncItem) // what waits in the queue may go now
-	}
-}
-
-// reconcile moves a run one step from what the store says now.
-func (l *leading) reconcile(ctx context.Context, uuid string) error {
-	run, _, err := l.st.Get(ctx, uuid)
-	if err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return nil
-		}
-		return err
-	}
-	now := l.e.cfg.Now()
-	switch run.Status {
-	case store.Created, store.Resuming, store.Retrying:
-		c, cerr := l.e.compileStored(run)
-		_, err = l.st.Update(ctx, uuid, func(r *store.Run) error {
-			if r.Status != run.Status {
-				return errSkip
-			}
-			if cerr != nil {
-				return Transition(r, store.Failed, "CompilationFailed", cerr.Error(), now)
-			}
-			if r.Attempt == 0 {
-				r.Attempt = 1
-			}
-			return Transition(r, store.Compiled, "Compiled", "", now)
-		})
-		if err == nil && cerr == nil {
-			l.mu.Lock()
-			l.compiled[uuid] = c
-			l.mu.Unlock()
-			l.queue.add(uuid)
-		}
-	case store.Compiled:
-		if !run.Approved && l.needsApproval(run) {
-			return nil // waits for Approve, which queues it again
-		}
-		_, err = l.st.Update(ctx, uuid, func(r *store.Run) error {
-			if r.Status != store.Compiled {
-				return errSkip
-			}
-			return Transition(r, store.Queued, "Queued", "", now)
-		})
-		if err == nil {
-			l.queue.add(uuid)
-		}
-	case store.Queued:
-		err = l.schedule(ctx, run)
-	case store.Scheduled:
-		err = l.dispatch(ctx, run)
-	case store.Stopping:
-		err = l.e.cfg.Executor.Stop(ctx, executor.RunRef{UUID: uuid, Attempt: run.Attempt})
-		if errors.Is(err, executor.ErrUnknownRun) {
-			// Nothing runs for it (any more): it is stopped.
-			_, err = l.st.Update(ctx, uuid, func(r *store.Run) error {
-				return Transition(r, store.Stopped, "Stopped", "nothing was running", now)
-			})
-		}
-	}
-	if errors.Is(err, errSkip) {
-		return nil
-	}
-	return err
-}
-
-// errSkip: the run changed since it was read; the new state is queued.
-var errSkip = errors.New("engine: the run moved on")
-
-// schedule records a queued run as scheduled, then dispatches it: the
-// record comes first, so the executor's first news finds the run
-// scheduled, and a leader that dies in between leaves a scheduled run that
-// the next one dispatches (dispatch is idempotent per attempt).
-func (l *leading) schedule(ctx context.Context, run *store.Run) error {
-	if !l.takeSlot(run) {
-		return nil // its queue is full: a run that ends wakes it
-	}
-	r, err := l.st.Update(ctx, run.UUID, func(r *store.Run) error {
-		if r.Status != store.Queued {
-			return errSkip
-		}
-		r.ExecutorRef = fmt.Sprintf("%s/%d", r.UUID, r.Attempt)
-		return Transition(r, store.Scheduled, "Scheduled", "", l.e.cfg.Now())
-	})
-	if err != nil {
-		return err
-	}
-	return l.dispatch(ctx, r)
-}
-
-// dispatch hands a scheduled attempt to the executor, once per term (the
-// executor itself ignores an attempt it has).
-func (l *leading) dispatch(ctx context.Context, run *store.Run) error {
-	ref := executor.RunRef{UUID: run.UUID, Attempt: run.Attempt}
-	l.mu.Lock()
-	c := l.compiled[run.UUID]
-	done := l.dispatched[ref]
-	l.mu.Unlock()
-	if done {
-		return nil
-	}
-	if c == nil {
-		// Compiled in another term: compile again (deterministic).
-		var err error
-		if c, err = l.e.compileStored(run); err != nil {
-			return err
-		}
-	}
-	if err := l.e.cfg.Executor.Dispatch(ctx, ref, c); err != nil {
-		_, uerr := l.st.Update(ctx, run.UUID, func(r *store.Run) error {
-			if r.Attempt != ref.Attempt || r.Status.Final() {
-				return errSkip
-			}
-			return Transition(r, store.Failed, "DispatchFailed", err.Error(), l.e.cfg.Now())
-		})
-		return uerr
-	}
-	l.mu.Lock()
-	l.dispatched[ref] = true
-	l.mu.Unlock()
-	l.e.metrics.dispatch.Observe(l.e.cfg.Now().Sub(run.CreatedAt).Seconds())
-	return nil
-}
-
-// observe records what the executor says of an attempt.
-func (l *leading) observe(ctx context.Context, u executor.StatusUpdate) {
-	now := l.e.cfg.Now()
-	_, err := l.st.Update(ctx, u.Run.UUID, func(r *store.Run) error {
-		if r.Attempt != u.Run.Attempt || r.Status.Final() {
-			return errSkip // an old attempt's news
-		}
-		switch u.Status {
-		case executor.Starting:
-			return Transition(r, store.Starting, u.Reason, u.Message, now)
-		case executor.Running:
-			return Transition(r, store.Running, u.Reason, u.Message, now)
-		case executor.Warning:
-			return Transition(r, store.Warning, u.Reason, u.Message, now)
-		case executor.Unschedulable:
-			return Transition(r, store.Unschedulable, u.Reason, u.Message, now)
-		case executor.Succeeded:
-			r.Outputs = u.Outputs
-			return Transition(r, store.Succeeded, u.Reason, u.Message, now)
-		case executor.Stopped:
-			return Transition(r, store.Stopped, u.Reason, u.Message, now)
-		case executor.Failed:
-			if r.Status != store.Stopping && r.Attempt <= l.maxRetries(r) {
-				if err := Transition(r, store.Retrying, u.Reason, fmt.Sprintf("attempt %d failed: %s", r.Attempt, u.Message), now); err != nil {
-					return err
-				}
-				r.Attempt++
-				return nil
-			}
-			return Transition(r, store.Failed, u.Reason, u.Message, now)
-		}
-		return errSkip
-	})
-	switch {
-	case err == nil:
-		if r, _, gerr := l.st.Get(ctx, u.Run.UUID); gerr == nil && r.Status.Final() {
-			l.releaseSlot(r)
-			l.forget(r.UUID)
-		}
-		l.queue.add(u.Run.UUID)
-	case errors.Is(err, errSkip), errors.Is(err, store.ErrNotFound):
-	default:
-		l.e.cfg.Log.Warn("recording an executor update", "run", u.Run.UUID, "status", u.Status, "err", err)
-	}
-}
-
-// compiledOf returns the run's compilation, from this term's cache or
-// compiled again (compilation is deterministic).
-func (l *leading) compiledOf(r *store.Run) (*compiler.Compiled, error) {
-	l.mu.Lock()
-	c := l.compiled[r.UUID]
-	l.mu.Unlock()
-	if c != nil {
-		return c, nil
-	}
-	return l.e.compileStored(r)
-}
-
-// maxRetries is the run's termination.maxRetries.
-func (l *leading) maxRetries(r *store.Run) int {
-	c, err := l.compiledOf(r)
-	if err != nil {
-		return 0
-	}
-	if t := c.Component.Termination; t != nil && t.MaxRetries != nil {
-		return t.MaxRetries.Value
-	}
-	return 0
-}
-
-// needsApproval says whether the run asks to be approved (isApproved:
-// false) before it is queued.
-func (l *leading) needsApproval(r *store.Run) bool {
-	c, err := l.compiledOf(r)
-	return err == nil && c.Component.IsApproved != nil && !*c.Component.IsApproved
 }
 
 // Approve approves a run that waits for approval (isApproved: false).

@@ -26,7 +26,7 @@ func startEngine(t *testing.T) *Engine {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = ex.Close() })
-	return runEngine(t, Config{Store: store.New(cli, storetest.Prefix(t), nil), Executor: ex, Resync: 200 * time.Millisecond,
+	return runEngine(t, Config{Store: store.New(cli, storetest.Prefix(t), nil), Executor: ex, Resync: 200 * time.Millisecond, RetryBackoff: 20 * time.Millisecond,
 		RunInfo: func(r *store.Run, ri compiler.RunInfo) compiler.RunInfo {
 			ri.ContextPath = ex.ContextPath(r.UUID)
 			return ri

@@ -8,47 +8,67 @@ import (
 
 // queue holds the runs to reconcile, each once however often it is added
 // (as controllers' work queues do): reconciling reads the current state,
-// so one pass covers every event that queued it.
+// so one pass covers every event that queued it. Several workers take
+// from it, and a run is never handed to two at once: one added while a
+// worker has it is handed out again when that worker is done.
 type queue struct {
-	mu     sync.Mutex
-	items  []string
-	queued map[string]bool
-	wake   chan struct{}
+	mu         sync.Mutex
+	items      []string
+	queued     map[string]bool // waiting, or to be handed out again when done
+	processing map[string]bool // with a worker
+	wake       chan struct{}
 }
 
 func newQueue() *queue {
-	return &queue{queued: map[string]bool{}, wake: make(chan struct{}, 1)}
+	return &queue{queued: map[string]bool{}, processing: map[string]bool{}, wake: make(chan struct{}, 1)}
 }
 
 // add queues uuid unless it is queued already.
 func (q *queue) add(uuid string) {
 	q.mu.Lock()
-	if !q.queued[uuid] {
-		q.queued[uuid] = true
-		q.items = append(q.items, uuid)
+	if q.queued[uuid] {
+		q.mu.Unlock()
+		return
 	}
+	q.queued[uuid] = true
+	if q.processing[uuid] {
+		q.mu.Unlock() // done hands it out again
+		return
+	}
+	q.items = append(q.items, uuid)
 	q.mu.Unlock()
+	q.signal()
+}
+
+func (q *queue) signal() {
 	select {
 	case q.wake <- struct{}{}:
 	default:
 	}
 }
 
-// addAfter queues uuid after d (a back-off after an error).
+// addAfter queues uuid after d (a back-off after an error, a retry's
+// delay).
 func (q *queue) addAfter(uuid string, d time.Duration) {
 	time.AfterFunc(d, func() { q.add(uuid) })
 }
 
 // next returns the next run to reconcile, blocking until there is one or
-// ctx ends.
+// ctx ends. The caller calls done with it when it is through.
 func (q *queue) next(ctx context.Context) (string, bool) {
 	for {
 		q.mu.Lock()
 		if len(q.items) > 0 {
 			uuid := q.items[0]
+			q.items[0] = ""
 			q.items = q.items[1:]
 			delete(q.queued, uuid)
+			q.processing[uuid] = true
+			more := len(q.items) > 0
 			q.mu.Unlock()
+			if more {
+				q.signal() // another worker may take the next
+			}
 			return uuid, true
 		}
 		q.mu.Unlock()
@@ -57,6 +77,21 @@ func (q *queue) next(ctx context.Context) (string, bool) {
 			return "", false
 		case <-q.wake:
 		}
+	}
+}
+
+// done releases uuid from its worker, queueing it again if it was added
+// in the meantime.
+func (q *queue) done(uuid string) {
+	q.mu.Lock()
+	delete(q.processing, uuid)
+	again := q.queued[uuid]
+	if again {
+		q.items = append(q.items, uuid)
+	}
+	q.mu.Unlock()
+	if again {
+		q.signal()
 	}
 }
 

@@ -10,9 +10,6 @@ import (
 	"strconv"
 	"time"
 
-	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
-
 	"github.com/plexus-ml/plexus/engine/api"
 	"github.com/plexus-ml/plexus/engine/store"
 )
@@ -43,7 +40,7 @@ func openLocalHistory(home string) (*localHistory, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening the local history in %s (is a plexus run or server using it?): %w", home, err)
 	}
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{emb.Endpoint}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	cli, err := store.Connect(store.ClientConfig{Endpoints: []string{emb.Endpoint}})
 	if err != nil {
 		emb.Close()
 		return nil, err

@@ -1,11 +1,11 @@
 package main
 
 import (
+	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 	"time"
-
-	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
 
 	"github.com/plexus-ml/plexus/engine"
 	"github.com/plexus-ml/plexus/engine/store"
@@ -24,8 +24,8 @@ func sources(urlRefs bool) compiler.Sources {
 }
 
 // localEngine is an engine whose runs run as host processes under home,
-// on the etcd at endpoints (an embedded one under home when there are
-// none). Close stops what it started, in order.
+// on the etcd its ClientConfig describes (an embedded one under home when
+// that names no endpoints). Close stops what it started, in order.
 type localEngine struct {
 	eng    *engine.Engine
 	st     *store.Store
@@ -35,17 +35,17 @@ type localEngine struct {
 
 // openLocalEngine completes cfg with the store, the local executor and the
 // runs' context paths, and builds the engine; it does not start it.
-func openLocalEngine(home string, endpoints []string, cfg engine.Config) (*localEngine, error) {
+func openLocalEngine(home string, etcd store.ClientConfig, cfg engine.Config) (*localEngine, error) {
 	le := &localEngine{}
-	if len(endpoints) == 0 {
+	if len(etcd.Endpoints) == 0 {
 		emb, err := store.StartEmbedded(filepath.Join(home, "etcd"), 10*time.Second)
 		if err != nil {
 			return nil, err
 		}
 		le.closes = append(le.closes, emb.Close)
-		endpoints = []string{emb.Endpoint}
+		etcd = store.ClientConfig{Endpoints: []string{emb.Endpoint}}
 	}
-	cli, err := clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	cli, err := store.Connect(etcd)
 	if err != nil {
 		le.Close()
 		return nil, err
@@ -74,4 +74,33 @@ func (le *localEngine) Close() {
 	for i := len(le.closes) - 1; i >= 0; i-- {
 		le.closes[i]()
 	}
+}
+
+// etcdConfig completes the --etcd-* flags: the password comes from
+// PLEXUS_ETCD_PASSWORD when --etcd-user holds none and --etcd-password is
+// not given. TLS and user flags need --etcd-endpoints: the embedded etcd
+// has neither.
+func etcdConfig(c store.ClientConfig) (store.ClientConfig, error) {
+	if len(c.Endpoints) == 0 {
+		for _, f := range []struct {
+			name string
+			set  bool
+		}{
+			{"etcd-cacert", c.CACert != ""},
+			{"etcd-cert", c.Cert != ""},
+			{"etcd-key", c.Key != ""},
+			{"etcd-insecure-skip-tls-verify", c.InsecureSkipTLSVerify},
+			{"etcd-user", c.User != ""},
+			{"etcd-password", c.Password != ""},
+		} {
+			if f.set {
+				return c, fmt.Errorf("--%s needs --etcd-endpoints: the embedded etcd has no TLS and no users", f.name)
+			}
+		}
+		return c, nil
+	}
+	if c.User != "" && c.Password == "" && !strings.Contains(c.User, ":") {
+		c.Password = os.Getenv("PLEXUS_ETCD_PASSWORD")
+	}
+	return c, nil
 }

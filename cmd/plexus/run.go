@@ -93,7 +93,7 @@ func runRun(cmd *cobra.Command, o runOptions) error {
 	ctx, cancel := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 
-	le, err := openLocalEngine(home, nil, engine.Config{Sources: sources(o.urlRefs), Resync: time.Second})
+	le, err := openLocalEngine(home, store.ClientConfig{}, engine.Config{Sources: sources(o.urlRefs), Resync: time.Second})
 	if err != nil {
 		return err
 	}

@@ -18,11 +18,12 @@ import (
 
 	"github.com/plexus-ml/plexus/engine"
 	"github.com/plexus-ml/plexus/engine/api"
+	"github.com/plexus-ml/plexus/engine/store"
 )
 
 type serverOptions struct {
 	listen     string
-	endpoints  []string
+	etcd       store.ClientConfig
 	tokensFile string
 	token      string
 	id         string
@@ -39,14 +40,23 @@ func newServerCmd() *cobra.Command {
 		Long: `Server runs the engine: it campaigns for leadership among the servers sharing
 its etcd, reconciles every run while it leads, and serves the API under
 /api/v1 (with /healthz, /readyz and /metrics). With no --etcd-endpoints it
-runs etcd in-process under $PLEXUS_HOME. SIGTERM resigns at once, so a
+runs etcd in-process under $PLEXUS_HOME. An external etcd's TLS and auth
+take etcdctl's flags with an etcd- prefix: --etcd-cacert, --etcd-cert and
+--etcd-key, --etcd-user NAME[:PASSWORD] (or the password in
+PLEXUS_ETCD_PASSWORD, off the command line). SIGTERM resigns at once, so a
 standby takes over.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runServer(cmd, o) },
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.listen, "listen", "127.0.0.1:8000", "the API's address")
-	f.StringSliceVar(&o.endpoints, "etcd-endpoints", nil, "etcd endpoints (default: an embedded etcd under $PLEXUS_HOME)")
+	f.StringSliceVar(&o.etcd.Endpoints, "etcd-endpoints", nil, "etcd endpoints (default: an embedded etcd under $PLEXUS_HOME)")
+	f.StringVar(&o.etcd.CACert, "etcd-cacert", "", "verify the etcd's certificate with the CAs in `FILE` (default: the system's)")
+	f.StringVar(&o.etcd.Cert, "etcd-cert", "", "the client certificate `FILE` to present to the etcd (with --etcd-key)")
+	f.StringVar(&o.etcd.Key, "etcd-key", "", "the client certificate's key `FILE`")
+	f.BoolVar(&o.etcd.InsecureSkipTLSVerify, "etcd-insecure-skip-tls-verify", false, "accept any certificate from the etcd (testing only)")
+	f.StringVar(&o.etcd.User, "etcd-user", "", "the etcd user: `NAME`, or NAME:PASSWORD")
+	f.StringVar(&o.etcd.Password, "etcd-password", "", "the etcd user's password (default $PLEXUS_ETCD_PASSWORD)")
 	f.StringVar(&o.tokensFile, "tokens-file", "", "a file of `TOKEN USER` lines: the bearer tokens the API accepts")
 	f.StringVar(&o.token, "token", "", "a bearer token the API accepts (for the user \"admin\")")
 	f.StringVar(&o.id, "id", "", "this engine's name among the servers (default: the host name and pid)")
@@ -61,6 +71,10 @@ func runServer(cmd *cobra.Command, o serverOptions) error {
 		return fmt.Errorf("--executor %q: only local is available yet", o.executor)
 	}
 	tokens, err := readTokens(o.tokensFile, o.token)
+	if err != nil {
+		return err
+	}
+	etcd, err := etcdConfig(o.etcd)
 	if err != nil {
 		return err
 	}
@@ -83,7 +97,7 @@ func runServer(cmd *cobra.Command, o serverOptions) error {
 		host, _ := os.Hostname()
 		o.id = fmt.Sprintf("%s-%d", host, os.Getpid())
 	}
-	le, err := openLocalEngine(home, o.endpoints, engine.Config{ID: o.id, Queues: queues, Sources: sources(true)})
+	le, err := openLocalEngine(home, etcd, engine.Config{ID: o.id, Queues: queues, Sources: sources(true)})
 	if err != nil {
 		return err
 	}

@@ -21,6 +21,12 @@ type Embedded struct {
 // StartEmbedded starts an etcd server with its data under dir, on free
 // loopback ports, and waits until it serves (or timeout passes).
 func StartEmbedded(dir string, timeout time.Duration) (*Embedded, error) {
+	return startEmbedded(embedConfig(dir), timeout)
+}
+
+// embedConfig is the configuration of an etcd with its data under dir,
+// serving plain HTTP on free loopback ports.
+func embedConfig(dir string) *embed.Config {
 	cfg := embed.NewConfig()
 	cfg.Name = "plexus"
 	cfg.Dir = dir
@@ -34,9 +40,14 @@ func StartEmbedded(dir string, timeout time.Duration) (*Embedded, error) {
 	// Keep the history a few minutes: watchers that fall behind resync.
 	cfg.AutoCompactionMode = "periodic"
 	cfg.AutoCompactionRetention = "5m"
+	return cfg
+}
+
+// startEmbedded starts the etcd cfg describes and waits until it serves.
+func startEmbedded(cfg *embed.Config, timeout time.Duration) (*Embedded, error) {
 	e, err := embed.StartEtcd(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("starting embedded etcd in %s: %w", dir, err)
+		return nil, fmt.Errorf("starting embedded etcd in %s: %w", cfg.Dir, err)
 	}
 	select {
 	case <-e.Server.ReadyNotify():
@@ -47,7 +58,7 @@ func StartEmbedded(dir string, timeout time.Duration) (*Embedded, error) {
 		e.Close()
 		return nil, errors.New("embedded etcd: not ready in time")
 	}
-	return &Embedded{etcd: e, Endpoint: "http://" + e.Clients[0].Addr().String()}, nil
+	return &Embedded{etcd: e, Endpoint: cfg.ListenClientUrls[0].Scheme + "://" + e.Clients[0].Addr().String()}, nil
 }
 
 // Close stops the server.

@@ -87,9 +87,18 @@ type Run struct {
 	ApprovedBy string `json:"approvedBy,omitempty"`
 	// RestartOf is the run this one restarts, if any.
 	RestartOf string `json:"restartOf,omitempty"`
+	// CacheKey is the hash under which the run's result may be reused
+	// (its `cache` section is on); CacheOf is the earlier run whose result
+	// this one reused.
+	CacheKey string `json:"cacheKey,omitempty"`
+	CacheOf  string `json:"cacheOf,omitempty"`
 
 	CreatedAt time.Time `json:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt"`
+
+	// Revision is the store revision the record was read at (its last
+	// change); it is not part of the record.
+	Revision int64 `json:"-"`
 }
 
 // Errors of the store.
@@ -151,28 +160,29 @@ func (s *Store) activeKey(uuid string) string { return s.prefix + "active/" + uu
 func (s *Store) childKey(parent, uuid string) string {
 	return s.prefix + "children/" + parent + "/" + uuid
 }
+func (s *Store) cacheKey(key string) string { return s.prefix + "cache/" + key }
 
-// txn runs a transaction with the fence, telling a failed fence from a
-// failed condition.
-func (s *Store) txn(ctx context.Context, conds []clientv3.Cmp, ops ...clientv3.Op) (bool, error) {
+// txnResp runs a transaction with the fence, telling a failed fence
+// from a failed condition.
+func (s *Store) txnResp(ctx context.Context, conds []clientv3.Cmp, ops ...clientv3.Op) (*clientv3.TxnResponse, bool, error) {
 	all := append(append([]clientv3.Cmp(nil), s.fence...), conds...)
 	resp, err := s.cli.Txn(ctx).If(all...).Then(ops...).Commit()
 	if err != nil {
-		return false, err
+		return nil, false, err
 	}
 	if resp.Succeeded {
-		return true, nil
+		return resp, true, nil
 	}
 	if len(s.fence) > 0 {
 		fresp, err := s.cli.Txn(ctx).If(s.fence...).Commit()
 		if err != nil {
-			return false, err
+			return nil, false, err
 		}
 		if !fresp.Succeeded {
-			return false, ErrFenced
+			return nil, false, ErrFenced
 		}
 	}
-	return false, nil
+	return resp, false, nil
 }
 
 // Create stores a new run (status created unless set), indexes it as
@@ -200,13 +210,14 @@ func (s *Store) Create(ctx context.Context, r *Run) error {
 	if r.Parent != "" {
 		ops = append(ops, clientv3.OpPut(s.childKey(r.Parent, r.UUID), ""))
 	}
-	ok, err := s.txn(ctx, []clientv3.Cmp{clientv3.Compare(clientv3.CreateRevision(s.runKey(r.UUID)), "=", 0)}, ops...)
+	resp, ok, err := s.txnResp(ctx, []clientv3.Cmp{clientv3.Compare(clientv3.CreateRevision(s.runKey(r.UUID)), "=", 0)}, ops...)
 	if err != nil {
 		return fmt.Errorf("store: creating run %s: %w", r.UUID, err)
 	}
 	if !ok {
 		return fmt.Errorf("creating run %s: %w", r.UUID, ErrExists)
 	}
+	r.Revision = resp.Header.Revision
 	return nil
 }
 
@@ -223,7 +234,8 @@ func (s *Store) Get(ctx context.Context, uuid string) (*Run, int64, error) {
 	if err := json.Unmarshal(resp.Kvs[0].Value, &r); err != nil {
 		return nil, 0, fmt.Errorf("store: decoding run %s: %w", uuid, err)
 	}
-	return &r, resp.Kvs[0].ModRevision, nil
+	r.Revision = resp.Kvs[0].ModRevision
+	return &r, r.Revision, nil
 }
 
 // maxAttempts bounds the re-reads of an update under contention.
@@ -232,13 +244,29 @@ const maxAttempts = 16
 // Update changes a run with optimistic concurrency: it reads the run,
 // lets change decide on it, and writes it only if nobody changed it in
 // between; otherwise it reads again and change decides again. change may
-// return an error to write nothing. The active index follows the status.
+// return an error to write nothing. The active index follows the status,
+// and a run that succeeds with a cache key becomes the cache's entry for
+// it, in the same transaction.
 func (s *Store) Update(ctx context.Context, uuid string, change func(*Run) error) (*Run, error) {
+	return s.UpdateFrom(ctx, uuid, nil, change)
+}
+
+// UpdateFrom is Update starting from a copy of the run read earlier
+// (its Revision set), saving a read when nobody changed it since; nil
+// starts with a read. known is not modified.
+func (s *Store) UpdateFrom(ctx context.Context, uuid string, known *Run, change func(*Run) error) (*Run, error) {
 	for range maxAttempts {
-		r, rev, err := s.Get(ctx, uuid)
-		if err != nil {
-			return nil, err
+		var r *Run
+		if known != nil && known.Revision > 0 {
+			r = known.clone()
+			known = nil
+		} else {
+			var err error
+			if r, _, err = s.Get(ctx, uuid); err != nil {
+				return nil, err
+			}
 		}
+		rev := r.Revision
 		wasFinal := r.Status.Final()
 		if err := change(r); err != nil {
 			return nil, err
@@ -252,18 +280,55 @@ func (s *Store) Update(ctx context.Context, uuid string, change func(*Run) error
 		switch {
 		case r.Status.Final() && !wasFinal:
 			ops = append(ops, clientv3.OpDelete(s.activeKey(uuid)))
+			if r.Status == Succeeded && r.CacheKey != "" && r.CacheOf == "" {
+				ops = append(ops, clientv3.OpPut(s.cacheKey(r.CacheKey), uuid))
+			}
 		case !r.Status.Final() && wasFinal:
 			ops = append(ops, clientv3.OpPut(s.activeKey(uuid), ""))
 		}
-		ok, err := s.txn(ctx, []clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(s.runKey(uuid)), "=", rev)}, ops...)
+		resp, ok, err := s.txnResp(ctx, []clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(s.runKey(uuid)), "=", rev)}, ops...)
 		if err != nil {
 			return nil, fmt.Errorf("updating run %s: %w", uuid, err)
 		}
 		if ok {
+			r.Revision = resp.Header.Revision
 			return r, nil
 		}
 	}
 	return nil, fmt.Errorf("updating run %s: %w", uuid, ErrConflict)
+}
+
+// clone copies the run deeply enough for a change to leave the original
+// as it was.
+func (r *Run) clone() *Run {
+	c := *r
+	c.Conditions = append([]Condition(nil), r.Conditions...)
+	if r.Outputs != nil {
+		c.Outputs = make(map[string]any, len(r.Outputs))
+		for k, v := range r.Outputs {
+			c.Outputs[k] = v
+		}
+	}
+	if r.Params != nil {
+		c.Params = make(map[string]any, len(r.Params))
+		for k, v := range r.Params {
+			c.Params[k] = v
+		}
+	}
+	return &c
+}
+
+// Cached returns the uuid of the last run that succeeded under a cache
+// key, or "" when none did.
+func (s *Store) Cached(ctx context.Context, key string) (string, error) {
+	resp, err := s.cli.Get(ctx, s.cacheKey(key))
+	if err != nil {
+		return "", fmt.Errorf("store: reading cache entry %s: %w", key, err)
+	}
+	if len(resp.Kvs) == 0 {
+		return "", nil
+	}
+	return string(resp.Kvs[0].Value), nil
 }
 
 // Active lists the uuids of runs not yet final: what the leader
@@ -318,6 +383,7 @@ func (s *Store) List(ctx context.Context, after string, limit int, keep func(*Ru
 			if err := json.Unmarshal(kv.Value, &r); err != nil {
 				return nil, fmt.Errorf("store: decoding %s: %w", kv.Key, err)
 			}
+			r.Revision = kv.ModRevision
 			if keep == nil || keep(&r) {
 				page.Runs = append(page.Runs, &r)
 				if len(page.Runs) == limit {
@@ -368,6 +434,7 @@ func (s *Store) Watch(ctx context.Context, rev int64) (<-chan Event, <-chan erro
 				if err := json.Unmarshal(ev.Kv.Value, &r); err != nil {
 					continue
 				}
+				r.Revision = ev.Kv.ModRevision
 				select {
 				case out <- Event{Run: &r, Revision: ev.Kv.ModRevision}:
 				case <-ctx.Done():

@@ -10,6 +10,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -79,9 +80,100 @@ func (x *instant) Logs(context.Context, executor.RunRef, bool) (io.ReadCloser, e
 
 const spec = "version: 1.1\nkind: component\ninputs: [{name: i, type: int}]\nrun: {container: {image: alpine, command: [echo, '{{ i }}']}}\n"
 
+// phase submits n runs, from c submitters, at most rate a second (0: as
+// fast as they go), and waits until every run has ended. It returns how
+// long that took, each run's overhead from its creation to its dispatch,
+// and how many etcd transactions were made meanwhile.
+func phase(st *store.Store, eng *engine.Engine, ex *instant, n, c int, rate float64) (time.Duration, []time.Duration, int64) {
+	ctx := context.Background()
+	rev0 := revision(st)
+	created := make([]time.Time, n)
+	uuids := make([]string, n)
+	var next atomic.Int64
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range c {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				if rate > 0 {
+					if d := time.Until(start.Add(time.Duration(float64(i) / rate * float64(time.Second)))); d > 0 {
+						time.Sleep(d)
+					}
+				}
+				run, err := eng.Submit(ctx, engine.Submission{Spec: spec, Source: "bench",
+					Params: map[string]specs.Param{"i": {Value: i}}})
+				if err != nil {
+					log.Fatal(err)
+				}
+				// Submit returns once the run is in etcd: created.
+				created[i], uuids[i] = time.Now(), run.UUID
+			}
+		}()
+	}
+	wg.Wait()
+	for {
+		active, err := st.Active(ctx)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if len(active) == 0 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	total := time.Since(start)
+	var overheads []time.Duration
+	ex.mu.Lock()
+	for i, u := range uuids {
+		if t, ok := ex.dispatched[u]; ok {
+			overheads = append(overheads, max(t.Sub(created[i]), 0))
+		}
+	}
+	ex.mu.Unlock()
+	sort.Slice(overheads, func(i, j int) bool { return overheads[i] < overheads[j] })
+	return total, overheads, revision(st) - rev0
+}
+
+func revision(st *store.Store) int64 {
+	resp, err := st.Client().Get(context.Background(), "/")
+	if err != nil {
+		log.Fatal(err)
+	}
+	return resp.Header.Revision
+}
+
+func pct(ds []time.Duration, p float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	return ds[int(p*float64(len(ds)-1))].Round(10 * time.Microsecond)
+}
+
+// peakRSS is the process's peak resident set (engine and embedded etcd).
+func peakRSS() string {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return "?"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "?"
+}
+
 func main() {
-	n := flag.Int("n", 10000, "runs to submit")
+	n := flag.Int("n", 10000, "runs to submit as fast as possible")
 	submitters := flag.Int("c", 8, "concurrent submitters")
+	pacedN := flag.Int("paced", 2000, "runs of the paced phase (0: none)")
+	rate := flag.Float64("rate", 200, "submissions a second in the paced phase")
 	rawOps := flag.Int("raw", 20000, "transactions of the raw etcd measure")
 	flag.Parse()
 	log.SetFlags(0)
@@ -113,65 +205,28 @@ func main() {
 	go func() { defer close(engDone); _ = eng.Run(engCtx) }()
 	time.Sleep(500 * time.Millisecond) // elected
 
-	submitted := make([]time.Time, *n)
-	uuids := make([]string, *n)
-	var next atomic.Int64
-	start := time.Now()
-	var wg sync.WaitGroup
-	for range *submitters {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= *n {
-					return
-				}
-				t := time.Now()
-				run, err := eng.Submit(context.Background(), engine.Submission{Spec: spec, Source: "bench",
-					Params: map[string]specs.Param{"i": {Value: i}}})
-				if err != nil {
-					log.Fatal(err)
-				}
-				submitted[i], uuids[i] = t, run.UUID
-			}
-		}()
+	total, overheads, txns := phase(st, eng, ex, *n, *submitters, 0)
+	var paced []time.Duration
+	var pacedTotal time.Duration
+	if *pacedN > 0 {
+		pacedTotal, paced, _ = phase(st, eng, ex, *pacedN, *submitters, *rate)
 	}
-	wg.Wait()
-	submitTime := time.Since(start)
-	for {
-		active, err := st.Active(context.Background())
-		if err != nil {
-			log.Fatal(err)
-		}
-		if len(active) == 0 {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	total := time.Since(start)
 	var mem runtime.MemStats
 	runtime.ReadMemStats(&mem)
 	stopEngine()
 	<-engDone
 
-	var overheads []time.Duration
-	ex.mu.Lock()
-	for i, u := range uuids {
-		if t, ok := ex.dispatched[u]; ok {
-			overheads = append(overheads, t.Sub(submitted[i]))
-		}
+	page, err := st.List(context.Background(), "", 1, nil)
+	if err != nil || len(page.Runs) == 0 {
+		log.Fatal("no run to size the raw transactions on: ", err)
 	}
-	ex.mu.Unlock()
-	sort.Slice(overheads, func(i, j int) bool { return overheads[i] < overheads[j] })
-	pct := func(p float64) time.Duration { return overheads[int(p*float64(len(overheads)-1))] }
-
-	record, _, err := st.Get(context.Background(), uuids[0])
+	record, err := json.Marshal(page.Runs[0])
 	if err != nil {
 		log.Fatal(err)
 	}
-	payload := strings.Repeat("x", len(fmt.Sprintf("%+v", *record)))
+	payload := strings.Repeat("x", len(record))
 	var rawNext atomic.Int64
+	var wg sync.WaitGroup
 	rawStart := time.Now()
 	for range *submitters {
 		wg.Add(1)
@@ -193,15 +248,18 @@ func main() {
 	wg.Wait()
 	rawRate := float64(*rawOps) / time.Since(rawStart).Seconds()
 	runsPerSec := float64(*n) / total.Seconds()
-	// Each run is written 5 times (created, compiled, queued, scheduled,
-	// succeeded); its index entries ride in those transactions.
-	const writesPerRun = 5
-	fmt.Printf("runs                        %d (%d submitters)\n", *n, *submitters)
-	fmt.Printf("submitted in                %v\n", submitTime.Round(time.Millisecond))
-	fmt.Printf("all succeeded in            %v\n", total.Round(time.Millisecond))
-	fmt.Printf("throughput                  %.0f runs/s\n", runsPerSec)
-	fmt.Printf("overhead submit->dispatch   p50 %v  p99 %v\n", pct(0.5).Round(time.Microsecond), pct(0.99).Round(time.Microsecond))
-	fmt.Printf("engine memory               heap in use %.1f MiB, from the OS %.1f MiB\n", float64(mem.HeapInuse)/(1<<20), float64(mem.Sys)/(1<<20))
-	fmt.Printf("raw etcd transactions       %.0f txn/s (%d of %d bytes, %d at once)\n", rawRate, *rawOps, len(payload), *submitters)
-	fmt.Printf("engine writes               %.0f txn/s = %.0f%% of raw\n", runsPerSec*writesPerRun, 100*runsPerSec*writesPerRun/rawRate)
+	perRun := float64(txns) / float64(*n)
+	fmt.Printf("burst: %d runs from %d submitters\n", *n, *submitters)
+	fmt.Printf("  all succeeded in          %v\n", total.Round(time.Millisecond))
+	fmt.Printf("  throughput                %.0f runs/s\n", runsPerSec)
+	fmt.Printf("  overhead created->dispatched  p50 %v  p99 %v\n", pct(overheads, 0.5), pct(overheads, 0.99))
+	fmt.Printf("  etcd writes               %.1f per run (submission included), %.0f txn/s\n", perRun, float64(txns)/total.Seconds())
+	if *pacedN > 0 {
+		fmt.Printf("paced: %d runs at %.0f/s\n", *pacedN, *rate)
+		fmt.Printf("  all succeeded in          %v\n", pacedTotal.Round(time.Millisecond))
+		fmt.Printf("  overhead created->dispatched  p50 %v  p99 %v\n", pct(paced, 0.5), pct(paced, 0.99))
+	}
+	fmt.Printf("memory                      heap in use %.1f MiB; peak RSS %s (engine and embedded etcd in one process)\n", float64(mem.HeapInuse)/(1<<20), peakRSS())
+	fmt.Printf("raw etcd                    %.0f txn/s (%d of %d bytes, %d at once)\n", rawRate, *rawOps, len(payload), *submitters)
+	fmt.Printf("engine / raw                %.0f%% (runs/s x writes per run / raw txn/s)\n", 100*runsPerSec*perRun/rawRate)
 }

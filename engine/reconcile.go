@@ -1,0 +1,623 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/plexus-ml/plexus/engine/leader"
+	"github.com/plexus-ml/plexus/engine/store"
+	"github.com/plexus-ml/plexus/executor"
+	"github.com/plexus-ml/plexus/specs/compiler"
+)
+
+// Run campaigns for leadership and, while leading, reconciles every active
+// run, until ctx ends.
+func (e *Engine) Run(ctx context.Context) error {
+	el := leader.New(e.cfg.Store.Client(), e.cfg.Store.Prefix(), e.cfg.ID, e.cfg.LeaseTTL)
+	return el.Run(ctx, func(ctx context.Context, t leader.Term) error {
+		e.cfg.Log.Info("leading", "engine", e.cfg.ID, "term", t.Revision)
+		l := newLeading(e, e.cfg.Store.Fenced(t.Fence))
+		e.current.Store(l)
+		e.metrics.leader.Set(1)
+		defer func() {
+			e.metrics.leader.Set(0)
+			e.current.CompareAndSwap(l, nil)
+		}()
+		return l.run(ctx)
+	})
+}
+
+// leading is one term's work. Workers take runs from the queue, never
+// the same run at once; what they share is behind mu.
+type leading struct {
+	e     *Engine
+	st    *store.Store
+	queue *queue
+
+	mu sync.Mutex
+	// known is the latest record of each run this term has seen, from the
+	// watch and from its own writes, newest revision first: workers decide
+	// from it without reading, and a write from a stale copy fails its
+	// revision check and reads again. An ended run stays as a tombstone
+	// (uuid, status, revision) until two resyncs have passed, so that a
+	// late event cannot bring it back.
+	known      map[string]*store.Run
+	tombs      map[string]int // tombstone → resync generation it was made in
+	generation int
+	compiled   map[string]*compiler.Compiled // by run, for dispatch
+	dispatched map[executor.RunRef]bool      // in this term
+	// pending holds the executor's news of each run, in order, for the
+	// run's worker to record.
+	pending map[string][]executor.StatusUpdate
+	// slots says which queue each dispatched run holds a place in; count
+	// how many places each queue has given, waiting which runs wait for
+	// one.
+	slots   map[string]string
+	count   map[string]int
+	waiting map[string]map[string]bool
+}
+
+func newLeading(e *Engine, st *store.Store) *leading {
+	return &leading{e: e, st: st, queue: newQueue(),
+		known: map[string]*store.Run{}, tombs: map[string]int{},
+		compiled: map[string]*compiler.Compiled{}, dispatched: map[executor.RunRef]bool{},
+		pending: map[string][]executor.StatusUpdate{},
+		slots:   map[string]string{}, count: map[string]int{}, waiting: map[string]map[string]bool{}}
+}
+
+func (l *leading) run(parent context.Context) error {
+	// The term ends with the leadership, or when a write finds this
+	// engine deposed.
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
+	updates, err := l.e.cfg.Executor.Watch(ctx)
+	if err != nil {
+		return fmt.Errorf("engine: watching the executor: %w", err)
+	}
+	// Watch first, then read: nothing changed in between is missed.
+	events, _ := l.st.Watch(ctx, 0)
+	if err := l.countSlots(ctx); err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	wg.Add(3)
+	go func() { // store events: remember the run, look at it again
+		defer wg.Done()
+		counted := map[string]int{} // conditions counted in the metrics, by run
+		for ev := range events {
+			r := ev.Run
+			n, seen := counted[r.UUID]
+			if !seen || n > len(r.Conditions) {
+				n = max(len(r.Conditions)-1, 0)
+			}
+			for _, c := range r.Conditions[n:] {
+				l.e.metrics.transitions.WithLabelValues(string(c.Type)).Inc()
+			}
+			if r.Status.Final() {
+				delete(counted, r.UUID)
+			} else {
+				counted[r.UUID] = len(r.Conditions)
+			}
+			if l.learn(r) && !r.Status.Final() {
+				l.queue.add(r.UUID)
+			}
+		}
+	}()
+	go func() { // executor news, for each run's worker to record
+		defer wg.Done()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case u, ok := <-updates:
+				if !ok {
+					return
+				}
+				l.mu.Lock()
+				l.pending[u.Run.UUID] = append(l.pending[u.Run.UUID], u)
+				l.mu.Unlock()
+				l.queue.add(u.Run.UUID)
+			}
+		}
+	}()
+	go func() { // level-triggered: every active run, now and then
+		defer wg.Done()
+		tick := time.NewTicker(l.e.cfg.Resync)
+		defer tick.Stop()
+		for {
+			l.resync(ctx)
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	var deposed sync.Once
+	var workers sync.WaitGroup
+	for range l.e.cfg.Workers {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			for {
+				uuid, ok := l.queue.next(ctx)
+				if !ok {
+					return
+				}
+				err := l.work(ctx, uuid)
+				l.queue.done(uuid)
+				switch {
+				case err == nil:
+				case errors.Is(err, store.ErrFenced):
+					deposed.Do(func() { l.e.cfg.Log.Warn("deposed: a write was fenced off", "engine", l.e.cfg.ID) })
+					cancel()
+					return
+				case ctx.Err() != nil:
+					return
+				default:
+					l.e.cfg.Log.Warn("reconcile", "run", uuid, "err", err)
+					l.queue.addAfter(uuid, time.Second)
+				}
+			}
+		}()
+	}
+	workers.Wait()
+	cancel()
+	wg.Wait()
+	if parent.Err() != nil {
+		return parent.Err()
+	}
+	return store.ErrFenced
+}
+
+// learn records a newer copy of a run; it reports whether it was newer.
+func (l *leading) learn(r *store.Run) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if k := l.known[r.UUID]; k != nil && k.Revision >= r.Revision {
+		return false
+	}
+	if r.Status.Final() {
+		l.known[r.UUID] = &store.Run{UUID: r.UUID, Status: r.Status, Revision: r.Revision}
+		l.tombs[r.UUID] = l.generation
+		l.endLocked(r.UUID)
+		return true
+	}
+	l.known[r.UUID] = r
+	delete(l.tombs, r.UUID)
+	return true
+}
+
+// endLocked drops what the term keeps for a run that ended, and gives its
+// queue place to a run that waits for one.
+func (l *leading) endLocked(uuid string) {
+	delete(l.compiled, uuid)
+	for ref := range l.dispatched {
+		if ref.UUID == uuid {
+			delete(l.dispatched, ref)
+		}
+	}
+	if q, ok := l.slots[uuid]; ok {
+		delete(l.slots, uuid)
+		l.count[q]--
+		for w := range l.waiting[q] {
+			l.queue.add(w)
+		}
+		delete(l.waiting, q)
+	}
+}
+
+// current is the newest copy of a run this term knows, read from the
+// store when it knows none. The copy is shared: it is not to be changed.
+func (l *leading) current(ctx context.Context, uuid string) (*store.Run, error) {
+	l.mu.Lock()
+	r := l.known[uuid]
+	l.mu.Unlock()
+	if r != nil {
+		return r, nil
+	}
+	r, _, err := l.st.Get(ctx, uuid)
+	if err != nil {
+		return nil, err
+	}
+	l.learn(r)
+	return r, nil
+}
+
+// update changes a run from the newest copy known, and learns the result.
+func (l *leading) update(ctx context.Context, known *store.Run, change func(*store.Run) error) (*store.Run, error) {
+	r, err := l.st.UpdateFrom(ctx, known.UUID, known, change)
+	if err != nil {
+		return nil, err
+	}
+	l.learn(r)
+	return r, nil
+}
+
+// resync queues every active run. Tombstones older than the previous
+// resync are forgotten.
+func (l *leading) resync(ctx context.Context) {
+	active, err := l.st.Active(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			l.e.cfg.Log.Warn("resync", "err", err)
+		}
+		return
+	}
+	l.mu.Lock()
+	l.generation++
+	for uuid, g := range l.tombs {
+		if g < l.generation-1 {
+			delete(l.tombs, uuid)
+			delete(l.known, uuid)
+		}
+	}
+	l.mu.Unlock()
+	for _, uuid := range active {
+		l.queue.add(uuid)
+	}
+}
+
+// countSlots counts, as a term starts, the places each capped queue has
+// given to runs dispatched before it.
+func (l *leading) countSlots(ctx context.Context) error {
+	if len(l.e.cfg.Queues) == 0 {
+		return nil
+	}
+	active, err := l.st.Active(ctx)
+	if err != nil {
+		return fmt.Errorf("engine: counting queues: %w", err)
+	}
+	for _, uuid := range active {
+		r, _, err := l.st.Get(ctx, uuid)
+		if err != nil || !dispatchedStatus(r.Status) {
+			continue
+		}
+		l.learn(r)
+		q := l.queueOf(r)
+		l.mu.Lock()
+		l.slots[uuid] = q
+		l.count[q]++
+		l.mu.Unlock()
+	}
+	return nil
+}
+
+// dispatchedStatus: the run holds an executor's resources.
+func dispatchedStatus(s store.Status) bool {
+	switch s {
+	case store.Scheduled, store.Starting, store.Running, store.Processing, store.Warning, store.Unschedulable, store.Stopping:
+		return true
+	}
+	return false
+}
+
+// queueOf is the run's queue (its operation's `queue`), "" by default.
+func (l *leading) queueOf(r *store.Run) string {
+	c, err := l.compiledOf(r)
+	if err != nil {
+		return ""
+	}
+	return c.Component.Queue
+}
+
+// takeSlot reserves a place in queue q for a run, or says it is full (the
+// run then waits for a place to free).
+func (l *leading) takeSlot(uuid, q string) bool {
+	limit, capped := l.e.cfg.Queues[q]
+	if !capped {
+		return true
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, has := l.slots[uuid]; has {
+		return true
+	}
+	if l.count[q] >= limit {
+		if l.waiting[q] == nil {
+			l.waiting[q] = map[string]bool{}
+		}
+		l.waiting[q][uuid] = true
+		return false
+	}
+	l.slots[uuid] = q
+	l.count[q]++
+	return true
+}
+
+// isWaiting says whether the run waits for a place in its queue.
+func (l *leading) isWaiting(uuid string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, w := range l.waiting {
+		if w[uuid] {
+			return true
+		}
+	}
+	return false
+}
+
+// releaseSlot gives back a place taken for a run that was not dispatched.
+func (l *leading) releaseSlot(uuid string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if q, ok := l.slots[uuid]; ok {
+		delete(l.slots, uuid)
+		l.count[q]--
+	}
+}
+
+// work records the executor's news of a run, then moves it on.
+func (l *leading) work(ctx context.Context, uuid string) error {
+	l.mu.Lock()
+	news := l.pending[uuid]
+	delete(l.pending, uuid)
+	l.mu.Unlock()
+	for i, u := range news {
+		if err := l.observe(ctx, u); err != nil {
+			l.mu.Lock()
+			l.pending[uuid] = append(news[i:], l.pending[uuid]...)
+			l.mu.Unlock()
+			return err
+		}
+	}
+	return l.reconcile(ctx, uuid)
+}
+
+// reconcile moves a run on from what is known of it now. The early steps
+// a run can take at once (compiled, queued, scheduled) are one write.
+func (l *leading) reconcile(ctx context.Context, uuid string) error {
+	run, err := l.current(ctx, uuid)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		return err
+	}
+	now := l.e.cfg.Now()
+	switch run.Status {
+	case store.Retrying:
+		if wait := l.retryDelay(run, now); wait > 0 {
+			l.queue.addAfter(uuid, wait)
+			return nil
+		}
+		fallthrough
+	case store.Created, store.Resuming:
+		err = l.advance(ctx, run, now)
+	case store.Compiled, store.Queued:
+		err = l.advance(ctx, run, now)
+	case store.Scheduled:
+		err = l.dispatch(ctx, run)
+	case store.Stopping:
+		err = l.e.cfg.Executor.Stop(ctx, executor.RunRef{UUID: uuid, Attempt: run.Attempt})
+		if errors.Is(err, executor.ErrUnknownRun) {
+			// Nothing runs for it (any more): it is stopped.
+			_, err = l.update(ctx, run, func(r *store.Run) error {
+				return Transition(r, store.Stopped, "Stopped", "nothing was running", now)
+			})
+		}
+	}
+	if errors.Is(err, errSkip) {
+		return nil
+	}
+	return err
+}
+
+// retryDelay is how long a retrying run still waits: the back-off doubles
+// with each attempt, from Config.RetryBackoff, up to a minute.
+func (l *leading) retryDelay(r *store.Run, now time.Time) time.Duration {
+	if len(r.Conditions) == 0 || l.e.cfg.RetryBackoff <= 0 {
+		return 0
+	}
+	d := l.e.cfg.RetryBackoff
+	for i := 2; i < r.Attempt && d < time.Minute; i++ {
+		d *= 2
+	}
+	d = min(d, time.Minute)
+	return r.Conditions[len(r.Conditions)-1].Time.Add(d).Sub(now)
+}
+
+// advance takes a run from created (or resuming, retrying), compiled or
+// queued as far as it can go at once: compiled, then queued unless it
+// waits for approval, then scheduled if its queue has a place; and
+// dispatches it when it got there. A cache hit ends it instead.
+func (l *leading) advance(ctx context.Context, run *store.Run, now time.Time) error {
+	from := run.Status
+	c, err := l.compiledOf(run)
+	if err != nil {
+		if from == store.Created || from == store.Resuming || from == store.Retrying {
+			_, err = l.update(ctx, run, func(r *store.Run) error {
+				if r.Status != from {
+					return errSkip
+				}
+				return Transition(r, store.Failed, "CompilationFailed", err.Error(), now)
+			})
+		}
+		return err
+	}
+	var hit *store.Run
+	cacheKey, ttl, cacheOn := cacheKeyOf(run, c)
+	if cacheOn && from == store.Created {
+		if hit, err = l.cacheHit(ctx, cacheKey, ttl, now); err != nil {
+			return err
+		}
+	}
+	waits := func(r *store.Run) bool { return !r.Approved && needsApproval(c) }
+	if hit == nil && (from == store.Compiled && waits(run)) {
+		return nil // Approve queues it again
+	}
+	slot := hit == nil && !waits(run) && l.takeSlot(run.UUID, c.Component.Queue)
+	if hit == nil && from == store.Queued && !slot {
+		return nil // a run that ends in its queue wakes it
+	}
+	r, err := l.update(ctx, run, func(r *store.Run) error {
+		if r.Status != from {
+			return errSkip
+		}
+		if r.Attempt == 0 {
+			r.Attempt = 1
+		}
+		if hit != nil {
+			r.CacheOf, r.Outputs = hit.UUID, hit.Outputs
+			return Transition(r, store.Succeeded, "CacheHit", "reused the result of run "+hit.UUID, now)
+		}
+		if cacheOn {
+			r.CacheKey = cacheKey
+		}
+		if r.Status != store.Queued && r.Status != store.Compiled {
+			if err := Transition(r, store.Compiled, "Compiled", "", now); err != nil {
+				return err
+			}
+		}
+		if waits(r) {
+			return nil
+		}
+		if err := Transition(r, store.Queued, "Queued", "", now); err != nil || !slot {
+			return err
+		}
+		r.ExecutorRef = fmt.Sprintf("%s/%d", r.UUID, r.Attempt)
+		return Transition(r, store.Scheduled, "Scheduled", "", now)
+	})
+	if err != nil || r.Status != store.Scheduled {
+		if slot {
+			l.releaseSlot(run.UUID)
+		}
+		if err == nil && (r.Status == store.Queued || r.Status == store.Compiled && !waits(r)) && !l.isWaiting(r.UUID) {
+			// Approved, or its queue had a place, since it was read.
+			l.queue.add(r.UUID)
+		}
+		return err
+	}
+	l.mu.Lock()
+	l.compiled[run.UUID] = c
+	l.mu.Unlock()
+	return l.dispatch(ctx, r)
+}
+
+// errSkip: the run changed since it was read; the new state is queued.
+var errSkip = errors.New("engine: the run moved on")
+
+// dispatch hands a scheduled attempt to the executor, once per term (the
+// executor itself ignores an attempt it has). The record says scheduled
+// before the executor hears of it, so its first news finds the run
+// scheduled, and a leader that dies in between leaves a scheduled run
+// that the next one dispatches.
+func (l *leading) dispatch(ctx context.Context, run *store.Run) error {
+	ref := executor.RunRef{UUID: run.UUID, Attempt: run.Attempt}
+	l.mu.Lock()
+	done := l.dispatched[ref]
+	l.mu.Unlock()
+	if done {
+		return nil
+	}
+	c, err := l.compiledOf(run)
+	if err != nil {
+		return err
+	}
+	if err := l.e.cfg.Executor.Dispatch(ctx, ref, c); err != nil {
+		_, uerr := l.update(ctx, run, func(r *store.Run) error {
+			if r.Attempt != ref.Attempt || r.Status.Final() {
+				return errSkip
+			}
+			return Transition(r, store.Failed, "DispatchFailed", err.Error(), l.e.cfg.Now())
+		})
+		return uerr
+	}
+	l.mu.Lock()
+	l.dispatched[ref] = true
+	l.mu.Unlock()
+	l.e.metrics.dispatch.Observe(l.e.cfg.Now().Sub(run.CreatedAt).Seconds())
+	return nil
+}
+
+// observe records what the executor says of an attempt.
+func (l *leading) observe(ctx context.Context, u executor.StatusUpdate) error {
+	run, err := l.current(ctx, u.Run.UUID)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		return err
+	}
+	now := l.e.cfg.Now()
+	_, err = l.update(ctx, run, func(r *store.Run) error {
+		if r.Attempt != u.Run.Attempt || r.Status.Final() {
+			return errSkip // an old attempt's news
+		}
+		switch u.Status {
+		case executor.Starting:
+			return Transition(r, store.Starting, u.Reason, u.Message, now)
+		case executor.Running:
+			return Transition(r, store.Running, u.Reason, u.Message, now)
+		case executor.Warning:
+			return Transition(r, store.Warning, u.Reason, u.Message, now)
+		case executor.Unschedulable:
+			return Transition(r, store.Unschedulable, u.Reason, u.Message, now)
+		case executor.Succeeded:
+			r.Outputs = u.Outputs
+			return Transition(r, store.Succeeded, u.Reason, u.Message, now)
+		case executor.Stopped:
+			return Transition(r, store.Stopped, u.Reason, u.Message, now)
+		case executor.Failed:
+			if r.Status != store.Stopping && r.Attempt <= l.maxRetries(r) {
+				if err := Transition(r, store.Retrying, u.Reason, fmt.Sprintf("attempt %d failed: %s", r.Attempt, u.Message), now); err != nil {
+					return err
+				}
+				r.Attempt++
+				return nil
+			}
+			return Transition(r, store.Failed, u.Reason, u.Message, now)
+		}
+		return errSkip
+	})
+	switch {
+	case err == nil, errors.Is(err, errSkip), errors.Is(err, store.ErrNotFound):
+		return nil
+	case errors.Is(err, ErrInvalidTransition):
+		l.e.cfg.Log.Warn("recording an executor update", "run", u.Run.UUID, "status", u.Status, "err", err)
+		return nil
+	}
+	return err
+}
+
+// compiledOf returns the run's compilation, from this term's cache or
+// compiled again (compilation is deterministic).
+func (l *leading) compiledOf(r *store.Run) (*compiler.Compiled, error) {
+	l.mu.Lock()
+	c := l.compiled[r.UUID]
+	l.mu.Unlock()
+	if c != nil {
+		return c, nil
+	}
+	c, err := l.e.compileStored(r)
+	if err != nil {
+		return nil, err
+	}
+	l.mu.Lock()
+	if k := l.known[r.UUID]; k != nil && !k.Status.Final() {
+		l.compiled[r.UUID] = c
+	}
+	l.mu.Unlock()
+	return c, nil
+}
+
+// maxRetries is the run's termination.maxRetries.
+func (l *leading) maxRetries(r *store.Run) int {
+	c, err := l.compiledOf(r)
+	if err != nil {
+		return 0
+	}
+	if t := c.Component.Termination; t != nil && t.MaxRetries != nil {
+		return t.MaxRetries.Value
+	}
+	return 0
+}
+
+// needsApproval says whether the run asks to be approved (isApproved:
+// false) before it is queued.
+func needsApproval(c *compiler.Compiled) bool {
+	return c.Component.IsApproved != nil && !*c.Component.IsApproved
+}
