@@ -27,11 +27,7 @@ func (c *clock) add(d time.Duration) {
 
 // succeedWith reports an attempt's success with outputs to every watcher.
 func (r *recorder) succeedWith(ref executor.RunRef, outputs map[string]any) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, c := range r.subs {
-		c <- executor.StatusUpdate{Run: ref, Status: executor.Succeeded, Outputs: outputs, Time: time.Now()}
-	}
+	r.report(executor.StatusUpdate{Run: ref, Status: executor.Succeeded, Outputs: outputs, Time: time.Now()})
 }
 
 func (r *recorder) dispatchedRuns() map[string]bool {

@@ -25,11 +25,12 @@ type recorder struct {
 	mu      sync.Mutex
 	created map[executor.RunRef]int // creations per attempt
 	calls   map[executor.RunRef]int // dispatch calls per attempt
+	last    map[executor.RunRef]executor.StatusUpdate
 	subs    []chan executor.StatusUpdate
 }
 
 func newRecorder() *recorder {
-	return &recorder{created: map[executor.RunRef]int{}, calls: map[executor.RunRef]int{}}
+	return &recorder{created: map[executor.RunRef]int{}, calls: map[executor.RunRef]int{}, last: map[executor.RunRef]executor.StatusUpdate{}}
 }
 
 func (r *recorder) Dispatch(_ context.Context, ref executor.RunRef, _ *compiler.Compiled) error {
@@ -43,6 +44,35 @@ func (r *recorder) Dispatch(_ context.Context, ref executor.RunRef, _ *compiler.
 }
 
 func (r *recorder) Stop(context.Context, executor.RunRef) error { return nil }
+
+// Status is what the test reported last of a created attempt (pending
+// before that).
+func (r *recorder) Status(_ context.Context, ref executor.RunRef) (executor.StatusUpdate, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.created[ref] == 0 {
+		return executor.StatusUpdate{}, executor.ErrUnknownRun
+	}
+	if u, ok := r.last[ref]; ok {
+		return u, nil
+	}
+	return executor.StatusUpdate{Run: ref, Status: executor.Pending}, nil
+}
+
+// report keeps an update as the attempt's status and sends it to every
+// watcher that has room for it: one that has none misses it, as on a
+// network, and the engine learns it from Status when it checks.
+func (r *recorder) report(u executor.StatusUpdate) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.last[u.Run] = u
+	for _, c := range r.subs {
+		select {
+		case c <- u:
+		default:
+		}
+	}
+}
 
 func (r *recorder) Watch(ctx context.Context) (<-chan executor.StatusUpdate, error) {
 	ch := make(chan executor.StatusUpdate, 256)
@@ -70,11 +100,7 @@ func (r *recorder) Logs(context.Context, executor.RunRef, bool) (io.ReadCloser, 
 
 // finish reports the end of an attempt to every watcher.
 func (r *recorder) finish(ref executor.RunRef, s executor.Status) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, c := range r.subs {
-		c <- executor.StatusUpdate{Run: ref, Status: s, Time: time.Now()}
-	}
+	r.report(executor.StatusUpdate{Run: ref, Status: s, Time: time.Now()})
 }
 
 func (r *recorder) createdCount(ref executor.RunRef) int {

@@ -391,6 +391,11 @@ func (l *leading) reconcile(ctx context.Context, uuid string) error {
 		err = l.advance(ctx, run, now)
 	case store.Scheduled:
 		err = l.dispatch(ctx, run)
+		if err == nil {
+			err = l.check(ctx, run)
+		}
+	case store.Starting, store.Running, store.Warning, store.Unschedulable:
+		err = l.check(ctx, run)
 	case store.Stopping:
 		err = l.e.cfg.Executor.Stop(ctx, executor.RunRef{UUID: uuid, Attempt: run.Attempt})
 		if errors.Is(err, executor.ErrUnknownRun) {
@@ -533,6 +538,39 @@ func (l *leading) dispatch(ctx context.Context, run *store.Run) error {
 	return nil
 }
 
+// check compares a dispatched run with what the executor says of its
+// attempt now: news the watch missed is recorded, and an attempt the
+// executor has no trace of (lost with an engine that ran it locally, or
+// its Job deleted) fails as lost, to be retried if the run has retries
+// left.
+func (l *leading) check(ctx context.Context, run *store.Run) error {
+	ref := executor.RunRef{UUID: run.UUID, Attempt: run.Attempt}
+	u, err := l.e.cfg.Executor.Status(ctx, ref)
+	switch {
+	case errors.Is(err, executor.ErrUnknownRun):
+		l.mu.Lock()
+		delete(l.dispatched, ref)
+		l.mu.Unlock()
+		if run.Status == store.Scheduled {
+			return l.dispatch(ctx, run)
+		}
+		return l.observe(ctx, executor.StatusUpdate{Run: ref, Status: executor.Failed, Reason: "Lost",
+			Message: fmt.Sprintf("the executor has no trace of attempt %d: it was lost", run.Attempt), Time: l.e.cfg.Now()})
+	case err != nil:
+		return err
+	case u.Status == executor.Pending || u.Run != ref:
+		return nil
+	}
+	return l.observe(ctx, u)
+}
+
+// same maps the executor's statuses that are news only when the run is
+// not in them yet.
+var same = map[executor.Status]store.Status{
+	executor.Starting: store.Starting, executor.Running: store.Running,
+	executor.Warning: store.Warning, executor.Unschedulable: store.Unschedulable,
+}
+
 // observe records what the executor says of an attempt.
 func (l *leading) observe(ctx context.Context, u executor.StatusUpdate) error {
 	run, err := l.current(ctx, u.Run.UUID)
@@ -546,6 +584,9 @@ func (l *leading) observe(ctx context.Context, u executor.StatusUpdate) error {
 	_, err = l.update(ctx, run, func(r *store.Run) error {
 		if r.Attempt != u.Run.Attempt || r.Status.Final() {
 			return errSkip // an old attempt's news
+		}
+		if same[u.Status] == r.Status {
+			return errSkip // nothing new
 		}
 		switch u.Status {
 		case executor.Starting:

@@ -55,6 +55,10 @@ type Executor interface {
 	Dispatch(ctx context.Context, run RunRef, c *compiler.Compiled) error
 	// Stop stops the attempt; it ends as Stopped.
 	Stop(ctx context.Context, run RunRef) error
+	// Status returns the latest status of the attempt, or ErrUnknownRun
+	// when the executor has no trace of it (it was never dispatched, or
+	// was lost with what ran it).
+	Status(ctx context.Context, run RunRef) (StatusUpdate, error)
 	// Watch streams status updates of every attempt until ctx ends.
 	Watch(ctx context.Context) (<-chan StatusUpdate, error)
 	// Logs returns the attempt's log; with follow, the reader blocks for

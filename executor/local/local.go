@@ -336,11 +336,26 @@ func (e *Executor) Stop(_ context.Context, ref executor.RunRef) error {
 	return nil
 }
 
+// Status returns the attempt's latest status; an attempt this executor
+// did not start (before its process restarted, say) is unknown.
+func (e *Executor) Status(_ context.Context, ref executor.RunRef) (executor.StatusUpdate, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	a, ok := e.runs[ref]
+	if !ok {
+		return executor.StatusUpdate{}, fmt.Errorf("%s/%d: %w", ref.UUID, ref.Attempt, executor.ErrUnknownRun)
+	}
+	if a.last.Status == "" {
+		return executor.StatusUpdate{Run: ref, Status: executor.Pending}, nil
+	}
+	return a.last, nil
+}
+
 // Watch replays the current status of every attempt, then streams updates
 // until ctx ends.
 func (e *Executor) Watch(ctx context.Context) (<-chan executor.StatusUpdate, error) {
-	ch := make(chan executor.StatusUpdate, 1024)
 	e.mu.Lock()
+	ch := make(chan executor.StatusUpdate, len(e.runs)+1024)
 	for _, a := range e.runs {
 		if a.last.Status != "" {
 			ch <- a.last
