@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -118,6 +120,67 @@ run: {container: {image: x, command: [sh, -c, 'echo attempt $PLEXUS_ATTEMPT; exi
 	}
 	if r.Status != store.Failed || r.Attempt != 3 || retries != 2 {
 		t.Fatalf("got %s after attempt %d with %d retries: %v", r.Status, r.Attempt, retries, statuses(r))
+	}
+	// Each retry waits its back-off, doubled from 20ms.
+	backoff := 20 * time.Millisecond
+	for i, c := range r.Conditions {
+		if c.Type != store.Retrying {
+			continue
+		}
+		next := r.Conditions[i+1]
+		if next.Type != store.Compiled || next.Time.Sub(c.Time) < backoff {
+			t.Errorf("retry at %v followed by %s after %v, want compiled after %v", c.Time, next.Type, next.Time.Sub(c.Time), backoff)
+		}
+		backoff *= 2
+	}
+}
+
+// TestLostAttemptIsRetried: an engine stops, its local processes with it;
+// the next engine finds the running attempt unknown to its executor, fails
+// it as lost, and retries it.
+func TestLostAttemptIsRetried(t *testing.T) {
+	prefix, root, marker := storetest.Prefix(t), t.TempDir(), filepath.Join(t.TempDir(), "first")
+	start := func() (*Engine, func()) {
+		ex, err := local.New(local.Config{Root: root, BaseEnv: []string{"PATH=" + os.Getenv("PATH")}, StopGrace: 100 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := New(Config{Store: store.New(storetest.Client(t), prefix, nil), Executor: ex, Resync: 100 * time.Millisecond,
+			RetryBackoff: -1, LeaseTTL: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); _ = e.Run(ctx) }()
+		var once sync.Once
+		stop := func() { once.Do(func() { cancel(); <-done; _ = ex.Close() }) }
+		t.Cleanup(stop)
+		return e, stop
+	}
+	e1, stop1 := start()
+	// The first attempt runs until it is killed; the second succeeds.
+	run, err := e1.Submit(t.Context(), Submission{Source: "long.yaml", Spec: fmt.Sprintf(`version: 1.1
+kind: component
+termination: {maxRetries: 1}
+run: {container: {image: x, command: [sh, -c, 'test -f %[1]s && exit 0; touch %[1]s; sleep 30 & wait']}}
+`, marker)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitAll(t, e1.cfg.Store, []string{run.UUID}, store.Running)
+	stop1()
+	e2, _ := start()
+	r := waitFinal(t, e2, run.UUID)
+	if r.Status != store.Succeeded || r.Attempt != 2 {
+		t.Fatalf("got %s at attempt %d: %+v", r.Status, r.Attempt, r.Conditions)
+	}
+	lost := false
+	for _, c := range r.Conditions {
+		lost = lost || c.Type == store.Retrying && c.Reason == "Lost"
+	}
+	if !lost {
+		t.Fatalf("no retry for a lost attempt: %+v", r.Conditions)
 	}
 }
 
