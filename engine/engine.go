@@ -129,7 +129,8 @@ func (e *Engine) Submit(ctx context.Context, sub Submission) (*store.Run, error)
 	} else {
 		comp = res.Of(op).Component
 	}
-	run := &store.Run{UUID: newUUID(), Name: firstOf(sub.Name, op.Name, comp.Name), Project: firstOf(sub.Project, compiler.DefaultProject), Spec: sub.Spec}
+	run := &store.Run{UUID: newUUID(), Name: firstOf(sub.Name, op.Name, comp.Name), Project: firstOf(sub.Project, compiler.DefaultProject), Spec: sub.Spec,
+		CreatedAt: e.cfg.Now().UTC()}
 	if len(sub.Params) > 0 {
 		run.Params = map[string]any{}
 		for k, p := range sub.Params {
@@ -146,7 +147,8 @@ func (e *Engine) Submit(ctx context.Context, sub Submission) (*store.Run, error)
 	for k, v := range sub.Params {
 		full.Params[k] = v
 	}
-	if _, err := e.compile(run, &full, comp); err != nil {
+	c, err := e.compile(run, &full, comp)
+	if err != nil {
 		return nil, err
 	}
 	opJSON, err := json.Marshal(&full)
@@ -161,6 +163,14 @@ func (e *Engine) Submit(ctx context.Context, sub Submission) (*store.Run, error)
 	run.Compiled = r
 	if err := e.cfg.Store.Create(ctx, run); err != nil {
 		return nil, err
+	}
+	if l := e.current.Load(); l != nil {
+		// Leading: this compilation is the one the term would make.
+		l.mu.Lock()
+		if k := l.known[run.UUID]; k == nil || !k.Status.Final() {
+			l.compiled[run.UUID] = c
+		}
+		l.mu.Unlock()
 	}
 	return run, nil
 }

@@ -185,7 +185,8 @@ func (s *Store) txnResp(ctx context.Context, conds []clientv3.Cmp, ops ...client
 	return resp, false, nil
 }
 
-// Create stores a new run (status created unless set), indexes it as
+// Create stores a new run (status created unless set, created now unless
+// set), indexes it as
 // active and under its parent, all in one transaction.
 func (s *Store) Create(ctx context.Context, r *Run) error {
 	if r.UUID == "" {
@@ -195,7 +196,10 @@ func (s *Store) Create(ctx context.Context, r *Run) error {
 		r.Status = Created
 	}
 	now := s.now().UTC()
-	r.CreatedAt, r.UpdatedAt = now, now
+	if r.CreatedAt.IsZero() {
+		r.CreatedAt = now
+	}
+	r.UpdatedAt = now
 	if len(r.Conditions) == 0 {
 		r.Conditions = []Condition{{Type: r.Status, Time: now}}
 	}

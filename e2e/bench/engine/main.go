@@ -17,6 +17,7 @@ import (
 	"log"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"sync"
@@ -184,6 +185,8 @@ func main() {
 	pacedN := flag.Int("paced", 2000, "runs of the paced phase (0: none)")
 	rate := flag.Float64("rate", 200, "submissions a second in the paced phase")
 	rawOps := flag.Int("raw", 20000, "transactions of the raw etcd measure")
+	rawConc := flag.Int("rawc", 24, "concurrent writers of the raw measure (default: the burst's submitters and the engine's 16 workers)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the phases to this file")
 	flag.Parse()
 	log.SetFlags(0)
 
@@ -214,12 +217,22 @@ func main() {
 	go func() { defer close(engDone); _ = eng.Run(engCtx) }()
 	time.Sleep(500 * time.Millisecond) // elected
 
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+	}
 	total, overheads, txns := phase(st, eng, ex, *n, *submitters, 0)
 	var paced []time.Duration
 	var pacedTotal time.Duration
 	if *pacedN > 0 {
 		pacedTotal, paced, _ = phase(st, eng, ex, *pacedN, *submitters, *rate)
 	}
+	pprof.StopCPUProfile()
 	var mem runtime.MemStats
 	runtime.ReadMemStats(&mem)
 	stopEngine()
@@ -237,7 +250,7 @@ func main() {
 	var rawNext atomic.Int64
 	var wg sync.WaitGroup
 	rawStart := time.Now()
-	for range *submitters {
+	for range *rawConc {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -269,6 +282,6 @@ func main() {
 		fmt.Printf("  overhead created->dispatched  p50 %v  p99 %v\n", pct(paced, 0.5), pct(paced, 0.99))
 	}
 	fmt.Printf("memory                      heap in use %.1f MiB; peak RSS %s (engine and embedded etcd in one process)\n", float64(mem.HeapInuse)/(1<<20), peakRSS())
-	fmt.Printf("raw etcd                    %.0f txn/s (%d of %d bytes, %d at once)\n", rawRate, *rawOps, len(payload), *submitters)
+	fmt.Printf("raw etcd                    %.0f txn/s (%d of %d bytes, %d at once)\n", rawRate, *rawOps, len(payload), *rawConc)
 	fmt.Printf("engine / raw                %.0f%% (runs/s x writes per run / raw txn/s)\n", 100*runsPerSec*perRun/rawRate)
 }
