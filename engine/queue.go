@@ -16,11 +16,12 @@ type queue struct {
 	items      []string
 	queued     map[string]bool // waiting, or to be handed out again when done
 	processing map[string]bool // with a worker
+	failures   map[string]int  // errors in a row, by run: its back-off
 	wake       chan struct{}
 }
 
 func newQueue() *queue {
-	return &queue{queued: map[string]bool{}, processing: map[string]bool{}, wake: make(chan struct{}, 1)}
+	return &queue{queued: map[string]bool{}, processing: map[string]bool{}, failures: map[string]int{}, wake: make(chan struct{}, 1)}
 }
 
 // add queues uuid unless it is queued already.
@@ -51,6 +52,39 @@ func (q *queue) signal() {
 // delay).
 func (q *queue) addAfter(uuid string, d time.Duration) {
 	time.AfterFunc(d, func() { q.add(uuid) })
+}
+
+// Back-off of a run whose reconciling fails: from 5ms, doubling with each
+// error in a row, up to a minute (as client-go's rate-limited queues do).
+const (
+	backoffBase = 5 * time.Millisecond
+	backoffMax  = time.Minute
+)
+
+// retry queues uuid again after its back-off, which grows with each
+// error in a row until forget.
+func (q *queue) retry(uuid string) {
+	q.mu.Lock()
+	n := q.failures[uuid]
+	q.failures[uuid] = n + 1
+	q.mu.Unlock()
+	q.addAfter(uuid, backoff(n))
+}
+
+// backoff is the wait after n+1 errors in a row.
+func backoff(n int) time.Duration {
+	d := backoffBase
+	for ; n > 0 && d < backoffMax; n-- {
+		d *= 2
+	}
+	return min(d, backoffMax)
+}
+
+// forget resets uuid's back-off after it was reconciled without error.
+func (q *queue) forget(uuid string) {
+	q.mu.Lock()
+	delete(q.failures, uuid)
+	q.mu.Unlock()
 }
 
 // next returns the next run to reconcile, blocking until there is one or

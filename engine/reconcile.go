@@ -151,6 +151,7 @@ func (l *leading) run(parent context.Context) error {
 				l.queue.done(uuid)
 				switch {
 				case err == nil:
+					l.queue.forget(uuid)
 				case errors.Is(err, store.ErrFenced):
 					deposed.Do(func() { l.e.cfg.Log.Warn("deposed: a write was fenced off", "engine", l.e.cfg.ID) })
 					cancel()
@@ -159,7 +160,7 @@ func (l *leading) run(parent context.Context) error {
 					return
 				default:
 					l.e.cfg.Log.Warn("reconcile", "run", uuid, "err", err)
-					l.queue.addAfter(uuid, time.Second)
+					l.queue.retry(uuid)
 				}
 			}
 		}()
