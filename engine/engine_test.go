@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -140,25 +139,15 @@ run: {container: {image: x, command: [sh, -c, 'echo attempt $PLEXUS_ATTEMPT; exi
 // it as lost, and retries it.
 func TestLostAttemptIsRetried(t *testing.T) {
 	prefix, root, marker := storetest.Prefix(t), t.TempDir(), filepath.Join(t.TempDir(), "first")
-	start := func() (*Engine, func()) {
+	start := func(id string) (*Engine, func()) {
 		ex, err := local.New(local.Config{Root: root, BaseEnv: []string{"PATH=" + os.Getenv("PATH")}, StopGrace: 100 * time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
 		}
-		e, err := New(Config{Store: store.New(storetest.Client(t), prefix, nil), Executor: ex, Resync: 100 * time.Millisecond,
-			RetryBackoff: -1, LeaseTTL: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { defer close(done); _ = e.Run(ctx) }()
-		var once sync.Once
-		stop := func() { once.Do(func() { cancel(); <-done; _ = ex.Close() }) }
-		t.Cleanup(stop)
-		return e, stop
+		e, stop, _ := startOn(t, prefix, id, ex)
+		return e, func() { stop(); _ = ex.Close() }
 	}
-	e1, stop1 := start()
+	e1, stop1 := start("one")
 	// The first attempt runs until it is killed; the second succeeds.
 	run, err := e1.Submit(t.Context(), Submission{Source: "long.yaml", Spec: fmt.Sprintf(`version: 1.1
 kind: component
@@ -170,7 +159,8 @@ run: {container: {image: x, command: [sh, -c, 'test -f %[1]s && exit 0; touch %[
 	}
 	waitAll(t, e1.cfg.Store, []string{run.UUID}, store.Running)
 	stop1()
-	e2, _ := start()
+	e2, stop2 := start("two")
+	defer stop2()
 	r := waitFinal(t, e2, run.UUID)
 	if r.Status != store.Succeeded || r.Attempt != 2 {
 		t.Fatalf("got %s at attempt %d: %+v", r.Status, r.Attempt, r.Conditions)
