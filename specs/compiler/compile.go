@@ -40,6 +40,9 @@ type Compiled struct {
 	Globals map[string]any
 	// Connections is the catalogue the run was compiled with.
 	Connections Catalogue
+	// Run is what was known of the run when it was compiled: what Lower
+	// names and labels its objects with.
+	Run RunInfo
 }
 
 // Compile runs the stages that follow resolution on an operation and the
@@ -94,7 +97,7 @@ func Compile(op *specs.Operation, comp *specs.Component, opts Options) (*Compile
 			return nil, err
 		}
 	}
-	c := &Compiled{Operation: op, Component: merged, Params: params, Globals: globals, Connections: opts.Connections}
+	c := &Compiled{Operation: op, Component: merged, Params: params, Globals: globals, Connections: opts.Connections, Run: opts.Run.withDefaults()}
 	if err := CheckAccess(opts.Policy, opts.Caller, opts.Run, c); err != nil {
 		return nil, err
 	}
