@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,6 +10,8 @@ import (
 
 	"github.com/plexus-ml/plexus/engine"
 	"github.com/plexus-ml/plexus/engine/store"
+	"github.com/plexus-ml/plexus/executor"
+	"github.com/plexus-ml/plexus/executor/k8s"
 	"github.com/plexus-ml/plexus/executor/local"
 	"github.com/plexus-ml/plexus/specs/compiler"
 )
@@ -23,19 +26,26 @@ func sources(urlRefs bool) compiler.Sources {
 	return src
 }
 
-// localEngine is an engine whose runs run as host processes under home,
-// on the etcd its ClientConfig describes (an embedded one under home when
-// that names no endpoints). Close stops what it started, in order.
+// localEngine is an engine on the etcd its ClientConfig describes (an
+// embedded one under home when that names no endpoints), whose runs run as
+// host processes under home, or on Kubernetes. Close stops what it
+// started, in order.
 type localEngine struct {
 	eng    *engine.Engine
 	st     *store.Store
-	ex     *local.Executor
+	ex     executor.Executor
 	closes []func()
 }
 
 // openLocalEngine completes cfg with the store, the local executor and the
 // runs' context paths, and builds the engine; it does not start it.
 func openLocalEngine(home string, etcd store.ClientConfig, cfg engine.Config) (*localEngine, error) {
+	return openEngine(context.Background(), home, etcd, nil, cfg)
+}
+
+// openEngine is openLocalEngine with, when kube is not nil, the
+// Kubernetes executor it configures instead of the local one.
+func openEngine(ctx context.Context, home string, etcd store.ClientConfig, kube *k8s.Config, cfg engine.Config) (*localEngine, error) {
 	le := &localEngine{}
 	if len(etcd.Endpoints) == 0 {
 		emb, err := store.StartEmbedded(filepath.Join(home, "etcd"), 10*time.Second)
@@ -51,17 +61,36 @@ func openLocalEngine(home string, etcd store.ClientConfig, cfg engine.Config) (*
 		return nil, err
 	}
 	le.closes = append(le.closes, func() { cli.Close() })
-	if le.ex, err = local.New(local.Config{Root: filepath.Join(home, "runs")}); err != nil {
-		le.Close()
-		return nil, err
+	if kube != nil {
+		// The informers' first listing proves the cluster is reachable.
+		wait, cancel := context.WithTimeout(ctx, 30*time.Second)
+		kx, err := k8s.New(wait, *kube)
+		cancel()
+		if err != nil {
+			le.Close()
+			return nil, err
+		}
+		le.ex = kx
+		le.closes = append(le.closes, func() { _ = kx.Close() })
+		cfg.RunInfo = func(_ *store.Run, ri compiler.RunInfo) compiler.RunInfo {
+			ri.Namespace = kx.Namespace()
+			return ri
+		}
+	} else {
+		lx, err := local.New(local.Config{Root: filepath.Join(home, "runs")})
+		if err != nil {
+			le.Close()
+			return nil, err
+		}
+		le.ex = lx
+		le.closes = append(le.closes, func() { _ = lx.Close() })
+		cfg.RunInfo = func(r *store.Run, ri compiler.RunInfo) compiler.RunInfo {
+			ri.ContextPath = lx.ContextPath(r.UUID)
+			return ri
+		}
 	}
-	le.closes = append(le.closes, func() { _ = le.ex.Close() })
 	le.st = store.New(cli, "", nil)
 	cfg.Store, cfg.Executor = le.st, le.ex
-	cfg.RunInfo = func(r *store.Run, ri compiler.RunInfo) compiler.RunInfo {
-		ri.ContextPath = le.ex.ContextPath(r.UUID)
-		return ri
-	}
 	if le.eng, err = engine.New(cfg); err != nil {
 		le.Close()
 		return nil, err

@@ -17,7 +17,6 @@ import (
 	"github.com/plexus-ml/plexus/engine/api"
 	"github.com/plexus-ml/plexus/engine/store"
 	"github.com/plexus-ml/plexus/executor"
-	"github.com/plexus-ml/plexus/executor/local"
 	"github.com/plexus-ml/plexus/specs"
 	"github.com/plexus-ml/plexus/specs/compiler"
 )
@@ -146,7 +145,7 @@ func runRun(cmd *cobra.Command, o runOptions) error {
 
 // follow shows the run's status changes and streams each attempt's log
 // until the run ends; an interrupt stops the run first.
-func follow(ctx context.Context, eng *engine.Engine, st *store.Store, ex *local.Executor, uuid string, stdout, stderr io.Writer) (*store.Run, error) {
+func follow(ctx context.Context, eng *engine.Engine, st *store.Store, ex executor.Executor, uuid string, stdout, stderr io.Writer) (*store.Run, error) {
 	seen := 0
 	streamed := map[int]chan struct{}{}
 	stopping := false

@@ -19,6 +19,7 @@ import (
 	"github.com/plexus-ml/plexus/engine"
 	"github.com/plexus-ml/plexus/engine/api"
 	"github.com/plexus-ml/plexus/engine/store"
+	"github.com/plexus-ml/plexus/executor/k8s"
 )
 
 type serverOptions struct {
@@ -29,6 +30,7 @@ type serverOptions struct {
 	id         string
 	addrFile   string
 	executor   string
+	kube       k8s.Config
 	queues     []string
 }
 
@@ -61,14 +63,25 @@ standby takes over.`,
 	f.StringVar(&o.token, "token", "", "a bearer token the API accepts (for the user \"admin\")")
 	f.StringVar(&o.id, "id", "", "this engine's name among the servers (default: the host name and pid)")
 	f.StringVar(&o.addrFile, "addr-file", "", "write the API's address to this file once listening")
-	f.StringVar(&o.executor, "executor", "local", "where runs run: local (Kubernetes arrives with its issue)")
+	f.StringVar(&o.executor, "executor", "local", "where runs run: local (host processes under $PLEXUS_HOME) or k8s (Jobs, services as Deployments)")
+	f.StringVar(&o.kube.Kubeconfig, "kubeconfig", "", "with --executor k8s: the kubeconfig (default $KUBECONFIG, ~/.kube/config, or in-cluster)")
+	f.StringVar(&o.kube.Context, "context", "", "with --executor k8s: the kubeconfig context (default its current one)")
+	f.StringVarP(&o.kube.Namespace, "namespace", "n", "", "with --executor k8s: where runs go (default the context's namespace)")
+	f.Float32Var(&o.kube.QPS, "kube-api-qps", 200, "with --executor k8s: requests a second to the API server")
+	f.IntVar(&o.kube.Burst, "kube-api-burst", 400, "with --executor k8s: the requests' burst")
+	f.Float32Var(&o.kube.CreatesPerSecond, "kube-creates-per-second", 100, "with --executor k8s: objects created a second at most")
 	f.StringArrayVar(&o.queues, "queue", nil, "NAME=N: at most N runs of queue NAME at once (repeatable; unlisted queues are unlimited)")
 	return cmd
 }
 
 func runServer(cmd *cobra.Command, o serverOptions) error {
-	if o.executor != "local" {
-		return fmt.Errorf("--executor %q: only local is available yet", o.executor)
+	var kube *k8s.Config
+	switch o.executor {
+	case "local":
+	case "k8s":
+		kube = &o.kube
+	default:
+		return fmt.Errorf("--executor %q: want local or k8s", o.executor)
 	}
 	tokens, err := readTokens(o.tokensFile, o.token)
 	if err != nil {
@@ -97,7 +110,7 @@ func runServer(cmd *cobra.Command, o serverOptions) error {
 		host, _ := os.Hostname()
 		o.id = fmt.Sprintf("%s-%d", host, os.Getpid())
 	}
-	le, err := openLocalEngine(home, etcd, engine.Config{ID: o.id, Queues: queues, Sources: sources(true)})
+	le, err := openEngine(ctx, home, etcd, kube, engine.Config{ID: o.id, Queues: queues, Sources: sources(true)})
 	if err != nil {
 		return err
 	}
