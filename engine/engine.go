@@ -41,6 +41,11 @@ type Config struct {
 	// for each further attempt up to a minute (default 1s; negative: no
 	// wait).
 	RetryBackoff time.Duration
+	// KeepFinished is how long the executor's objects of an ended run
+	// (its Jobs, with their pods and logs) are kept before the leader
+	// deletes them (default 24h; objects with a `termination.ttl` are
+	// deleted by the cluster sooner).
+	KeepFinished time.Duration
 	// LeaseTTL is the leader's etcd session lease in seconds (default
 	// 10): how long a crashed leader keeps the leadership.
 	LeaseTTL int
@@ -74,6 +79,9 @@ func New(cfg Config) (*Engine, error) {
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = 16
+	}
+	if cfg.KeepFinished <= 0 {
+		cfg.KeepFinished = 24 * time.Hour
 	}
 	if cfg.RetryBackoff == 0 {
 		cfg.RetryBackoff = time.Second

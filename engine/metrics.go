@@ -12,6 +12,7 @@ type metrics struct {
 	dispatch    prometheus.Histogram
 	leader      prometheus.Gauge
 	queueDepth  prometheus.GaugeFunc
+	orphans     prometheus.Gauge
 }
 
 func newMetrics(current *atomic.Pointer[leading]) *metrics {
@@ -25,6 +26,9 @@ func newMetrics(current *atomic.Pointer[leading]) *metrics {
 		}),
 		leader: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "plexus_leader", Help: "1 while this engine leads, else 0.",
+		}),
+		orphans: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "plexus_orphaned_attempts", Help: "Attempts the executor holds whose run the store does not know (last sweep).",
 		}),
 		queueDepth: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "plexus_reconcile_queue_depth", Help: "Runs waiting to be reconciled by this engine.",
@@ -40,5 +44,5 @@ func newMetrics(current *atomic.Pointer[leading]) *metrics {
 // Collectors returns the engine's metrics, to register with a registry.
 func (e *Engine) Collectors() []prometheus.Collector {
 	m := e.metrics
-	return []prometheus.Collector{m.transitions, m.dispatch, m.leader, m.queueDepth}
+	return []prometheus.Collector{m.transitions, m.dispatch, m.leader, m.queueDepth, m.orphans}
 }

@@ -250,6 +250,7 @@ func (l *leading) resync(ctx context.Context) {
 	}
 	l.mu.Lock()
 	l.generation++
+	generation := l.generation
 	for uuid, g := range l.tombs {
 		if g < l.generation-1 {
 			delete(l.tombs, uuid)
@@ -260,6 +261,65 @@ func (l *leading) resync(ctx context.Context) {
 	for _, uuid := range active {
 		l.queue.add(uuid)
 	}
+	if generation%sweepEvery == 1 {
+		l.sweep(ctx)
+	}
+}
+
+// sweepEvery: the executor's objects are swept at the first resync of a
+// term, then every sweepEvery resyncs.
+const sweepEvery = 6
+
+// sweep reconciles what the executor holds with the store, when it can
+// list it: an attempt of a run the store does not know is reported and
+// left alone (it may belong to another Plexus on the same namespace); an
+// attempt superseded by a newer one is stopped; the objects of a run that
+// ended longer than KeepFinished ago are deleted.
+func (l *leading) sweep(ctx context.Context) {
+	lister, ok := l.e.cfg.Executor.(executor.Lister)
+	if !ok {
+		return
+	}
+	refs, err := lister.Attempts(ctx)
+	if err != nil {
+		l.e.cfg.Log.Warn("sweep: listing the executor's attempts", "err", err)
+		return
+	}
+	now := l.e.cfg.Now()
+	orphans := 0
+	for _, ref := range refs {
+		r, err := l.current(ctx, ref.UUID)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			orphans++
+			l.e.cfg.Log.Warn("sweep: the executor holds an attempt of a run the store does not know; left as it is",
+				"run", ref.UUID, "attempt", ref.Attempt)
+			continue
+		case err != nil:
+			continue
+		}
+		if r.Status.Final() && len(r.Conditions) == 0 {
+			// A tombstone: read the record for its end.
+			if r, _, err = l.st.Get(ctx, ref.UUID); err != nil {
+				continue
+			}
+		}
+		var why string
+		switch {
+		case r.Status.Final() && len(r.Conditions) > 0 && now.Sub(r.Conditions[len(r.Conditions)-1].Time) > l.e.cfg.KeepFinished:
+			why = "the run ended more than " + l.e.cfg.KeepFinished.String() + " ago"
+		case !r.Status.Final() && ref.Attempt < r.Attempt:
+			why = fmt.Sprintf("attempt %d superseded it", r.Attempt)
+		default:
+			continue
+		}
+		if err := l.e.cfg.Executor.Stop(ctx, ref); err != nil && !errors.Is(err, executor.ErrUnknownRun) {
+			l.e.cfg.Log.Warn("sweep: deleting", "run", ref.UUID, "attempt", ref.Attempt, "err", err)
+			continue
+		}
+		l.e.cfg.Log.Info("sweep: deleted an attempt's objects", "run", ref.UUID, "attempt", ref.Attempt, "why", why)
+	}
+	l.e.metrics.orphans.Set(float64(orphans))
 }
 
 // countSlots counts, as a term starts, the places each capped queue has

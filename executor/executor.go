@@ -66,5 +66,11 @@ type Executor interface {
 	Logs(ctx context.Context, run RunRef, follow bool) (io.ReadCloser, error)
 }
 
+// Lister is an executor that can list the attempts it holds objects for
+// (Jobs on a cluster): the leader reconciles them against its store.
+type Lister interface {
+	Attempts(ctx context.Context) ([]RunRef, error)
+}
+
 // ErrUnknownRun is returned for an attempt the executor does not know.
 var ErrUnknownRun = errors.New("executor: unknown run")
