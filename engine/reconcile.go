@@ -309,6 +309,9 @@ func (l *leading) sweep(ctx context.Context) {
 		case r.Status.Final() && len(r.Conditions) > 0 && now.Sub(r.Conditions[len(r.Conditions)-1].Time) > l.e.cfg.KeepFinished:
 			why = "the run ended more than " + l.e.cfg.KeepFinished.String() + " ago"
 		case !r.Status.Final() && ref.Attempt < r.Attempt:
+			if u, err := l.e.cfg.Executor.Status(ctx, ref); err == nil && u.Status.Final() {
+				continue // ended: kept with the run, for its logs
+			}
 			why = fmt.Sprintf("attempt %d superseded it", r.Attempt)
 		default:
 			continue

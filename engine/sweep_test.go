@@ -67,23 +67,29 @@ func TestSweep(t *testing.T) {
 		return r.UUID
 	}
 	const job = "version: 1.1\nkind: component\nrun: {container: {image: x, command: ['true']}}\n"
-	done, running := submit(job), submit(job)
-	retried := submit("version: 1.1\nkind: component\ntermination: {maxRetries: 1}\nrun: {container: {image: x, command: ['true']}}\n")
-	waitAll(t, st, []string{done, running, retried}, store.Scheduled)
+	const retried = "version: 1.1\nkind: component\ntermination: {maxRetries: 1}\nrun: {container: {image: x, command: ['true']}}\n"
+	done, running, failed, astray := submit(job), submit(job), submit(retried), submit(retried)
+	waitAll(t, st, []string{done, running, failed, astray}, store.Scheduled)
 	ex.finish(executor.RunRef{UUID: done, Attempt: 1}, executor.Succeeded)
-	ex.finish(executor.RunRef{UUID: retried, Attempt: 1}, executor.Failed)
+	ex.finish(executor.RunRef{UUID: failed, Attempt: 1}, executor.Failed)
+	// The engine hears that astray's attempt 1 failed, but the cluster
+	// still runs it.
+	ex.finish(executor.RunRef{UUID: astray, Attempt: 1}, executor.Failed)
 	waitAll(t, st, []string{done}, store.Succeeded)
-	waitAll(t, st, []string{retried}, store.Retrying)
+	waitAll(t, st, []string{failed, astray}, store.Retrying)
+	ex.recorder.mu.Lock()
+	ex.last[executor.RunRef{UUID: astray, Attempt: 1}] = executor.StatusUpdate{Status: executor.Running}
+	ex.recorder.mu.Unlock()
 
-	// The superseded attempt goes at once; the ended run's objects stay
-	// for an hour.
-	for deadline := time.Now().Add(10 * time.Second); !ex.isStopped(executor.RunRef{UUID: retried, Attempt: 1}); time.Sleep(20 * time.Millisecond) {
+	// A superseded attempt still running goes at once; an ended one, and
+	// an ended run's objects, stay for an hour (their logs with them).
+	for deadline := time.Now().Add(10 * time.Second); !ex.isStopped(executor.RunRef{UUID: astray, Attempt: 1}); time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatal("the superseded attempt was not deleted")
+			t.Fatal("a superseded attempt still running was not deleted")
 		}
 	}
-	if ex.isStopped(executor.RunRef{UUID: done, Attempt: 1}) {
-		t.Fatal("an ended run's objects were deleted before KeepFinished")
+	if ex.isStopped(executor.RunRef{UUID: done, Attempt: 1}) || ex.isStopped(executor.RunRef{UUID: failed, Attempt: 1}) {
+		t.Fatal("an ended attempt's objects were deleted before KeepFinished")
 	}
 	clk.add(2 * time.Hour)
 	for deadline := time.Now().Add(10 * time.Second); !ex.isStopped(executor.RunRef{UUID: done, Attempt: 1}); time.Sleep(20 * time.Millisecond) {

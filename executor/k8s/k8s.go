@@ -133,6 +133,9 @@ func NewForClient(ctx context.Context, cs kubernetes.Interface, cfg Config) (*Ex
 		limiter: flowcontrol.NewTokenBucketRateLimiter(cfg.CreatesPerSecond, max(1, int(cfg.CreatesPerSecond))),
 		last:    map[executor.RunRef]executor.StatusUpdate{}, sent: map[executor.RunRef]bool{},
 		stopping: map[executor.RunRef]bool{}, subs: map[chan executor.StatusUpdate]struct{}{}}
+	if err := e.preflight(ctx); err != nil {
+		return nil, err
+	}
 	factory := informers.NewSharedInformerFactoryWithOptions(cs, 0, informers.WithNamespace(cfg.Namespace),
 		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = compiler.LabelRun }))
 	jobs, pods, deps := factory.Batch().V1().Jobs(), factory.Core().V1().Pods(), factory.Apps().V1().Deployments()
@@ -157,6 +160,26 @@ func NewForClient(ctx context.Context, cs kubernetes.Interface, cfg Config) (*Ex
 	}
 	go func() { <-e.stop; factory.Shutdown() }()
 	return e, nil
+}
+
+// preflight lists each kind the informers watch once, so that a missing
+// permission or an unreachable cluster is a clear error at start rather
+// than informers retrying for ever.
+func (e *Executor) preflight(ctx context.Context) error {
+	opts := metav1.ListOptions{LabelSelector: compiler.LabelRun, Limit: 1}
+	for _, check := range []struct {
+		what string
+		list func() error
+	}{
+		{"jobs", func() error { _, err := e.cs.BatchV1().Jobs(e.ns).List(ctx, opts); return err }},
+		{"pods", func() error { _, err := e.cs.CoreV1().Pods(e.ns).List(ctx, opts); return err }},
+		{"deployments", func() error { _, err := e.cs.AppsV1().Deployments(e.ns).List(ctx, opts); return err }},
+	} {
+		if err := check.list(); err != nil {
+			return fmt.Errorf("k8s executor: listing %s in namespace %s: %w", check.what, e.ns, err)
+		}
+	}
+	return nil
 }
 
 // Close stops the informers and ends every watch.

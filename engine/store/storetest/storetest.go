@@ -22,20 +22,23 @@ var (
 )
 
 // Main starts the etcd, runs the tests and stops it: call it from TestMain.
-func Main(m *testing.M) {
+func Main(m *testing.M) { os.Exit(Wrap(m.Run)) }
+
+// Wrap starts the etcd, calls run and stops the etcd, returning run's exit
+// code: for a TestMain that also sets up something else.
+func Wrap(run func() int) int {
 	dir, err := os.MkdirTemp("", "plexus-etcd-test")
 	if err != nil {
 		panic(err)
 	}
+	defer os.RemoveAll(dir)
 	e, err := store.StartEmbedded(dir, 10*time.Second)
 	if err != nil {
 		panic(err)
 	}
+	defer e.Close()
 	endpoint = e.Endpoint
-	code := m.Run()
-	e.Close()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	return run()
 }
 
 // Endpoint is the etcd's client URL.
