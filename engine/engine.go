@@ -97,6 +97,9 @@ func New(cfg Config) (*Engine, error) {
 	return e, nil
 }
 
+// Leading reports whether this engine leads now.
+func (e *Engine) Leading() bool { return e.current.Load() != nil }
+
 // Submission is an operation to run.
 type Submission struct {
 	// Spec is the Polyaxonfile as submitted; Source names it in errors,

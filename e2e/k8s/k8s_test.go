@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/plexus-ml/plexus/e2e/cluster"
@@ -28,9 +29,17 @@ func TestMain(m *testing.M) {
 // replica is.
 type node struct {
 	st   *store.Store
+	cli  *clientv3.Client
 	e    *engine.Engine
 	ex   *k8s.Executor
 	stop func()
+}
+
+// crash kills the node as a lost process would: its etcd client goes
+// first, so its lease lapses instead of being resigned.
+func (n *node) crash() {
+	_ = n.cli.Close()
+	n.stop()
 }
 
 // start runs an engine with the Kubernetes executor on namespace ns and
@@ -41,14 +50,15 @@ func start(t *testing.T, c *cluster.Cluster, ns, prefix, id string) *node {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := store.New(storetest.Client(t), prefix, nil)
+	cli := storetest.Client(t)
+	st := store.New(cli, prefix, nil)
 	e, err := engine.New(engine.Config{ID: id, Store: st, Executor: ex,
 		Resync: 500 * time.Millisecond, LeaseTTL: 1, RetryBackoff: 50 * time.Millisecond,
 		RunInfo: func(_ *store.Run, ri compiler.RunInfo) compiler.RunInfo { ri.Namespace = ns; return ri }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := &node{st: st, e: e, ex: ex}
+	n := &node{st: st, cli: cli, e: e, ex: ex}
 	runEngine(t, n)
 	return n
 }
@@ -221,53 +231,68 @@ run:
 }
 
 // TestLeaderKilledWithJobsInFlight: two replicas; the leader is killed
-// while 200 Jobs run; afterwards every run has ended and the API server
-// holds exactly one Job per (run, attempt).
+// (resigning, or crashing so that its lease lapses) while 200 Jobs run;
+// afterwards every run has ended and the API server holds exactly one Job
+// per (run, attempt).
 func TestLeaderKilledWithJobsInFlight(t *testing.T) {
-	c := cluster.Shared(t)
-	ns := c.Namespace(t)
-	prefix := storetest.Prefix(t)
-	a := start(t, c, ns, prefix, "a")
-	time.Sleep(300 * time.Millisecond) // a leads
-	b := start(t, c, ns, prefix, "b")
-	st := storeOf(a)
-	const runs = 200
-	var uuids []string
-	for range runs {
-		uuids = append(uuids, submit(t, a.e, job("", `plexus.io/kwok-delay: 3s`)))
+	for _, how := range []string{"stop", "crash"} {
+		t.Run(how, func(t *testing.T) {
+			c := cluster.Shared(t)
+			ns := c.Namespace(t)
+			prefix := storetest.Prefix(t)
+			a := start(t, c, ns, prefix, "a")
+			for deadline := time.Now().Add(10 * time.Second); !a.e.Leading(); time.Sleep(20 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatal("a never led")
+				}
+			}
+			b := start(t, c, ns, prefix, "b")
+			st := storeOf(b)
+			const runs = 200
+			var uuids []string
+			for range runs {
+				uuids = append(uuids, submit(t, b.e, job("", `plexus.io/kwok-delay: 3s`)))
+			}
+			// Kill the leader once half the Jobs exist.
+			for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+				jobs, err := c.Client().BatchV1().Jobs(ns).List(t.Context(), metav1.ListOptions{})
+				if err == nil && len(jobs.Items) >= runs/2 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("the Jobs were not created")
+				}
+			}
+			if how == "crash" {
+				a.crash()
+			} else {
+				a.stop()
+			}
+			for _, u := range uuids {
+				r := wait(t, st, u, 120*time.Second, "final", func(r *store.Run) bool { return r.Status.Final() })
+				if r.Status != store.Succeeded {
+					t.Errorf("run %s: %s %+v", u, r.Status, last(r))
+				}
+			}
+			if !b.e.Leading() {
+				t.Error("b does not lead")
+			}
+			jobs, err := c.Client().BatchV1().Jobs(ns).List(t.Context(), metav1.ListOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			per := map[string]int{}
+			for _, j := range jobs.Items {
+				per[j.Labels[compiler.LabelRun]+"/"+j.Labels[compiler.LabelAttempt]]++
+			}
+			if len(per) != runs {
+				t.Errorf("Jobs for %d (run, attempt) pairs, want %d", len(per), runs)
+			}
+			for k, n := range per {
+				if n != 1 {
+					t.Errorf("%s: %d Jobs", k, n)
+				}
+			}
+		})
 	}
-	// Kill the leader once half the Jobs exist.
-	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		jobs, err := c.Client().BatchV1().Jobs(ns).List(t.Context(), metav1.ListOptions{})
-		if err == nil && len(jobs.Items) >= runs/2 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the Jobs were not created")
-		}
-	}
-	a.stop()
-	for _, u := range uuids {
-		r := wait(t, st, u, 120*time.Second, "final", func(r *store.Run) bool { return r.Status.Final() })
-		if r.Status != store.Succeeded {
-			t.Errorf("run %s: %s %+v", u, r.Status, last(r))
-		}
-	}
-	jobs, err := c.Client().BatchV1().Jobs(ns).List(t.Context(), metav1.ListOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	per := map[string]int{}
-	for _, j := range jobs.Items {
-		per[j.Labels[compiler.LabelRun]+"/"+j.Labels[compiler.LabelAttempt]]++
-	}
-	if len(per) != runs {
-		t.Errorf("Jobs for %d (run, attempt) pairs, want %d", len(per), runs)
-	}
-	for k, n := range per {
-		if n != 1 {
-			t.Errorf("%s: %d Jobs", k, n)
-		}
-	}
-	_ = b
 }
