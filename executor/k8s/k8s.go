@@ -389,21 +389,12 @@ func (e *Executor) Stop(ctx context.Context, ref executor.RunRef) error {
 // Watch replays the status of every attempt the cluster holds, then
 // streams news until ctx ends or the executor closes.
 func (e *Executor) Watch(ctx context.Context) (<-chan executor.StatusUpdate, error) {
-	refs := map[executor.RunRef]bool{}
-	jobs, _ := e.jobs.Jobs(e.ns).List(labels.Everything())
-	for _, j := range jobs {
-		if ref, ok := refOf(j); ok {
-			refs[ref] = true
-		}
-	}
-	deps, _ := e.deps.Deployments(e.ns).List(labels.Everything())
-	for _, d := range deps {
-		if ref, ok := refOf(d); ok {
-			refs[ref] = true
-		}
+	refs, err := e.Attempts(ctx)
+	if err != nil {
+		return nil, err
 	}
 	var replay []executor.StatusUpdate
-	for ref := range refs {
+	for _, ref := range refs {
 		if u, ok := e.observe(ref); ok && u.Status != executor.Pending {
 			u.Run, u.Time = ref, time.Now()
 			replay = append(replay, u)
