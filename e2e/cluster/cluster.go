@@ -2,6 +2,8 @@ package cluster
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -13,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 )
@@ -45,6 +48,7 @@ type Cluster struct {
 	client     kubernetes.Interface
 	nodes      []string
 	spawner    *spawner
+	podLogs    *podLogs
 
 	mu      sync.Mutex
 	procs   []*process // in start order
@@ -126,11 +130,15 @@ func start(ctx context.Context, opts Options, bin string) (cl *Cluster, err erro
 	if err := writeStages(stages); err != nil {
 		return nil, err
 	}
-	ports, err := freePorts(3)
+	logsConfig, err := writeLogsConfig(c.dir)
 	if err != nil {
 		return nil, err
 	}
-	etcdClient, etcdPeer, apiPort := ports[0], ports[1], ports[2]
+	ports, err := freePorts(4)
+	if err != nil {
+		return nil, err
+	}
+	etcdClient, etcdPeer, apiPort, kubeletPort := ports[0], ports[1], ports[2], ports[3]
 
 	// etcd
 	etcdURL := "http://127.0.0.1:" + strconv.Itoa(etcdClient)
@@ -171,6 +179,11 @@ func start(ctx context.Context, opts Options, bin string) (cl *Cluster, err erro
 		"--service-cluster-ip-range=10.0.0.0/24",
 		"--token-auth-file=" + creds.tokenFile,
 		"--authorization-mode=RBAC",
+		// Pod logs: the fake nodes' InternalIP (127.0.0.1; their Hostname
+		// resolves nowhere) and the port in their daemonEndpoints reach
+		// kwok's kubelet endpoint, whose certificate is this.
+		"--kubelet-preferred-address-types=InternalIP",
+		"--kubelet-certificate-authority=" + creds.kubeletCert,
 	}, nil); err != nil {
 		return nil, err
 	}
@@ -201,6 +214,16 @@ func start(ctx context.Context, opts Options, bin string) (cl *Cluster, err erro
 	if c.client, err = kubernetes.NewForConfigAndClient(c.config, hc); err != nil {
 		return nil, fmt.Errorf("cluster: %w", err)
 	}
+	dyn, err := dynamic.NewForConfigAndClient(c.config, hc)
+	if err != nil {
+		return nil, fmt.Errorf("cluster: %w", err)
+	}
+	// kwok's watch of Logs objects (pod logs, see logs.go) backs off while
+	// their CRD is not served: create it now, while the controllers start,
+	// and wait for it before kwok starts.
+	if err := createLogsCRD(ctx, dyn); err != nil {
+		return nil, err
+	}
 
 	// The rest need only the API server and start together.
 	if _, err := c.start(binControllerManager, filepath.Join(bin, binControllerManager), []string{
@@ -227,14 +250,30 @@ func start(ctx context.Context, opts Options, bin string) (cl *Cluster, err erro
 	}, nil); err != nil {
 		return nil, err
 	}
+	if err := c.waitFor(ctx, "the kwok Logs CRD", func(ctx context.Context) error {
+		return logsCRDEstablished(ctx, dyn)
+	}); err != nil {
+		return nil, err
+	}
+	kubeletAddr := "127.0.0.1:" + strconv.Itoa(kubeletPort)
 	if _, err := c.start(binKwok, filepath.Join(bin, binKwok), []string{
 		"--kubeconfig=" + c.kubeconfig,
 		"--config=" + stages,
+		"--config=" + logsConfig,
 		"--manage-nodes-with-annotation-selector=" + NodeAnnotation + "=fake",
 		"--node-lease-duration-seconds=40",
 		"--cidr=10.0.1.0/24",
 		"--node-ip=127.0.0.1",
+		// The kubelet API for every fake node: pod logs (see logs.go).
+		"--server-address=" + kubeletAddr,
+		"--node-port=" + strconv.Itoa(kubeletPort),
+		"--tls-cert-file=" + creds.kubeletCert,
+		"--tls-private-key-file=" + creds.kubeletKey,
+		"--enable-crds=Logs",
 	}, []string{"KWOK_WORKDIR=" + filepath.Join(c.dir, "kwok")}); err != nil {
+		return nil, err
+	}
+	if c.podLogs, err = startPodLogs(ctx, c.config, c.client, dyn, c.dir, logf); err != nil {
 		return nil, err
 	}
 
@@ -243,6 +282,16 @@ func start(ctx context.Context, opts Options, bin string) (cl *Cluster, err erro
 	}
 	if err := c.waitFor(ctx, "fake nodes Ready without taints", func(ctx context.Context) error {
 		return nodesReady(ctx, c.client, c.nodes)
+	}); err != nil {
+		return nil, err
+	}
+	kubeletClient, err := kubeletHTTPClient(creds.kubeletCert)
+	if err != nil {
+		return nil, err
+	}
+	defer kubeletClient.CloseIdleConnections()
+	if err := c.waitFor(ctx, "kwok's kubelet endpoint", func(ctx context.Context) error {
+		return httpOK(ctx, kubeletClient, "https://"+kubeletAddr+"/healthz", "")
 	}); err != nil {
 		return nil, err
 	}
@@ -297,7 +346,8 @@ func (c *Cluster) waitFor(ctx context.Context, what string, cond func(context.Co
 	}
 }
 
-// Stop ends the components in dependency order -- kwok, scheduler,
+// Stop ends the watch that gives pods their chosen logs, then the
+// components in dependency order -- kwok, scheduler,
 // controller-manager, API server (which needs etcd to shut down), etcd --
 // each SIGTERM, then SIGKILL after 10s, and removes the cluster's folder
 // unless KeepDir was called or the folder was given in Options.Dir. It
@@ -310,6 +360,9 @@ func (c *Cluster) Stop() error {
 		return c.stopErr
 	}
 	c.stopped = true
+	if c.podLogs != nil {
+		c.podLogs.stop()
+	}
 	var errs []error
 	for i := len(c.procs) - 1; i >= 0; i-- {
 		errs = append(errs, c.procs[i].stop(stopGrace))
@@ -354,13 +407,18 @@ func (c *Cluster) Client() kubernetes.Interface { return c.client }
 // Nodes are the names of the fake nodes.
 func (c *Cluster) Nodes() []string { return append([]string(nil), c.nodes...) }
 
-// LogFiles are the paths of the components' logs, in start order.
+// LogFiles are the paths of the components' logs, in start order, and then
+// that of the cluster's own failures to give pods the logs they chose
+// (AnnotationLogs).
 func (c *Cluster) LogFiles() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	paths := make([]string, len(c.procs))
+	paths := make([]string, len(c.procs), len(c.procs)+1)
 	for i, p := range c.procs {
 		paths[i] = p.logPath
+	}
+	if c.podLogs != nil {
+		paths = append(paths, c.podLogs.logPath)
 	}
 	return paths
 }
@@ -390,6 +448,20 @@ func freePorts(n int) ([]int, error) {
 		ports[i] = l.Addr().(*net.TCPAddr).Port
 	}
 	return ports, nil
+}
+
+// kubeletHTTPClient trusts only the certificate kwok's kubelet endpoint
+// serves.
+func kubeletHTTPClient(certFile string) (*http.Client, error) {
+	pem, err := os.ReadFile(certFile)
+	if err != nil {
+		return nil, fmt.Errorf("cluster: %w", err)
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("cluster: no certificate in %s", certFile)
+	}
+	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}, nil
 }
 
 // httpOK GETs url and wants 200.

@@ -1,14 +1,20 @@
 package cluster
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/hex"
 	"encoding/pem"
 	"fmt"
+	"math/big"
+	"net"
 	"os"
 	"path/filepath"
+	"time"
 
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -22,16 +28,23 @@ const (
 	adminGroup = "system:masters"
 )
 
-// credentials are the files the API server and controller-manager read.
+// credentials are the files the API server, controller-manager and kwok
+// read.
 type credentials struct {
 	token     string // the admin bearer token
 	tokenFile string // --token-auth-file: token,user,uid,groups
 	saKey     string // service-account signing key (RSA, PKCS#1 PEM)
 	saPub     string // its public half (PKIX PEM)
+
+	// kwok's kubelet endpoint serves this self-signed certificate for
+	// 127.0.0.1, and the API server trusts exactly it
+	// (--kubelet-certificate-authority) when it fetches pod logs.
+	kubeletCert string
+	kubeletKey  string
 }
 
-// writeCredentials generates a fresh admin token and service-account key
-// pair into dir.
+// writeCredentials generates a fresh admin token, service-account key pair
+// and kubelet serving certificate into dir.
 func writeCredentials(dir string) (*credentials, error) {
 	b := make([]byte, 24)
 	if _, err := rand.Read(b); err != nil {
@@ -42,6 +55,9 @@ func writeCredentials(dir string) (*credentials, error) {
 		tokenFile: filepath.Join(dir, "tokens.csv"),
 		saKey:     filepath.Join(dir, "sa.key"),
 		saPub:     filepath.Join(dir, "sa.pub"),
+
+		kubeletCert: filepath.Join(dir, "kubelet.crt"),
+		kubeletKey:  filepath.Join(dir, "kubelet.key"),
 	}
 	line := fmt.Sprintf("%s,%s,%s-uid,%s\n", c.token, adminUser, adminUser, adminGroup)
 	if err := os.WriteFile(c.tokenFile, []byte(line), 0o600); err != nil {
@@ -62,7 +78,49 @@ func writeCredentials(dir string) (*credentials, error) {
 	if err := os.WriteFile(c.saPub, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub}), 0o644); err != nil {
 		return nil, fmt.Errorf("cluster: writing the service-account key: %w", err)
 	}
+	if err := writeKubeletCert(c.kubeletCert, c.kubeletKey); err != nil {
+		return nil, fmt.Errorf("cluster: writing the kubelet serving certificate: %w", err)
+	}
 	return c, nil
+}
+
+// writeKubeletCert writes a self-signed serving certificate for 127.0.0.1
+// and its key (ECDSA P-256, quick to make). It is its own CA, so the API
+// server can verify kwok's kubelet endpoint with it alone.
+func writeKubeletCert(certPath, keyPath string) error {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return err
+	}
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial,
+		Subject:               pkix.Name{CommonName: "plexus-e2e-kwok-kubelet"},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.Add(365 * 24 * time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
+		DNSNames:              []string{"localhost"},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return err
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		return err
+	}
+	return os.WriteFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
 }
 
 // restConfig is the admin's client configuration: the bearer token, and the

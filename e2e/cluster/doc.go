@@ -13,10 +13,13 @@
 //     missing, and tests fail rather than skip.
 //   - Starting the processes in order, each logging to its own file under
 //     [Cluster.Dir], and waiting until the cluster can run a pod: /readyz,
-//     every fake node Ready without taints, the default ServiceAccount.
+//     every fake node Ready without taints, kwok's kubelet endpoint, the
+//     default ServiceAccount.
 //   - Credentials: an admin bearer token (group system:masters), a generated
 //     service-account key pair, and a kubeconfig trusting the API server's
 //     self-signed serving certificate.
+//   - Pod logs: kwok serves the kubelet API of every fake node, and the
+//     harness gives pods that ask for it a log of their own; see below.
 //   - Stopping: kwok, scheduler, controller-manager, API server, etcd, each
 //     SIGTERM then SIGKILL after 10s, by process group. The children are
 //     started from one OS thread locked for the cluster's life, with
@@ -40,7 +43,32 @@
 //	                                       then ImagePullBackOff after 1s
 //
 // An image whose name starts with plexus.io/unpullable behaves like the last
-// annotation. A pod that fits no node (an unmatched nodeSelector, say) is
+// annotation.
+//
+// # Pod logs
+//
+// GET pods/log (kubectl logs, the Kubernetes executor's Logs) works: the API
+// server reaches kwok's kubelet endpoint on 127.0.0.1 through each fake
+// node's InternalIP and status.daemonEndpoints, over TLS with a certificate
+// the harness makes and the API server trusts (--kubelet-certificate-authority).
+// Every container's log is [PodLog] ("plexus kwok log line 1" to 3), unless
+// the pod chooses its own:
+//
+//	plexus.io/kwok-logs: "epoch 1\nepoch 2"  the log, one line per line of the value
+//
+// The value is read when the pod is created. The harness writes it to a
+// file and creates a kwok Logs object for the pod (its CRD is installed at
+// start), then marks the pod plexus.io/kwok-logs-ready; the pod starts only
+// then, so its log is served as soon as it runs. [Cluster.AppendLog] adds
+// lines to such a log, as a running container prints them. The log
+// options (tailLines, limitBytes, timestamps, sinceSeconds) go to the log
+// reader a kubelet uses too.
+//
+// With follow, the stream sends the log, then each line appended, and stays
+// open until the client cancels it, even after the pod has ended: kwok has
+// no container runtime to tell it that the container exited. Follow a log
+// with a context that ends. A follow request on an empty log gets no answer,
+// headers included, before its first line. A pod that fits no node (an unmatched nodeSelector, say) is
 // left to the scheduler: Pending, PodScheduled=False, reason Unschedulable.
 //
 // # Using it

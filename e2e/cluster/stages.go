@@ -22,6 +22,11 @@ const (
 	AnnotationDelay          = "plexus.io/kwok-delay"            // Go duration spent Running before ending
 	AnnotationMessage        = "plexus.io/kwok-message"          // each container's state.terminated.message
 	AnnotationImagePullError = "plexus.io/kwok-image-pull-error" // "true": Waiting ErrImagePull, then ImagePullBackOff
+	AnnotationLogs           = "plexus.io/kwok-logs"             // each container's log, its lines ("one\ntwo"); else PodLog
+
+	// AnnotationLogsReady is set by the cluster once kwok serves the log a
+	// pod asked for with AnnotationLogs; the pod does not start before.
+	AnnotationLogsReady = "plexus.io/kwok-logs-ready"
 )
 
 // UnpullableImage is an image whose pods never start, as with
