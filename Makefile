@@ -7,7 +7,7 @@ STATICCHECK_VERSION := v0.8.2
 FUZZTIME    ?= 10s
 PKGS        := ./...
 
-.PHONY: all build test unit fuzz lint fmt-check vet staticcheck demo e2e k8s-bin bench bench-engine clean
+.PHONY: all build test unit fuzz lint fmt-check vet staticcheck demo e2e k8s-bin bench bench-engine bench-k8s clean
 
 all: build
 
@@ -69,6 +69,11 @@ bench:
 ## bench-engine: the engine on embedded etcd: runs/s, overhead, memory, raw etcd rate.
 bench-engine:
 	$(GO) run ./e2e/bench/engine -n 10000
+
+## bench-k8s: the engine with the k8s executor on a real control plane
+## (k8s-bin): Jobs dispatched/s against a raw client-go loop at the same limits.
+bench-k8s: k8s-bin
+	$(GO) run ./e2e/bench/k8s -n 1000
 
 clean:
 	rm -rf $(BIN)
