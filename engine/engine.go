@@ -201,7 +201,8 @@ func (e *Engine) compile(run *store.Run, op *specs.Operation, comp *specs.Compon
 	if e.cfg.RunInfo != nil {
 		ri = e.cfg.RunInfo(run, ri)
 	}
-	return compiler.Compile(op, comp, compiler.Options{Run: ri, Connections: e.cfg.Connections, Policy: e.cfg.Policy})
+	return compiler.Compile(op, comp, compiler.Options{Run: ri, Connections: e.cfg.Connections, Policy: e.cfg.Policy,
+		Refs: runRefs{ctx: context.Background(), st: e.cfg.Store}})
 }
 
 // compileStored compiles a stored run from what submission resolved.

@@ -145,6 +145,36 @@ func TestJobSucceedsWithOutputs(t *testing.T) {
 
 func storeOf(n *node) *store.Store { return n.st }
 
+// TestOutputsFlowDownstream: a Job's outputs reach etcd and, through a
+// param `ref: runs.<uuid>`, the command of the next run's Job.
+func TestOutputsFlowDownstream(t *testing.T) {
+	c := cluster.Shared(t)
+	ns := c.Namespace(t)
+	n := start(t, c, ns, storetest.Prefix(t), "a")
+	up := submit(t, n.e, job("outputs: [{name: lr, type: float}]", `plexus.io/kwok-message: '{"lr": 0.0125}'`))
+	if r := final(t, n.st, up); r.Status != store.Succeeded || r.Outputs["lr"] != 0.0125 {
+		t.Fatalf("upstream %s %v", r.Status, r.Outputs)
+	}
+	down := submit(t, n.e, fmt.Sprintf(`version: 1.1
+kind: operation
+params:
+  lr: {ref: runs.%s, value: outputs.lr}
+component:
+  inputs: [{name: lr, type: float}]
+  run: {kind: job, container: {image: trainer, command: [train, "--lr={{ lr }}"]}}
+`, up))
+	if r := final(t, n.st, down); r.Status != store.Succeeded {
+		t.Fatalf("downstream %s", r.Status)
+	}
+	j, err := c.Client().BatchV1().Jobs(ns).Get(t.Context(), compiler.ObjectName(down, 1), metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cmd := j.Spec.Template.Spec.Containers[0].Command; len(cmd) != 2 || cmd[1] != "--lr=0.0125" {
+		t.Fatalf("downstream command %q", cmd)
+	}
+}
+
 func TestJobFailsAndIsRetried(t *testing.T) {
 	c := cluster.Shared(t)
 	ns := c.Namespace(t)

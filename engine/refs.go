@@ -1,0 +1,73 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/plexus-ml/plexus/engine/store"
+	"github.com/plexus-ml/plexus/specs/compiler"
+)
+
+// runRefs resolves the params that take their value from another run
+// (`ref: runs.<uuid>`, `value: outputs.loss`) from the store. `ops.<name>`
+// and `dag` refs belong to pipelines, whose engine resolves them.
+type runRefs struct {
+	ctx context.Context
+	st  *store.Store
+}
+
+// ResolveRef reads selector (`outputs.X`, `inputs.X`, `outputs`, `inputs`,
+// `io`, `globals.X`) from the run ref names. Outputs exist once that run
+// has succeeded.
+func (rr runRefs) ResolveRef(ref, selector string) (any, error) {
+	uuid, ok := strings.CutPrefix(ref, "runs.")
+	if !ok {
+		return nil, fmt.Errorf("%s refers to a pipeline's operation: it resolves inside its pipeline: %w", ref, compiler.ErrNoRuns)
+	}
+	ctx, cancel := context.WithTimeout(rr.ctx, 10*time.Second)
+	defer cancel()
+	r, _, err := rr.st.Get(ctx, uuid)
+	if err != nil {
+		return nil, err
+	}
+	kind, name, _ := strings.Cut(selector, ".")
+	var from map[string]any
+	switch kind {
+	case "outputs", "io":
+		if r.Status != store.Succeeded && kind == "outputs" {
+			return nil, fmt.Errorf("run %s is %s: its outputs exist once it has succeeded", uuid, r.Status)
+		}
+		from = r.Outputs
+		if kind == "io" {
+			from = merge(r.Params, r.Outputs)
+		}
+	case "inputs":
+		from = r.Params
+	case "globals":
+		from = map[string]any{"uuid": r.UUID, "name": r.Name, "project_name": r.Project, "status": string(r.Status),
+			"created_at": r.CreatedAt.Format(time.RFC3339)}
+	default:
+		return nil, fmt.Errorf("selector %q: want outputs.NAME, inputs.NAME, io.NAME or globals.NAME", selector)
+	}
+	if name == "" {
+		return from, nil
+	}
+	v, ok := from[name]
+	if !ok {
+		return nil, fmt.Errorf("run %s has no %s %q", uuid, strings.TrimSuffix(kind, "s"), name)
+	}
+	return v, nil
+}
+
+func merge(a, b map[string]any) map[string]any {
+	out := make(map[string]any, len(a)+len(b))
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		out[k] = v
+	}
+	return out
+}
