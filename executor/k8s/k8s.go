@@ -241,6 +241,17 @@ func (e *Executor) changed(obj any, deleted bool) {
 	if known {
 		e.report(ref, u)
 	}
+	if deleted && !isPod {
+		if _, still := e.observe(ref); !still {
+			// Gone for good: forget it, so that a long-running
+			// executor's memory does not grow with every attempt.
+			e.mu.Lock()
+			delete(e.last, ref)
+			delete(e.sent, ref)
+			delete(e.stopping, ref)
+			e.mu.Unlock()
+		}
+	}
 }
 
 // observe reads the attempt's status from the informers' caches; known
