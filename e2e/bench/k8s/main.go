@@ -330,32 +330,19 @@ func phaseA(ctx context.Context, c *cluster.Cluster, ns string, o options) (*res
 	body := spec(o.delay)
 	submitted := make([]time.Time, o.n)
 	uuids := make([]string, o.n)
-	var next atomic.Int64
-	var subErr error
-	var errOnce sync.Once
 	start := time.Now()
-	var wg sync.WaitGroup
-	for range o.submitters {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= o.n || ctx.Err() != nil {
-					return
-				}
-				r, err := eng.Submit(ctx, engine.Submission{Spec: body, Source: "bench", Params: map[string]specs.Param{"i": {Value: i}}})
-				if err != nil {
-					errOnce.Do(func() { subErr = err })
-					next.Store(int64(o.n))
-					return
-				}
-				submitted[i], uuids[i] = time.Now(), r.UUID
-			}
-		}()
-	}
-	wg.Wait()
-	if subErr != nil {
+	subErr := parallel(o.n, o.submitters, func(i int) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		r, err := eng.Submit(ctx, engine.Submission{Spec: body, Source: "bench", Params: map[string]specs.Param{"i": {Value: i}}})
+		if err != nil {
+			return err
+		}
+		submitted[i], uuids[i] = time.Now(), r.UUID
+		return nil
+	})
+	if subErr != nil && ctx.Err() == nil {
 		return nil, fmt.Errorf("submitting: %w", subErr)
 	}
 	if err := ctx.Err(); err != nil {
@@ -505,35 +492,18 @@ func phaseB(ctx context.Context, c *cluster.Cluster, ns string, compiled *compil
 	logf("phase B: %d Jobs from %d goroutines into %s", o.n, o.submitters, ns)
 
 	lat := make([]time.Duration, o.n)
-	var next atomic.Int64
-	var createErr error
-	var errOnce sync.Once
 	start := time.Now()
-	var wg sync.WaitGroup
-	for range o.submitters {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= o.n {
-					return
-				}
-				t := time.Now()
-				err := limiter.Wait(ctx)
-				if err == nil {
-					_, err = cs.BatchV1().Jobs(ns).Create(ctx, jobs[i], metav1.CreateOptions{})
-				}
-				if err != nil {
-					errOnce.Do(func() { createErr = err })
-					next.Store(int64(o.n))
-					return
-				}
-				lat[i] = time.Since(t)
-			}
-		}()
-	}
-	wg.Wait()
+	createErr := parallel(o.n, o.submitters, func(i int) error {
+		t := time.Now()
+		if err := limiter.Wait(ctx); err != nil {
+			return err
+		}
+		if _, err := cs.BatchV1().Jobs(ns).Create(ctx, jobs[i], metav1.CreateOptions{}); err != nil {
+			return err
+		}
+		lat[i] = time.Since(t)
+		return nil
+	})
 	res := &resultB{span: time.Since(start), latencies: lat}
 	if createErr != nil {
 		return nil, fmt.Errorf("creating Jobs: %w", createErr)
@@ -608,3 +578,29 @@ func newUUID() string {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// parallel calls f for 0..n-1 from c goroutines, stopping at the first
+// error, which it returns.
+func parallel(n, c int, f func(i int) error) error {
+	var next atomic.Int64
+	var first error
+	var once sync.Once
+	var wg sync.WaitGroup
+	for range c {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				if err := f(i); err != nil {
+					once.Do(func() { first = err })
+					next.Store(int64(n))
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return first
+}
