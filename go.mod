@@ -3,6 +3,7 @@ module github.com/plexus-ml/plexus
 go 1.26.0
 
 require (
+	github.com/dominikbraun/graph v0.23.0
 	github.com/expr-lang/expr v1.17.8
 	github.com/google/go-cmp v0.7.0
 	github.com/nikolalohinski/gonja/v2 v2.9.1
