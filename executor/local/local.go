@@ -386,9 +386,9 @@ func (e *Executor) Logs(ctx context.Context, ref executor.RunRef, follow bool) (
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) && ok {
 		// Not written yet: an empty log that fills as the run goes.
-		if err = os.WriteFile(path, nil, 0o644); err == nil {
-			f, err = os.Open(path)
-		}
+		// Created, never truncated: the run may have begun writing it
+		// in between.
+		f, err = os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o644)
 	}
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
