@@ -2,8 +2,6 @@ package engine
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -72,7 +70,7 @@ func New(cfg Config) (*Engine, error) {
 		return nil, errors.New("engine: a store and an executor are needed")
 	}
 	if cfg.ID == "" {
-		cfg.ID = newUUID()
+		cfg.ID = compiler.NewUUID()
 	}
 	if cfg.Resync <= 0 {
 		cfg.Resync = 10 * time.Second
@@ -140,7 +138,7 @@ func (e *Engine) Submit(ctx context.Context, sub Submission) (*store.Run, error)
 	} else {
 		comp = res.Of(op).Component
 	}
-	run := &store.Run{UUID: newUUID(), Name: firstOf(sub.Name, op.Name, comp.Name), Project: firstOf(sub.Project, compiler.DefaultProject), Spec: sub.Spec,
+	run := &store.Run{UUID: compiler.NewUUID(), Name: firstOf(sub.Name, op.Name, comp.Name), Project: firstOf(sub.Project, compiler.DefaultProject), Spec: sub.Spec,
 		CreatedAt: e.cfg.Now().UTC()}
 	if len(sub.Params) > 0 {
 		run.Params = map[string]any{}
@@ -260,7 +258,7 @@ func (e *Engine) Restart(ctx context.Context, uuid string) (*store.Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	run := &store.Run{UUID: newUUID(), Name: old.Name, Project: old.Project, Spec: old.Spec, Params: old.Params,
+	run := &store.Run{UUID: compiler.NewUUID(), Name: old.Name, Project: old.Project, Spec: old.Spec, Params: old.Params,
 		Compiled: old.Compiled, RestartOf: old.UUID, Approved: old.Approved, ApprovedBy: old.ApprovedBy}
 	if err := e.cfg.Store.Create(ctx, run); err != nil {
 		return nil, err
@@ -278,12 +276,4 @@ func (e *Engine) Stop(ctx context.Context, uuid string) (*store.Run, error) {
 		}
 		return Transition(r, to, "StopRequested", "", e.cfg.Now())
 	})
-}
-
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return hex.EncodeToString(b[:])
 }

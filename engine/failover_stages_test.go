@@ -862,7 +862,7 @@ func TestFailoverDeposedLeaderIsFenced(t *testing.T) {
 		if !errors.Is(err, store.ErrFenced) {
 			t.Errorf("a late update: %v, want ErrFenced", err)
 		}
-		ghost := newUUID()
+		ghost := compiler.NewUUID()
 		if err := stale.Create(context.Background(), &store.Run{UUID: ghost}); !errors.Is(err, store.ErrFenced) {
 			t.Errorf("a late create: %v, want ErrFenced", err)
 		}

@@ -2,8 +2,6 @@ package main
 
 import (
 	"bytes"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -131,7 +129,7 @@ func runCompile(cmd *cobra.Command, o compileOptions) error {
 	ri := compiler.RunInfo{UUID: o.uuid, Name: o.name, Project: o.project, Namespace: o.namespace,
 		CreatedAt: time.Now().UTC(), CompiledAt: time.Now().UTC()}
 	if ri.UUID == "" {
-		ri.UUID = newUUID()
+		ri.UUID = compiler.NewUUID()
 	}
 	if ri.Name == "" {
 		ri.Name = op.Name
@@ -233,12 +231,4 @@ func readSpecs(stdin io.Reader, name string, presets bool) ([]*specs.File, strin
 	}
 	files, err := parse(name, data)
 	return files, dir, err
-}
-
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return hex.EncodeToString(b[:])
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -120,7 +121,8 @@ the local history that plexus run leaves under $PLEXUS_HOME.`,
 			}
 			fmt.Fprintln(w, "conditions:")
 			for _, cond := range r.Conditions {
-				fmt.Fprintf(w, "  %s  %-15s %s %s\n", cond.Time.Format(time.RFC3339), cond.Type, cond.Reason, cond.Message)
+				line := fmt.Sprintf("  %s  %-15s %s %s", cond.Time.Format(time.RFC3339), cond.Type, cond.Reason, cond.Message)
+				fmt.Fprintln(w, strings.TrimRight(line, " "))
 			}
 			return nil
 		},

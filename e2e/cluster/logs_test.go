@@ -82,13 +82,7 @@ func TestPodLogsFollow(t *testing.T) {
 	ns := c.Namespace(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	pod := newPod("printer", map[string]string{cluster.AnnotationLogs: "epoch 1"})
-	pod.Spec.NodeSelector = map[string]string{cluster.NodeLabel: "true"}
-	pod, err := c.Client().CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pod = waitPod(t, c.Client(), pod, "Running", func(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodRunning })
+	pod := runningPod(t, c, ns, "printer", map[string]string{cluster.AnnotationLogs: "epoch 1"})
 	if pod.Annotations[cluster.AnnotationLogsReady] != "true" {
 		t.Errorf("running pod's annotations %v, want %s", pod.Annotations, cluster.AnnotationLogsReady)
 	}
@@ -159,13 +153,7 @@ func TestPodLogsFollow(t *testing.T) {
 func TestAppendLogNeedsOwnLog(t *testing.T) {
 	c := cluster.Shared(t)
 	ns := c.Namespace(t)
-	pod := newPod("plain", nil)
-	pod.Spec.NodeSelector = map[string]string{cluster.NodeLabel: "true"}
-	pod, err := c.Client().CoreV1().Pods(ns).Create(t.Context(), pod, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitPod(t, c.Client(), pod, "Running", func(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodRunning })
+	pod := runningPod(t, c, ns, "plain", nil)
 	if err := c.AppendLog(t.Context(), ns, pod.Name, "more"); err == nil || !strings.Contains(err.Error(), cluster.AnnotationLogs) {
 		t.Errorf("AppendLog on a pod without %s: %v", cluster.AnnotationLogs, err)
 	}

@@ -136,13 +136,7 @@ func TestSchedulingAndBarePods(t *testing.T) {
 	t.Run("bare pod keeps running", func(t *testing.T) {
 		t.Parallel()
 		ns := c.Namespace(t)
-		pod := newPod("bare", nil)
-		pod.Spec.NodeSelector = map[string]string{cluster.NodeLabel: "true"}
-		pod, err := c.Client().CoreV1().Pods(ns).Create(t.Context(), pod, metav1.CreateOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		waitPod(t, c.Client(), pod, "Running", func(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodRunning })
+		pod := runningPod(t, c, ns, "bare", nil)
 		time.Sleep(1500 * time.Millisecond)
 		if p := getPod(t, c.Client(), pod); p.Status.Phase != corev1.PodRunning {
 			t.Errorf("bare pod %s after 1.5s, want Running", p.Status.Phase)
@@ -210,6 +204,18 @@ func newJob(name string, annotations map[string]string) *batchv1.Job {
 			},
 		},
 	}
+}
+
+// runningPod creates a bare pod on the fake node and waits until it runs.
+func runningPod(t *testing.T, c *cluster.Cluster, ns, name string, annotations map[string]string) *corev1.Pod {
+	t.Helper()
+	pod := newPod(name, annotations)
+	pod.Spec.NodeSelector = map[string]string{cluster.NodeLabel: "true"}
+	pod, err := c.Client().CoreV1().Pods(ns).Create(t.Context(), pod, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return waitPod(t, c.Client(), pod, "Running", func(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodRunning })
 }
 
 func newPod(name string, annotations map[string]string) *corev1.Pod {

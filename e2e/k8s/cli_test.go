@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -24,11 +23,9 @@ func TestServerCLI(t *testing.T) {
 	c := cluster.Shared(t)
 	ns := c.Namespace(t)
 	dir := t.TempDir()
-	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(file), "..", "..")
 	bin := filepath.Join(dir, "plexus")
 	build := exec.Command("go", "build", "-o", bin, "./cmd/plexus")
-	build.Dir = root
+	build.Dir = repoRoot()
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building plexus: %v\n%s", err, out)
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -72,6 +74,12 @@ func runEngine(t *testing.T, n *node) {
 	var once sync.Once
 	n.stop = func() { once.Do(func() { cancel(); <-done; _ = n.ex.Close() }) }
 	t.Cleanup(n.stop)
+}
+
+// repoRoot is the repository's folder, where cmd/ and deploy/ are.
+func repoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
 }
 
 func executorRef(uuid string, attempt int) executor.RunRef {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
-	"runtime"
 	"testing"
 	"time"
 
@@ -31,8 +30,7 @@ func TestDeployRBACIsEnough(t *testing.T) {
 	c := cluster.Shared(t)
 	ns := c.Namespace(t)
 	ctx := t.Context()
-	_, file, _, _ := runtime.Caller(0)
-	data, err := os.ReadFile(filepath.Join(filepath.Dir(file), "..", "..", "deploy", "rbac.yaml"))
+	data, err := os.ReadFile(filepath.Join(repoRoot(), "deploy", "rbac.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,8 @@
 package compiler
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"path"
 	"strings"
@@ -31,6 +33,16 @@ type RunInfo struct {
 	// path or URL, shown only when plugins.mountArtifactsStore is on.
 	ContextPath string
 	StorePath   string
+}
+
+// NewUUID returns a new run id: a random (version 4) UUID as 32
+// lower-case hex digits, the form RunInfo.UUID takes.
+func NewUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return hex.EncodeToString(b[:])
 }
 
 // Defaults of RunInfo.
