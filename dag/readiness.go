@@ -59,47 +59,62 @@ func (d Decision) String() string {
 //
 // An operation without upstreams is ready.
 func Decide(rule specs.Trigger, skipOnUpstreamSkip bool, upstreams []Status) Decision {
-	if len(upstreams) == 0 {
+	var c counts
+	for _, s := range upstreams {
+		c.add(s)
+	}
+	return decide(rule, skipOnUpstreamSkip, len(upstreams), c)
+}
+
+// counts are the final statuses among an operation's upstreams: what
+// its trigger rule reads, kept up to date as upstreams end whatever the
+// fan-in.
+type counts struct{ done, succeeded, failed, skipped int }
+
+func (c *counts) add(s Status) {
+	if !s.Final() {
+		return
+	}
+	c.done++
+	switch s {
+	case Succeeded:
+		c.succeeded++
+	case Failed:
+		c.failed++
+	case Skipped:
+		c.skipped++
+	}
+}
+
+// decide is Decide over counts of total upstreams.
+func decide(rule specs.Trigger, skipOnUpstreamSkip bool, total int, c counts) Decision {
+	if total == 0 {
 		return Ready
 	}
-	done, succeeded, failed := 0, 0, 0
-	for _, s := range upstreams {
-		if !s.Final() {
-			continue
-		}
-		done++
-		switch s {
-		case Skipped:
-			if skipOnUpstreamSkip {
-				return Skip
-			}
-		case Succeeded:
-			succeeded++
-		case Failed:
-			failed++
-		}
+	if skipOnUpstreamSkip && c.skipped > 0 {
+		return Skip
 	}
-	if done == 0 {
+	if c.done == 0 {
 		return Wait
 	}
 	switch rule {
 	case specs.TriggerOneDone:
 		return Ready
 	case specs.TriggerOneSucceeded:
-		return readyIf(succeeded > 0)
+		return readyIf(c.succeeded > 0)
 	case specs.TriggerOneFailed:
-		return readyIf(failed > 0)
+		return readyIf(c.failed > 0)
 	}
-	if done < len(upstreams) {
+	if c.done < total {
 		return Wait
 	}
 	switch rule {
 	case specs.TriggerAllDone:
 		return Ready
 	case specs.TriggerAllFailed:
-		return readyIf(failed == len(upstreams))
+		return readyIf(c.failed == total)
 	}
-	return readyIf(succeeded == len(upstreams)) // all_succeeded, the default
+	return readyIf(c.succeeded == total) // all_succeeded, the default
 }
 
 func readyIf(ok bool) Decision {

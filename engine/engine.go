@@ -138,6 +138,7 @@ func (e *Engine) Submit(ctx context.Context, sub Submission) (*store.Run, error)
 	} else {
 		comp = res.Of(op).Component
 	}
+	inlineResolved(res, op)
 	run := &store.Run{UUID: compiler.NewUUID(), Name: firstOf(sub.Name, op.Name, comp.Name), Project: firstOf(sub.Project, compiler.DefaultProject), Spec: sub.Spec,
 		CreatedAt: e.cfg.Now().UTC()}
 	if len(sub.Params) > 0 {
@@ -184,6 +185,22 @@ func (e *Engine) Submit(ctx context.Context, sub Submission) (*store.Run, error)
 	return run, nil
 }
 
+// inlineResolved puts into each operation of a dag the component its
+// pathRef, urlRef or hubRef resolved to, so the leader compiles the dag's
+// children from the run alone. dagRefs stay: the dag holds their
+// components once, however many operations run them.
+func inlineResolved(res *compiler.Resolution, top *specs.Operation) {
+	for _, o := range res.Operations() {
+		if o == top || o.DagRef != "" {
+			continue
+		}
+		if rc := res.Of(o); rc != nil && rc.Component != nil {
+			o.Component = rc.Component
+			o.PathRef, o.URLRef, o.HubRef = "", "", ""
+		}
+	}
+}
+
 func firstOf(s ...string) string {
 	for _, v := range s {
 		if v != "" {
@@ -204,7 +221,14 @@ func (e *Engine) compile(run *store.Run, op *specs.Operation, comp *specs.Compon
 }
 
 // compileStored compiles a stored run from what submission resolved.
-func (e *Engine) compileStored(run *store.Run) (*compiler.Compiled, error) {
+func (e *Engine) compileStored(ctx context.Context, run *store.Run) (*compiler.Compiled, error) {
+	if run.Blobs > 0 && len(run.Compiled) == 0 {
+		c := *run
+		if err := e.cfg.Store.Body(ctx, &c); err != nil {
+			return nil, err
+		}
+		run = &c
+	}
 	var r resolved
 	if err := json.Unmarshal(run.Compiled, &r); err != nil {
 		return nil, fmt.Errorf("engine: run %s: reading its operation: %w", run.UUID, err)
@@ -256,6 +280,9 @@ func (e *Engine) Resume(ctx context.Context, uuid string) (*store.Run, error) {
 func (e *Engine) Restart(ctx context.Context, uuid string) (*store.Run, error) {
 	old, _, err := e.cfg.Store.Get(ctx, uuid)
 	if err != nil {
+		return nil, err
+	}
+	if err := e.cfg.Store.Body(ctx, old); err != nil {
 		return nil, err
 	}
 	run := &store.Run{UUID: compiler.NewUUID(), Name: old.Name, Project: old.Project, Spec: old.Spec, Params: old.Params,

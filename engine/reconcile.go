@@ -58,6 +58,10 @@ type leading struct {
 	slots   map[string]string
 	count   map[string]int
 	waiting map[string]map[string]bool
+	// pipelines are the dag runs this term drives; loading keeps two
+	// workers from building the same one.
+	pipelines map[string]*pipeline
+	loading   sync.Mutex
 }
 
 func newLeading(e *Engine, st *store.Store) *leading {
@@ -65,7 +69,8 @@ func newLeading(e *Engine, st *store.Store) *leading {
 		known: map[string]*store.Run{}, tombs: map[string]int{},
 		compiled: map[string]*compiler.Compiled{}, dispatched: map[executor.RunRef]bool{},
 		pending: map[string][]executor.StatusUpdate{},
-		slots:   map[string]string{}, count: map[string]int{}, waiting: map[string]map[string]bool{}}
+		slots:   map[string]string{}, count: map[string]int{}, waiting: map[string]map[string]bool{},
+		pipelines: map[string]*pipeline{}}
 }
 
 func (l *leading) run(parent context.Context) error {
@@ -175,14 +180,32 @@ func (l *leading) run(parent context.Context) error {
 }
 
 // learn records a newer copy of a run; it reports whether it was newer.
+// The dag a newer child belongs to hears of it, and is looked at again.
 func (l *leading) learn(r *store.Run) bool {
+	if !l.remember(r) {
+		return false
+	}
+	if r.Parent != "" {
+		l.mu.Lock()
+		p := l.pipelines[r.Parent]
+		l.mu.Unlock()
+		if p != nil {
+			p.observe(r)
+			l.queue.add(r.Parent)
+		}
+	}
+	return true
+}
+
+func (l *leading) remember(r *store.Run) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if k := l.known[r.UUID]; k != nil && k.Revision >= r.Revision {
 		return false
 	}
 	if r.Status.Final() {
-		l.known[r.UUID] = &store.Run{UUID: r.UUID, Status: r.Status, Revision: r.Revision}
+		l.known[r.UUID] = &store.Run{UUID: r.UUID, Status: r.Status, Revision: r.Revision, Parent: r.Parent,
+			Node: r.Node, ParentAttempt: r.ParentAttempt, Attempt: r.Attempt}
 		l.tombs[r.UUID] = l.generation
 		l.endLocked(r.UUID)
 		return true
@@ -196,6 +219,7 @@ func (l *leading) learn(r *store.Run) bool {
 // queue place to a run that waits for one.
 func (l *leading) endLocked(uuid string) {
 	delete(l.compiled, uuid)
+	delete(l.pipelines, uuid)
 	for ref := range l.dispatched {
 		if ref.UUID == uuid {
 			delete(l.dispatched, ref)
@@ -453,24 +477,38 @@ func (l *leading) reconcile(ctx context.Context, uuid string) error {
 		err = l.advance(ctx, run, now)
 	case store.Compiled, store.Queued:
 		err = l.advance(ctx, run, now)
-	case store.Scheduled:
-		err = l.dispatch(ctx, run)
-		if err == nil {
-			err = l.check(ctx, run)
+	case store.Scheduled, store.Starting, store.Running, store.Processing, store.Warning, store.Unschedulable, store.Stopping:
+		if c, cerr := l.compiledOf(run); cerr == nil && isPipeline(c) {
+			err = l.drive(ctx, run)
+			break
 		}
-	case store.Starting, store.Running, store.Warning, store.Unschedulable:
-		err = l.check(ctx, run)
-	case store.Stopping:
-		err = l.e.cfg.Executor.Stop(ctx, executor.RunRef{UUID: uuid, Attempt: run.Attempt})
-		if errors.Is(err, executor.ErrUnknownRun) {
-			// Nothing runs for it (any more): it is stopped.
-			_, err = l.update(ctx, run, func(r *store.Run) error {
-				return Transition(r, store.Stopped, "Stopped", "nothing was running", now)
-			})
+		switch run.Status {
+		case store.Scheduled:
+			err = l.dispatch(ctx, run)
+			if err == nil {
+				err = l.check(ctx, run)
+			}
+		case store.Stopping:
+			err = l.stop(ctx, run, now)
+		default:
+			err = l.check(ctx, run)
 		}
 	}
 	if errors.Is(err, errSkip) {
 		return nil
+	}
+	return err
+}
+
+// stop asks the executor to stop a stopping run's attempt; a run with
+// nothing running is stopped at once.
+func (l *leading) stop(ctx context.Context, run *store.Run, now time.Time) error {
+	err := l.e.cfg.Executor.Stop(ctx, executor.RunRef{UUID: run.UUID, Attempt: run.Attempt})
+	if errors.Is(err, executor.ErrUnknownRun) {
+		// Nothing runs for it (any more): it is stopped.
+		_, err = l.update(ctx, run, func(r *store.Run) error {
+			return Transition(r, store.Stopped, "Stopped", "nothing was running", now)
+		})
 	}
 	return err
 }
@@ -507,8 +545,21 @@ func (l *leading) advance(ctx context.Context, run *store.Run, now time.Time) er
 		}
 		return err
 	}
+	pipe := isPipeline(c)
+	if from == store.Created {
+		if ok, why := l.conditionsHold(ctx, run, c); !ok {
+			_, err = l.update(ctx, run, func(r *store.Run) error {
+				if r.Status != from {
+					return errSkip
+				}
+				return Transition(r, store.Skipped, "ConditionsCheckFailed", why, now)
+			})
+			return err
+		}
+	}
 	var hit *store.Run
 	cacheKey, ttl, cacheOn := cacheKeyOf(run, c)
+	cacheOn = cacheOn && !pipe
 	if cacheOn && from == store.Created {
 		if hit, err = l.cacheHit(ctx, cacheKey, ttl, now); err != nil {
 			return err
@@ -518,7 +569,7 @@ func (l *leading) advance(ctx context.Context, run *store.Run, now time.Time) er
 	if hit == nil && (from == store.Compiled && waits(run)) {
 		return nil // Approve queues it again
 	}
-	slot := hit == nil && !waits(run) && l.takeSlot(run.UUID, c.Component.Queue)
+	slot := hit == nil && !waits(run) && (pipe || l.takeSlot(run.UUID, c.Component.Queue))
 	if hit == nil && from == store.Queued && !slot {
 		return nil // a run that ends in its queue wakes it
 	}
@@ -563,6 +614,9 @@ func (l *leading) advance(ctx context.Context, run *store.Run, now time.Time) er
 	l.mu.Lock()
 	l.compiled[run.UUID] = c
 	l.mu.Unlock()
+	if pipe {
+		return l.drive(ctx, r)
+	}
 	return l.dispatch(ctx, r)
 }
 
@@ -697,7 +751,12 @@ func (l *leading) compiledOf(r *store.Run) (*compiler.Compiled, error) {
 	if c != nil {
 		return c, nil
 	}
-	c, err := l.e.compileStored(r)
+	var err error
+	if r.Parent != "" && len(r.Compiled) == 0 && r.Blobs == 0 {
+		c, err = l.compileChild(context.Background(), r)
+	} else {
+		c, err = l.e.compileStored(context.Background(), r)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -712,7 +771,7 @@ func (l *leading) compiledOf(r *store.Run) (*compiler.Compiled, error) {
 // maxRetries is the run's termination.maxRetries.
 func (l *leading) maxRetries(r *store.Run) int {
 	c, err := l.compiledOf(r)
-	if err != nil {
+	if err != nil || isPipeline(c) {
 		return 0
 	}
 	if t := c.Component.Termination; t != nil && t.MaxRetries != nil {

@@ -69,11 +69,21 @@ type Run struct {
 	// Root the pipeline at the top.
 	Parent string `json:"parent,omitempty"`
 	Root   string `json:"root,omitempty"`
+	// Node is the operation a child of a dag runs (its name in the dag),
+	// and ParentAttempt the attempt of the dag it belongs to: a resumed
+	// dag runs again the operations whose run did not succeed.
+	Node          string `json:"node,omitempty"`
+	ParentAttempt int    `json:"parentAttempt,omitempty"`
 	// Spec is the Polyaxonfile as submitted, and Params the params given
 	// with it; Compiled is what the compiler made of them.
 	Spec     string          `json:"spec"`
 	Params   map[string]any  `json:"params,omitempty"`
 	Compiled json.RawMessage `json:"compiled,omitempty"`
+	// Blobs is how many chunks under `blobs/<uuid>/` hold Spec and
+	// Compiled, when they are too large for one etcd value (a pipeline
+	// of many thousand operations); records read back do not carry them
+	// then: Body reads them.
+	Blobs int `json:"blobs,omitempty"`
 
 	Status     Status         `json:"status"`
 	Conditions []Condition    `json:"conditions,omitempty"`
@@ -161,6 +171,79 @@ func (s *Store) childKey(parent, uuid string) string {
 	return s.prefix + "children/" + parent + "/" + uuid
 }
 func (s *Store) cacheKey(key string) string { return s.prefix + "cache/" + key }
+func (s *Store) blobKey(uuid string, i int) string {
+	return fmt.Sprintf("%sblobs/%s/%06d", s.prefix, uuid, i)
+}
+
+// maxRecord is the largest record kept in one value; etcd refuses
+// requests over 1.5 MiB by default, and a transaction carries a few
+// other keys.
+const maxRecord = 1 << 20
+
+// body is what Blobs hold.
+type body struct {
+	Spec     string          `json:"spec"`
+	Compiled json.RawMessage `json:"compiled,omitempty"`
+}
+
+// encode is the record as stored: without Spec and Compiled when they
+// live in blobs.
+func encode(r *Run) ([]byte, error) {
+	if r.Blobs == 0 {
+		return json.Marshal(r)
+	}
+	c := *r
+	c.Spec, c.Compiled = "", nil
+	return json.Marshal(&c)
+}
+
+// writeBlobs moves a record's Spec and Compiled to chunks when the
+// record is too large for one value, before the record itself is
+// written: a record never names chunks that are not there.
+func (s *Store) writeBlobs(ctx context.Context, r *Run, size int) error {
+	if size <= maxRecord {
+		return nil
+	}
+	data, err := json.Marshal(body{Spec: r.Spec, Compiled: r.Compiled})
+	if err != nil {
+		return fmt.Errorf("store: encoding run %s: %w", r.UUID, err)
+	}
+	n := 0
+	for off := 0; off < len(data); off += maxRecord {
+		chunk := data[off:min(off+maxRecord, len(data))]
+		if _, _, err := s.txnResp(ctx, nil, clientv3.OpPut(s.blobKey(r.UUID, n), string(chunk))); err != nil {
+			return fmt.Errorf("store: writing run %s: %w", r.UUID, err)
+		}
+		n++
+	}
+	r.Blobs = n
+	return nil
+}
+
+// Body fills in the Spec and Compiled of a record read back, when they
+// live in blobs.
+func (s *Store) Body(ctx context.Context, r *Run) error {
+	if r.Blobs == 0 || r.Spec != "" || len(r.Compiled) > 0 {
+		return nil
+	}
+	resp, err := s.cli.Get(ctx, fmt.Sprintf("%sblobs/%s/", s.prefix, r.UUID), clientv3.WithPrefix())
+	if err != nil {
+		return fmt.Errorf("store: reading run %s: %w", r.UUID, err)
+	}
+	if len(resp.Kvs) != r.Blobs {
+		return fmt.Errorf("store: run %s has %d of its %d chunks", r.UUID, len(resp.Kvs), r.Blobs)
+	}
+	var data []byte
+	for _, kv := range resp.Kvs {
+		data = append(data, kv.Value...)
+	}
+	var b body
+	if err := json.Unmarshal(data, &b); err != nil {
+		return fmt.Errorf("store: decoding run %s: %w", r.UUID, err)
+	}
+	r.Spec, r.Compiled = b.Spec, b.Compiled
+	return nil
+}
 
 // txnResp runs a transaction with the fence, telling a failed fence
 // from a failed condition.
@@ -203,16 +286,12 @@ func (s *Store) Create(ctx context.Context, r *Run) error {
 	if len(r.Conditions) == 0 {
 		r.Conditions = []Condition{{Type: r.Status, Time: now}}
 	}
-	data, err := json.Marshal(r)
+	if err := s.writeBlobs(ctx, r, len(r.Spec)+len(r.Compiled)); err != nil {
+		return err
+	}
+	ops, err := s.createOps(r)
 	if err != nil {
-		return fmt.Errorf("store: encoding run %s: %w", r.UUID, err)
-	}
-	ops := []clientv3.Op{clientv3.OpPut(s.runKey(r.UUID), string(data))}
-	if !r.Status.Final() {
-		ops = append(ops, clientv3.OpPut(s.activeKey(r.UUID), ""))
-	}
-	if r.Parent != "" {
-		ops = append(ops, clientv3.OpPut(s.childKey(r.Parent, r.UUID), ""))
+		return err
 	}
 	resp, ok, err := s.txnResp(ctx, []clientv3.Cmp{clientv3.Compare(clientv3.CreateRevision(s.runKey(r.UUID)), "=", 0)}, ops...)
 	if err != nil {
@@ -223,6 +302,116 @@ func (s *Store) Create(ctx context.Context, r *Run) error {
 	}
 	r.Revision = resp.Header.Revision
 	return nil
+}
+
+// createOps are the writes that create a run: its record, and its keys
+// in the active and children indexes.
+func (s *Store) createOps(r *Run) ([]clientv3.Op, error) {
+	data, err := encode(r)
+	if err != nil {
+		return nil, fmt.Errorf("store: encoding run %s: %w", r.UUID, err)
+	}
+	ops := []clientv3.Op{clientv3.OpPut(s.runKey(r.UUID), string(data))}
+	if !r.Status.Final() {
+		ops = append(ops, clientv3.OpPut(s.activeKey(r.UUID), ""))
+	}
+	if r.Parent != "" {
+		ops = append(ops, clientv3.OpPut(s.childKey(r.Parent, r.UUID), ""))
+	}
+	return ops, nil
+}
+
+// createBatch is how many runs CreateMany writes in one transaction
+// (three keys each, under etcd's default limit of 128 operations).
+const createBatch = 40
+
+// CreateMany stores new runs as Create does, many to a transaction. A run
+// whose uuid exists already is left as it is and reported in the
+// returned set; the others are created.
+func (s *Store) CreateMany(ctx context.Context, runs []*Run) (map[string]bool, error) {
+	existed := map[string]bool{}
+	now := s.now().UTC()
+	for start := 0; start < len(runs); start += createBatch {
+		batch := runs[start:min(start+createBatch, len(runs))]
+		var conds []clientv3.Cmp
+		var ops []clientv3.Op
+		for _, r := range batch {
+			if r.UUID == "" {
+				return existed, errors.New("store: a run needs a uuid")
+			}
+			if r.Status == "" {
+				r.Status = Created
+			}
+			if r.CreatedAt.IsZero() {
+				r.CreatedAt = now
+			}
+			r.UpdatedAt = now
+			if len(r.Conditions) == 0 {
+				r.Conditions = []Condition{{Type: r.Status, Time: now}}
+			}
+			o, err := s.createOps(r)
+			if err != nil {
+				return existed, err
+			}
+			conds = append(conds, clientv3.Compare(clientv3.CreateRevision(s.runKey(r.UUID)), "=", 0))
+			ops = append(ops, o...)
+		}
+		resp, ok, err := s.txnResp(ctx, conds, ops...)
+		if err != nil {
+			return existed, fmt.Errorf("store: creating %d runs: %w", len(batch), err)
+		}
+		if ok {
+			for _, r := range batch {
+				r.Revision = resp.Header.Revision
+			}
+			continue
+		}
+		for _, r := range batch { // some exist: one at a time
+			if err := s.Create(ctx, r); errors.Is(err, ErrExists) {
+				existed[r.UUID] = true
+			} else if err != nil {
+				return existed, err
+			}
+		}
+	}
+	return existed, nil
+}
+
+// GetMany reads runs by uuid, many to a request; a uuid the store does
+// not know is left out.
+func (s *Store) GetMany(ctx context.Context, uuids []string) ([]*Run, error) {
+	const batch = 100
+	out := make([]*Run, 0, len(uuids))
+	for start := 0; start < len(uuids); start += batch {
+		var ops []clientv3.Op
+		for _, u := range uuids[start:min(start+batch, len(uuids))] {
+			ops = append(ops, clientv3.OpGet(s.runKey(u)))
+		}
+		resp, err := s.cli.Txn(ctx).Then(ops...).Commit()
+		if err != nil {
+			return nil, fmt.Errorf("store: reading %d runs: %w", len(ops), err)
+		}
+		for _, rr := range resp.Responses {
+			for _, kv := range rr.GetResponseRange().Kvs {
+				var r Run
+				if err := json.Unmarshal(kv.Value, &r); err != nil {
+					return nil, fmt.Errorf("store: decoding %s: %w", kv.Key, err)
+				}
+				r.Revision = kv.ModRevision
+				out = append(out, &r)
+			}
+		}
+	}
+	return out, nil
+}
+
+// ChildRuns reads the records of a run's children.
+func (s *Store) ChildRuns(ctx context.Context, parent string) ([]*Run, error) {
+	uuids, err := s.Children(ctx, parent)
+	if err != nil {
+		return nil, err
+	}
+	return s.GetMany(ctx, uuids)
 }
 
 // Get reads a run and the revision it was last changed at.
@@ -276,7 +465,7 @@ func (s *Store) UpdateFrom(ctx context.Context, uuid string, known *Run, change 
 			return nil, err
 		}
 		r.UpdatedAt = s.now().UTC()
-		data, err := json.Marshal(r)
+		data, err := encode(r)
 		if err != nil {
 			return nil, fmt.Errorf("store: encoding run %s: %w", uuid, err)
 		}

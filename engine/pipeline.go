@@ -1,0 +1,710 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/plexus-ml/plexus/dag"
+	"github.com/plexus-ml/plexus/engine/store"
+	"github.com/plexus-ml/plexus/specs"
+	"github.com/plexus-ml/plexus/specs/compiler"
+)
+
+// pipeline is a dag run the leader drives: its operations, the state of
+// its graph, and the child run of each operation that has one. Children
+// are created as they become ready (or as they are decided skipped or
+// upstream_failed), so a dag never holds more active runs than its
+// `concurrency` allows, and what a term knows of it is rebuilt from its
+// children alone.
+type pipeline struct {
+	uuid    string
+	attempt int
+	root    string
+	project string
+	compiled *compiler.Compiled
+	ops     map[string]*specs.Operation
+	comps   map[string]*specs.Component // the dag's components, for dagRef
+	// concurrency caps the children running at once (0: no cap).
+	concurrency int
+	stopping    []specs.EarlyStopping
+
+	mu     sync.Mutex
+	state  *dag.State
+	nodes  map[string]string // operation → its child run (this attempt)
+	byRun  map[string]string // child run → operation
+	live   map[string]bool   // children created and not ended
+	ready  []string          // decided ready, no child yet
+	ends   []dag.Change      // decided skipped or upstream_failed, no child yet
+	failed int               // children failed or upstream_failed
+	early  string            // why early stopping stops the dag, once it does
+}
+
+// isPipeline says whether a compiled run is a dag whose children the
+// leader runs.
+func isPipeline(c *compiler.Compiled) bool {
+	_, ok := c.Component.Run.(*specs.DAG)
+	return ok
+}
+
+// childUUID names the run of operation node in attempt of dag parent:
+// the same on every leader, so a child is never created twice.
+func childUUID(parent, node string, attempt int) string {
+	h := sha256.Sum256(fmt.Appendf(nil, "%s\x00%s\x00%d", parent, node, attempt))
+	h[6] = h[6]&0x0f | 0x50
+	h[8] = h[8]&0x3f | 0x80
+	return hex.EncodeToString(h[:16])
+}
+
+// pipelineOf returns the pipeline of a dag run for its current attempt,
+// building it from the store when this term has none.
+func (l *leading) pipelineOf(ctx context.Context, run *store.Run) (*pipeline, error) {
+	l.mu.Lock()
+	p := l.pipelines[run.UUID]
+	l.mu.Unlock()
+	if p != nil && p.attempt == run.Attempt {
+		return p, nil
+	}
+	l.loading.Lock()
+	defer l.loading.Unlock()
+	l.mu.Lock()
+	p = l.pipelines[run.UUID]
+	l.mu.Unlock()
+	if p != nil && p.attempt == run.Attempt {
+		return p, nil
+	}
+	c, err := l.compiledOf(run)
+	if err != nil {
+		return nil, err
+	}
+	d, ok := c.Component.Run.(*specs.DAG)
+	if !ok {
+		return nil, fmt.Errorf("engine: run %s is not a dag", run.UUID)
+	}
+	g, err := dag.Build(specs.Path("run"), d)
+	if err != nil {
+		return nil, fmt.Errorf("engine: dag %s: %w", run.UUID, err)
+	}
+	p = &pipeline{uuid: run.UUID, attempt: run.Attempt, root: firstOf(run.Root, run.UUID), project: run.Project,
+		compiled: c, ops: map[string]*specs.Operation{}, comps: map[string]*specs.Component{},
+		stopping: d.EarlyStopping, state: dag.NewState(g, d),
+		nodes: map[string]string{}, byRun: map[string]string{}, live: map[string]bool{}}
+	for i := range d.Operations {
+		p.ops[d.Operations[i].Name] = &d.Operations[i]
+	}
+	for i := range d.Components {
+		p.comps[d.Components[i].Name] = &d.Components[i]
+	}
+	if d.Concurrency != nil && !d.Concurrency.IsTemplate() {
+		p.concurrency = d.Concurrency.Value
+	}
+	children, err := l.st.ChildRuns(ctx, run.UUID)
+	if err != nil {
+		return nil, err
+	}
+	// The newest child of each operation; one of an earlier attempt of
+	// the dag counts only if it succeeded (a resume runs the others
+	// again).
+	newest := map[string]*store.Run{}
+	for _, ch := range children {
+		if ch.Node == "" || ch.ParentAttempt > run.Attempt {
+			continue
+		}
+		if ch.ParentAttempt < run.Attempt && ch.Status != store.Succeeded {
+			continue
+		}
+		if o := newest[ch.Node]; o == nil || ch.ParentAttempt > o.ParentAttempt {
+			newest[ch.Node] = ch
+		}
+	}
+	kept := make([]*store.Run, 0, len(newest))
+	for _, ch := range newest {
+		kept = append(kept, ch)
+	}
+	// Replayed in the order they changed last, so decisions are made in
+	// the order the last term made them.
+	slices.SortFunc(kept, func(a, b *store.Run) int { return compareLast(a, b) })
+	var changes []dag.Change
+	p.mu.Lock()
+	for _, ch := range kept {
+		p.nodes[ch.Node], p.byRun[ch.UUID] = ch.UUID, ch.Node
+		if !ch.Status.Final() {
+			p.live[ch.UUID] = true
+		}
+		changes = append(changes, p.observeLocked(ch)...)
+	}
+	changes = append(changes, p.state.Start()...)
+	p.decideLocked(changes)
+	p.mu.Unlock()
+	// What changed while it was read is in the term's copies.
+	l.mu.Lock()
+	l.pipelines[run.UUID] = p
+	var since []*store.Run
+	for uuid := range p.byRun {
+		if k := l.known[uuid]; k != nil {
+			since = append(since, k)
+		}
+	}
+	l.mu.Unlock()
+	for _, k := range since {
+		p.observe(k)
+	}
+	return p, nil
+}
+
+// compareLast orders runs by the time of their last condition.
+func compareLast(a, b *store.Run) int {
+	return lastTime(a).Compare(lastTime(b))
+}
+
+func lastTime(r *store.Run) time.Time {
+	if len(r.Conditions) == 0 {
+		return r.UpdatedAt
+	}
+	return r.Conditions[len(r.Conditions)-1].Time
+}
+
+// observe records what became of one of the pipeline's children.
+func (p *pipeline) observe(r *store.Run) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, ok := p.byRun[r.UUID]; !ok {
+		return // not (or no longer) one of this attempt's children
+	}
+	p.decideLocked(p.observeLocked(r))
+}
+
+func (p *pipeline) observeLocked(r *store.Run) []dag.Change {
+	node := p.byRun[r.UUID]
+	if r.Status.Final() {
+		delete(p.live, r.UUID)
+		if r.Status == store.Failed || r.Status == store.UpstreamFailed {
+			if p.state.Status(node) != dag.Status(r.Status) {
+				p.failed++
+			}
+		}
+		if r.Status == store.Succeeded && p.early == "" {
+			p.early = metricStop(p.stopping, node, r.Outputs)
+		}
+	}
+	through := make([]dag.Status, len(r.Conditions))
+	for i, c := range r.Conditions {
+		through[i] = dag.Status(c.Type)
+	}
+	return p.state.Observe(node, dag.Status(r.Status), through...)
+}
+
+// decideLocked queues what decisions ask for: a run for each ready
+// operation, a final record for each skipped or upstream_failed one.
+func (p *pipeline) decideLocked(changes []dag.Change) {
+	for _, c := range changes {
+		if _, has := p.nodes[c.Node]; has {
+			continue
+		}
+		if c.Decision == dag.Ready {
+			p.ready = append(p.ready, c.Node)
+		} else {
+			p.ends = append(p.ends, c)
+			if c.Decision == dag.Unmet {
+				p.failed++
+			}
+		}
+	}
+}
+
+// metricStop says why a child's outputs stop the dag early, by a
+// metric_early_stopping entry without policy (spec §5.4), or "".
+func metricStop(policies []specs.EarlyStopping, node string, outputs map[string]any) string {
+	for _, es := range policies {
+		m, ok := es.(*specs.MetricEarlyStopping)
+		if !ok || m.Policy != nil || m.Value == nil {
+			continue
+		}
+		v, ok := toFloat(outputs[m.Metric])
+		if !ok {
+			continue
+		}
+		maximize := strings.EqualFold(string(m.Optimization), string(specs.Maximize))
+		if maximize && v >= *m.Value || !maximize && v <= *m.Value {
+			return fmt.Sprintf("%s gave %s = %v, which reaches %v (%s)", node, m.Metric, v, *m.Value, m.Optimization)
+		}
+	}
+	return ""
+}
+
+// failureStop says why the failed children stop the dag early, by
+// failure_early_stopping (the smallest percent of all entries), or "".
+func (p *pipeline) failureStopLocked() string {
+	pct := -1.0
+	for _, es := range p.stopping {
+		if f, ok := es.(*specs.FailureEarlyStopping); ok && f.Percent != nil && (pct < 0 || *f.Percent < pct) {
+			pct = *f.Percent
+		}
+	}
+	n := p.state.Len()
+	if pct < 0 || p.failed == 0 || n == 0 {
+		return ""
+	}
+	if share := float64(p.failed) * 100 / float64(n); share >= pct {
+		return fmt.Sprintf("%d of %d operations failed (%.1f%%), at least %v%%", p.failed, n, share, pct)
+	}
+	return ""
+}
+
+func toFloat(v any) (float64, bool) {
+	switch x := v.(type) {
+	case float64:
+		return x, true
+	case float32:
+		return float64(x), true
+	case int:
+		return float64(x), true
+	case int64:
+		return float64(x), true
+	}
+	return 0, false
+}
+
+// drive moves a dag run on: it starts, creates the runs of the
+// operations that are ready (no more running than its concurrency), ends
+// those decided skipped or upstream_failed, stops early when a policy
+// says so, stops its children when it is stopped, and ends when every
+// operation has.
+func (l *leading) drive(ctx context.Context, run *store.Run) error {
+	p, err := l.pipelineOf(ctx, run)
+	if err != nil {
+		return err
+	}
+	now := l.e.cfg.Now()
+	if run.Status == store.Scheduled {
+		if run, err = l.update(ctx, run, func(r *store.Run) error {
+			if r.Status != store.Scheduled {
+				return errSkip
+			}
+			return Transition(r, store.Running, "Started", fmt.Sprintf("a dag of %d operations", p.state.Len()), now)
+		}); err != nil {
+			return err
+		}
+	}
+	p.mu.Lock()
+	why := p.early
+	if why == "" {
+		why = p.failureStopLocked()
+	}
+	p.mu.Unlock()
+	if why != "" && run.Status != store.Stopping {
+		_, err := l.update(ctx, run, func(r *store.Run) error {
+			if r.Status.Final() || r.Status == store.Stopping {
+				return errSkip
+			}
+			return Transition(r, store.Stopping, "EarlyStopping", why, now)
+		})
+		return err // its news brings it back
+	}
+	if run.Status == store.Stopping {
+		return l.stopChildren(ctx, run, p)
+	}
+	if err := l.createChildren(ctx, run, p); err != nil {
+		return err
+	}
+	p.mu.Lock()
+	done := p.state.Done()
+	var final dag.Status
+	var summary string
+	if done {
+		final, summary = p.state.Final(false), countsOf(p.state)
+	}
+	p.mu.Unlock()
+	if !done {
+		return nil
+	}
+	_, err = l.update(ctx, run, func(r *store.Run) error {
+		if r.Status.Final() || r.Attempt != p.attempt {
+			return errSkip
+		}
+		reason := "Succeeded"
+		if final == dag.Failed {
+			reason = "Failed"
+		}
+		return Transition(r, store.Status(final), reason, summary, now)
+	})
+	return err
+}
+
+// countsOf sums up a dag's operations by status, e.g. "3 succeeded, 1
+// failed".
+func countsOf(s *dag.State) string {
+	c := s.Counts()
+	var parts []string
+	for _, st := range []dag.Status{dag.Succeeded, dag.Failed, dag.UpstreamFailed, dag.Skipped, dag.Stopped, ""} {
+		if n := c[st]; n > 0 {
+			name := string(st)
+			if st == "" {
+				name = "not run"
+			}
+			parts = append(parts, fmt.Sprintf("%d %s", n, name))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// createChildren creates the runs decided since the last time: final
+// records for skipped and upstream_failed operations, and runs for ready
+// ones while the concurrency allows.
+func (l *leading) createChildren(ctx context.Context, run *store.Run, p *pipeline) error {
+	now := l.e.cfg.Now().UTC()
+	p.mu.Lock()
+	ends := p.ends
+	p.ends = nil
+	n := len(p.ready)
+	if p.concurrency > 0 {
+		n = min(n, max(p.concurrency-len(p.live), 0))
+	}
+	ready := p.ready[:n]
+	p.ready = p.ready[n:]
+	var runs []*store.Run
+	child := func(node string) *store.Run {
+		r := &store.Run{UUID: childUUID(p.uuid, node, p.attempt), Name: node, Node: node, Project: p.project,
+			Parent: p.uuid, Root: p.root, ParentAttempt: p.attempt, CreatedAt: now}
+		p.nodes[node], p.byRun[r.UUID] = r.UUID, node
+		return r
+	}
+	for _, c := range ends {
+		r := child(c.Node)
+		status, reason := store.Skipped, "UpstreamSkipped"
+		if c.Decision == dag.Unmet {
+			status, reason = store.UpstreamFailed, "UpstreamFailed"
+		}
+		r.Status = status
+		r.Conditions = []store.Condition{{Type: store.Created, Time: now}, {Type: status, Reason: reason, Message: c.Reason, Time: now}}
+		runs = append(runs, r)
+	}
+	for _, node := range ready {
+		r := child(node)
+		p.live[r.UUID] = true
+		runs = append(runs, r)
+	}
+	p.mu.Unlock()
+	if len(runs) == 0 {
+		return nil
+	}
+	if _, err := l.st.CreateMany(ctx, runs); err != nil {
+		// Decided again from the store by the next term, or retried.
+		p.mu.Lock()
+		for _, r := range runs {
+			delete(p.nodes, r.Node)
+			delete(p.byRun, r.UUID)
+			delete(p.live, r.UUID)
+		}
+		p.ends = append(ends, p.ends...)
+		p.ready = append(append([]string(nil), ready...), p.ready...)
+		p.mu.Unlock()
+		return err
+	}
+	for _, r := range runs {
+		if r.Revision > 0 {
+			l.learn(r)
+		}
+		if !r.Status.Final() {
+			l.queue.add(r.UUID)
+		}
+	}
+	return nil
+}
+
+// stopChildren stops every child of a stopping dag that still runs; the
+// dag is stopped once none does. Operations without a run never get one.
+func (l *leading) stopChildren(ctx context.Context, run *store.Run, p *pipeline) error {
+	p.mu.Lock()
+	p.ready, p.ends = nil, nil
+	live := make([]string, 0, len(p.live))
+	for uuid := range p.live {
+		live = append(live, uuid)
+	}
+	p.mu.Unlock()
+	now := l.e.cfg.Now()
+	for _, uuid := range live {
+		ch, err := l.current(ctx, uuid)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		to, ok := StopTarget(ch.Status)
+		if !ok || ch.Status == store.Stopping {
+			continue
+		}
+		if _, err := l.update(ctx, ch, func(r *store.Run) error {
+			to, ok := StopTarget(r.Status)
+			if !ok || r.Status == store.Stopping {
+				return errSkip
+			}
+			return Transition(r, to, "StopRequested", "its dag "+p.uuid+" is stopping", now)
+		}); err != nil && !errors.Is(err, errSkip) {
+			return err
+		}
+		_ = to
+	}
+	p.mu.Lock()
+	left := len(p.live)
+	p.mu.Unlock()
+	if left > 0 {
+		return nil // each child's end brings the dag back
+	}
+	_, err := l.update(ctx, run, func(r *store.Run) error {
+		if r.Status != store.Stopping {
+			return errSkip
+		}
+		return Transition(r, store.Stopped, "Stopped", countsOf(p.state), now)
+	})
+	return err
+}
+
+// compileChild compiles a dag's child from its operation in the dag, with
+// the refs of its pipeline (`ops.X`, `dag`) resolved from its siblings and
+// its parent.
+func (l *leading) compileChild(ctx context.Context, r *store.Run) (*compiler.Compiled, error) {
+	parent, err := l.current(ctx, r.Parent)
+	if err != nil {
+		return nil, fmt.Errorf("engine: run %s: its dag: %w", r.UUID, err)
+	}
+	if parent.Status.Final() {
+		// A tombstone: the dag ended; its record says how it was built.
+		if parent, _, err = l.st.Get(ctx, r.Parent); err != nil {
+			return nil, err
+		}
+	}
+	p, err := l.pipelineFor(ctx, parent, r.ParentAttempt)
+	if err != nil {
+		return nil, err
+	}
+	op := p.ops[r.Node]
+	if op == nil {
+		return nil, fmt.Errorf("engine: run %s: its dag %s has no operation %q", r.UUID, r.Parent, r.Node)
+	}
+	comp := op.Component
+	if op.DagRef != "" {
+		comp = p.comps[op.DagRef]
+	}
+	if comp == nil {
+		return nil, fmt.Errorf("engine: run %s: operation %q has no component", r.UUID, r.Node)
+	}
+	ri := compiler.RunInfo{UUID: r.UUID, Name: r.Name, Project: r.Project, CreatedAt: r.CreatedAt, CompiledAt: l.e.cfg.Now()}
+	if l.e.cfg.RunInfo != nil {
+		ri = l.e.cfg.RunInfo(r, ri)
+	}
+	return compiler.Compile(op, comp, compiler.Options{Run: ri, Connections: l.e.cfg.Connections, Policy: l.e.cfg.Policy,
+		Refs: pipelineRefs{ctx: ctx, l: l, p: p}})
+}
+
+// pipelineFor is the pipeline of a dag for one of its attempts: the
+// current one, or an earlier attempt's structure (the same dag).
+func (l *leading) pipelineFor(ctx context.Context, parent *store.Run, attempt int) (*pipeline, error) {
+	if parent.Status.Final() && parent.Attempt != attempt {
+		c := *parent
+		c.Attempt = attempt
+		parent = &c
+	}
+	return l.pipelineOf(ctx, parent)
+}
+
+// pipelineRefs resolves the refs of a dag's child: `ops.X` from the run
+// of operation X in the same dag, `dag` from the dag's own params and
+// globals, `runs.<uuid>` from the store.
+type pipelineRefs struct {
+	ctx context.Context
+	l   *leading
+	p   *pipeline
+}
+
+func (pr pipelineRefs) ResolveRef(ref, selector string) (any, error) {
+	switch {
+	case strings.HasPrefix(ref, "ops."):
+		node := strings.TrimPrefix(ref, "ops.")
+		pr.p.mu.Lock()
+		uuid, ok := pr.p.nodes[node]
+		pr.p.mu.Unlock()
+		if !ok {
+			return nil, fmt.Errorf("operation %q has not run", node)
+		}
+		return runRefs{ctx: pr.ctx, st: pr.l.st}.ResolveRef("runs."+uuid, selector)
+	case ref == "dag":
+		c := pr.p.compiled
+		kind, name, _ := strings.Cut(selector, ".")
+		var from map[string]any
+		switch kind {
+		case "inputs", "io":
+			from = map[string]any{}
+			for _, prm := range c.Params {
+				from[prm.Name] = prm.Value
+			}
+		case "globals":
+			from = c.Globals
+		default:
+			return nil, fmt.Errorf("selector %q of the dag: want inputs.NAME or globals.NAME", selector)
+		}
+		if name == "" {
+			return from, nil
+		}
+		v, ok := from[name]
+		if !ok {
+			return nil, fmt.Errorf("the dag has no %s %q", strings.TrimSuffix(kind, "s"), name)
+		}
+		return v, nil
+	}
+	return runRefs{ctx: pr.ctx, st: pr.l.st}.ResolveRef(ref, selector)
+}
+
+// conditionsHold evaluates a dag child's `conditions` over its resolved
+// params; false (or an error) says why it is skipped.
+func (l *leading) conditionsHold(ctx context.Context, r *store.Run, c *compiler.Compiled) (bool, string) {
+	if r.Parent == "" || r.Node == "" {
+		return true, ""
+	}
+	parent, err := l.current(ctx, r.Parent)
+	if err != nil {
+		return true, ""
+	}
+	p, err := l.pipelineFor(ctx, parent, r.ParentAttempt)
+	if err != nil || p.ops[r.Node] == nil || p.ops[r.Node].Conditions == "" {
+		return true, ""
+	}
+	cond := p.ops[r.Node].Conditions
+	params := make(map[string]any, len(c.Params)+1)
+	for _, prm := range c.Params {
+		params[prm.Name] = prm.Value
+	}
+	params["globals"] = c.Globals
+	ok, err := dag.Condition(cond, params)
+	if err != nil {
+		return false, err.Error()
+	}
+	if !ok {
+		return false, "conditions " + cond + " are false"
+	}
+	return true, ""
+}
+
+// GraphNode is one operation of a dag as `plexus ops get --graph` shows
+// it: its upstreams, and the run it has in the dag's current attempt.
+type GraphNode struct {
+	Name     string   `json:"name"`
+	Upstream []string `json:"upstream,omitempty"`
+	Trigger  string   `json:"trigger,omitempty"`
+	// Run is its child run ("" when it has none yet), Status that run's
+	// status.
+	Run    string       `json:"run,omitempty"`
+	Status store.Status `json:"status,omitempty"`
+	// Pipeline says the operation is itself a dag.
+	Pipeline bool `json:"pipeline,omitempty"`
+}
+
+// Graph is a dag run's operations in topological order.
+type Graph struct {
+	Run   *store.Run  `json:"run"`
+	Nodes []GraphNode `json:"nodes"`
+}
+
+// ErrNotPipeline: the run is not a dag.
+var ErrNotPipeline = errors.New("engine: the run is not a dag")
+
+// Graph returns a dag run's graph with the status of each operation.
+func (e *Engine) Graph(ctx context.Context, uuid string) (*Graph, error) {
+	run, _, err := e.cfg.Store.Get(ctx, uuid)
+	if err != nil {
+		return nil, err
+	}
+	d, err := e.dagOf(ctx, run, 0)
+	if err != nil {
+		return nil, err
+	}
+	g, err := dag.Build(specs.Path("run"), d)
+	if err != nil {
+		return nil, err
+	}
+	children, err := e.cfg.Store.ChildRuns(ctx, uuid)
+	if err != nil {
+		return nil, err
+	}
+	newest := map[string]*store.Run{}
+	for _, ch := range children {
+		if o := newest[ch.Node]; o == nil || ch.ParentAttempt > o.ParentAttempt ||
+			ch.ParentAttempt == o.ParentAttempt && ch.CreatedAt.After(o.CreatedAt) {
+			newest[ch.Node] = ch
+		}
+	}
+	ops := map[string]*specs.Operation{}
+	for i := range d.Operations {
+		ops[d.Operations[i].Name] = &d.Operations[i]
+	}
+	out := &Graph{Run: run}
+	for _, name := range g.Order() {
+		n := GraphNode{Name: name, Upstream: g.Upstream(name), Trigger: string(ops[name].Trigger)}
+		if comp := componentOf(ops[name], d); comp != nil {
+			_, n.Pipeline = comp.Run.(*specs.DAG)
+		}
+		if ch := newest[name]; ch != nil {
+			n.Run, n.Status = ch.UUID, ch.Status
+		}
+		out.Nodes = append(out.Nodes, n)
+	}
+	return out, nil
+}
+
+// componentOf is the component a dag's operation runs.
+func componentOf(op *specs.Operation, d *specs.DAG) *specs.Component {
+	if op.DagRef == "" {
+		return op.Component
+	}
+	for i := range d.Components {
+		if d.Components[i].Name == op.DagRef {
+			return &d.Components[i]
+		}
+	}
+	return nil
+}
+
+// dagOf finds the dag a run runs: its own submission's, or for a dag
+// nested in another, its operation's component there.
+func (e *Engine) dagOf(ctx context.Context, run *store.Run, depth int) (*specs.DAG, error) {
+	if depth > 32 {
+		return nil, fmt.Errorf("engine: run %s: dags nested too deep", run.UUID)
+	}
+	var comp *specs.Component
+	if run.Parent == "" || len(run.Compiled) > 0 || run.Blobs > 0 {
+		c, err := e.compileStored(ctx, run)
+		if err != nil {
+			return nil, err
+		}
+		comp = c.Component
+	} else {
+		parent, _, err := e.cfg.Store.Get(ctx, run.Parent)
+		if err != nil {
+			return nil, err
+		}
+		pd, err := e.dagOf(ctx, parent, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		for i := range pd.Operations {
+			if pd.Operations[i].Name == run.Node {
+				comp = componentOf(&pd.Operations[i], pd)
+			}
+		}
+	}
+	if comp == nil {
+		return nil, fmt.Errorf("run %s: %w", run.UUID, ErrNotPipeline)
+	}
+	d, ok := comp.Run.(*specs.DAG)
+	if !ok {
+		return nil, fmt.Errorf("run %s: %w", run.UUID, ErrNotPipeline)
+	}
+	return d, nil
+}
