@@ -24,13 +24,13 @@ import (
 // `concurrency` allows, and what a term knows of it is rebuilt from its
 // children alone.
 type pipeline struct {
-	uuid    string
-	attempt int
-	root    string
-	project string
+	uuid     string
+	attempt  int
+	root     string
+	project  string
 	compiled *compiler.Compiled
-	ops     map[string]*specs.Operation
-	comps   map[string]*specs.Component // the dag's components, for dagRef
+	ops      map[string]*specs.Operation
+	comps    map[string]*specs.Component // the dag's components, for dagRef
 	// concurrency caps the children running at once (0: no cap).
 	concurrency int
 	stopping    []specs.EarlyStopping
