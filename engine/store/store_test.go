@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -243,5 +245,85 @@ func TestWatch(t *testing.T) {
 	again, _ := s.Watch(ctx, firstRev)
 	if ev := <-again; ev.Run.Status != Created {
 		t.Errorf("replay starts with %s", ev.Run.Status)
+	}
+}
+
+// TestLargeRecordInBlobs: a record too large for one etcd value keeps its
+// spec and compilation in chunks; the record reads back without them,
+// Body fills them in, and updates keep them out of the record.
+func TestLargeRecordInBlobs(t *testing.T) {
+	s := newStore(t)
+	ctx := t.Context()
+	spec := strings.Repeat("- {name: op, dagRef: noop}\n", 150_000) // ~4 MB
+	compiled := []byte(`{"operation":` + strconv.Quote(spec) + `}`)
+	r := &Run{UUID: "big", Spec: spec, Compiled: compiled}
+	if err := s.Create(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Blobs < 2 {
+		t.Fatalf("Blobs = %d, want several chunks", r.Blobs)
+	}
+	got, _, err := s.Get(ctx, "big")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Spec != "" || len(got.Compiled) != 0 || got.Blobs != r.Blobs {
+		t.Fatalf("read back: spec %d bytes, compiled %d bytes, blobs %d", len(got.Spec), len(got.Compiled), got.Blobs)
+	}
+	if _, err := s.Update(ctx, "big", func(r *Run) error { r.Status = Running; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	got, _, _ = s.Get(ctx, "big")
+	if err := s.Body(ctx, got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Spec != spec || string(got.Compiled) != string(compiled) || got.Status != Running {
+		t.Fatalf("body: spec %d of %d bytes, compiled %d of %d, status %s", len(got.Spec), len(spec), len(got.Compiled), len(compiled), got.Status)
+	}
+	small := &Run{UUID: "small", Spec: "version: 1.1"}
+	if err := s.Create(ctx, small); err != nil || small.Blobs != 0 {
+		t.Fatalf("a small record: blobs %d, %v", small.Blobs, err)
+	}
+}
+
+// TestCreateManyGetMany: runs are created in batches with their indexes;
+// one that exists is reported and left as it was.
+func TestCreateManyGetMany(t *testing.T) {
+	s := newStore(t)
+	ctx := t.Context()
+	if err := s.Create(ctx, &Run{UUID: "c-0042", Name: "first", Parent: "p"}); err != nil {
+		t.Fatal(err)
+	}
+	var runs []*Run
+	var uuids []string
+	for i := range 100 {
+		u := fmt.Sprintf("c-%04d", i)
+		uuids = append(uuids, u)
+		st := Created
+		if i%10 == 0 {
+			st = Skipped
+		}
+		runs = append(runs, &Run{UUID: u, Name: "second", Parent: "p", Status: st})
+	}
+	existed, err := s.CreateMany(ctx, runs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(existed) != 1 || !existed["c-0042"] {
+		t.Fatalf("existed: %v", existed)
+	}
+	got, err := s.GetMany(ctx, append(uuids, "unknown"))
+	if err != nil || len(got) != 100 {
+		t.Fatalf("GetMany: %d runs, %v", len(got), err)
+	}
+	for _, r := range got {
+		if want := map[bool]string{true: "first", false: "second"}[r.UUID == "c-0042"]; r.Name != want || r.Revision == 0 {
+			t.Errorf("%s: name %q revision %d", r.UUID, r.Name, r.Revision)
+		}
+	}
+	children, _ := s.ChildRuns(ctx, "p")
+	active, _ := s.Active(ctx)
+	if len(children) != 100 || len(active) != 90 {
+		t.Errorf("%d children, %d active; want 100 and 90", len(children), len(active))
 	}
 }
