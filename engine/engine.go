@@ -267,6 +267,10 @@ func (e *Engine) Approve(ctx context.Context, uuid, by string) (*store.Run, erro
 // upstream fail: the same run, its attempt counter advanced.
 func (e *Engine) Resume(ctx context.Context, uuid string) (*store.Run, error) {
 	return e.cfg.Store.Update(ctx, uuid, func(r *store.Run) error {
+		if r.Node != "" {
+			return fmt.Errorf("run %s is operation %q of dag %s: resume the dag, which runs again what did not succeed: %w",
+				uuid, r.Node, r.Parent, ErrInvalidTransition)
+		}
 		if err := Resume(r, "ResumeRequested", e.cfg.Now()); err != nil {
 			return err
 		}
@@ -281,6 +285,9 @@ func (e *Engine) Restart(ctx context.Context, uuid string) (*store.Run, error) {
 	old, _, err := e.cfg.Store.Get(ctx, uuid)
 	if err != nil {
 		return nil, err
+	}
+	if old.Node != "" {
+		return nil, fmt.Errorf("run %s is operation %q of dag %s: restart the dag: %w", uuid, old.Node, old.Parent, ErrInvalidTransition)
 	}
 	if err := e.cfg.Store.Body(ctx, old); err != nil {
 		return nil, err

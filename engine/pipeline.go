@@ -297,6 +297,9 @@ func (l *leading) drive(ctx context.Context, run *store.Run) error {
 	if why == "" {
 		why = p.failureStopLocked()
 	}
+	if p.state.Done() {
+		why = "" // nothing left to stop
+	}
 	p.mu.Unlock()
 	if why != "" && run.Status != store.Stopping {
 		_, err := l.update(ctx, run, func(r *store.Run) error {
@@ -437,8 +440,7 @@ func (l *leading) stopChildren(ctx context.Context, run *store.Run, p *pipeline)
 		if err != nil {
 			return err
 		}
-		to, ok := StopTarget(ch.Status)
-		if !ok || ch.Status == store.Stopping {
+		if _, ok := StopTarget(ch.Status); !ok || ch.Status == store.Stopping {
 			continue
 		}
 		if _, err := l.update(ctx, ch, func(r *store.Run) error {
@@ -450,7 +452,6 @@ func (l *leading) stopChildren(ctx context.Context, run *store.Run, p *pipeline)
 		}); err != nil && !errors.Is(err, errSkip) {
 			return err
 		}
-		_ = to
 	}
 	p.mu.Lock()
 	left := len(p.live)

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -286,6 +287,9 @@ func TestDagResume(t *testing.T) {
 `, ""))
 	if dagRun.Status != store.Failed || nodeStatuses(first) != "a=succeeded b=failed c=upstream_failed d=succeeded" {
 		t.Fatalf("first attempt: %s, %s", dagRun.Status, nodeStatuses(first))
+	}
+	if _, err := e.Resume(t.Context(), first["b"].UUID); !errors.Is(err, ErrInvalidTransition) || !strings.Contains(err.Error(), "resume the dag") {
+		t.Errorf("resuming an operation of a dag: %v", err)
 	}
 	if err := os.WriteFile(flag, nil, 0o644); err != nil {
 		t.Fatal(err)

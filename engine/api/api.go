@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -35,8 +36,9 @@ type Server struct {
 	registry *prometheus.Registry
 }
 
-// maxBody caps a submission's size.
-const maxBody = 4 << 20
+// maxBody caps a submission's size: a pipeline of 100,000 operations is
+// about 7 MiB of YAML, and its JSON body a little more.
+const maxBody = 64 << 20
 
 // Handler returns the HTTP handler: /api/v1/..., /healthz, /readyz and
 // /metrics.
@@ -82,6 +84,7 @@ func (s *Server) Handler() http.Handler {
 		return s.Engine.Restart(ctx, uuid)
 	}))
 	api("GET /api/v1/runs/{uuid}/logs", s.logs)
+	api("GET /api/v1/runs/{uuid}/graph", s.graph)
 	return mux
 }
 
@@ -132,11 +135,15 @@ type SubmitRequest struct {
 	Project string         `json:"project,omitempty"`
 }
 
-func (s *Server) submit(_ http.ResponseWriter, r *http.Request) (int, any) {
+func (s *Server) submit(w http.ResponseWriter, r *http.Request) (int, any) {
 	var req SubmitRequest
-	dec := json.NewDecoder(io.LimitReader(r.Body, maxBody))
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return fail(http.StatusRequestEntityTooLarge, "the submission is larger than the limit of %d MiB", maxBody>>20)
+		}
 		return fail(http.StatusBadRequest, "the body is not a submission: %v", err)
 	}
 	params := map[string]specs.Param{}
@@ -175,17 +182,75 @@ func (s *Server) list(_ http.ResponseWriter, r *http.Request) (int, any) {
 		}
 		limit = n
 	}
-	status, project, parent := store.Status(q.Get("status")), q.Get("project"), q.Get("parent")
-	page, err := s.Store.List(r.Context(), q.Get("after"), limit, func(run *store.Run) bool {
-		return (status == "" || run.Status == status) && (project == "" || run.Project == project) && (parent == "" || run.Parent == parent)
-	})
+	page, err := List(r.Context(), s.Store, ListOptions{Status: q.Get("status"), Project: q.Get("project"), Parent: q.Get("parent"),
+		After: q.Get("after"), Limit: limit})
 	if err != nil {
 		return fail(http.StatusInternalServerError, "%v", err)
 	}
-	if page.Runs == nil {
-		page.Runs = []*store.Run{}
+	return http.StatusOK, page
+}
+
+// List lists the runs of a store as GET /api/v1/runs does, in uuid order:
+// those that pass the filters, up to o.Limit (50 when not set) after
+// o.After. With o.Parent it reads the parent's children from the
+// children index, not every run.
+func List(ctx context.Context, st *store.Store, o ListOptions) (*ListResponse, error) {
+	if o.Limit <= 0 {
+		o.Limit = 50
 	}
-	return http.StatusOK, ListResponse{Runs: page.Runs, Next: page.Next}
+	keep := func(run *store.Run) bool {
+		return (o.Status == "" || string(run.Status) == o.Status) && (o.Project == "" || run.Project == o.Project)
+	}
+	if o.Parent == "" {
+		page, err := st.List(ctx, o.After, o.Limit, keep)
+		if err != nil {
+			return nil, err
+		}
+		out := &ListResponse{Runs: page.Runs, Next: page.Next}
+		if out.Runs == nil {
+			out.Runs = []*store.Run{}
+		}
+		return out, nil
+	}
+	uuids, err := st.Children(ctx, o.Parent)
+	if err != nil {
+		return nil, fmt.Errorf("listing the children of run %s: %w", o.Parent, err)
+	}
+	slices.Sort(uuids)
+	if o.After != "" {
+		i, found := slices.BinarySearch(uuids, o.After)
+		if found {
+			i++
+		}
+		uuids = uuids[i:]
+	}
+	out := &ListResponse{Runs: []*store.Run{}}
+	last := ""
+	if len(uuids) > 0 {
+		last = uuids[len(uuids)-1]
+	}
+	for len(uuids) > 0 {
+		// At least a hundred at a time: a filter may keep few.
+		batch := uuids[:min(len(uuids), max(o.Limit-len(out.Runs), 100))]
+		uuids = uuids[len(batch):]
+		runs, err := st.GetMany(ctx, batch)
+		if err != nil {
+			return nil, fmt.Errorf("listing the children of run %s: %w", o.Parent, err)
+		}
+		for _, run := range runs {
+			if !keep(run) {
+				continue
+			}
+			out.Runs = append(out.Runs, run)
+			if len(out.Runs) == o.Limit {
+				if run.UUID != last {
+					out.Next = run.UUID
+				}
+				return out, nil
+			}
+		}
+	}
+	return out, nil
 }
 
 func (s *Server) get(_ http.ResponseWriter, r *http.Request) (int, any) {
@@ -275,6 +340,22 @@ func (s *Server) logs(w http.ResponseWriter, r *http.Request) (int, any) {
 		}
 	}
 	return http.StatusOK, nil
+}
+
+// graph serves a dag run's operations in topological order, each with
+// its upstreams and the status of its run.
+func (s *Server) graph(_ http.ResponseWriter, r *http.Request) (int, any) {
+	uuid := r.PathValue("uuid")
+	g, err := s.Engine.Graph(r.Context(), uuid)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return fail(http.StatusNotFound, "no run %s", uuid)
+	case errors.Is(err, engine.ErrNotPipeline):
+		return fail(http.StatusBadRequest, "run %s is not a dag: only a run whose component runs a dag (run.kind: dag) has a graph", uuid)
+	case err != nil:
+		return fail(http.StatusInternalServerError, "%v", err)
+	}
+	return http.StatusOK, g
 }
 
 // runsCollector reports the runs not yet final by status, read from the

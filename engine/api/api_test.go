@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -218,5 +219,134 @@ func TestApproveResumeRestart(t *testing.T) {
 	var ae *APIError
 	if _, err := c.Approve(t.Context(), "nope"); !errors.As(err, &ae) || ae.Code != 404 {
 		t.Errorf("approve unknown: %v", err)
+	}
+}
+
+// diamond is a dag whose last operation has several upstreams and fails,
+// so that one operation is upstream_failed.
+const diamond = `version: 1.1
+kind: operation
+name: diamond
+component:
+  run:
+    kind: dag
+    operations:
+      - name: prepare
+        component: {run: {kind: job, container: {image: a, command: [sh, -c, 'echo prepared']}}}
+      - name: left
+        dependencies: [prepare]
+        component: {run: {kind: job, container: {image: a, command: [sh, -c, 'echo left']}}}
+      - name: right
+        dependencies: [prepare]
+        component: {run: {kind: job, container: {image: a, command: [sh, -c, 'exit 3']}}}
+      - name: join
+        dependencies: [left, right, prepare]
+        component: {run: {kind: job, container: {image: a, command: [sh, -c, 'echo joined']}}}
+`
+
+func TestGraphAndChildren(t *testing.T) {
+	srv, _ := serve(t, nil)
+	c := &Client{BaseURL: srv.URL}
+	single, err := c.Submit(t.Context(), SubmitRequest{Spec: hello, Params: map[string]any{"who": "x"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := c.Submit(t.Context(), SubmitRequest{Spec: diamond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := waitStatus(t, c, run.UUID, true); r.Status != store.Failed {
+		t.Fatalf("the dag is %s", r.Status)
+	}
+	waitStatus(t, c, single.UUID, true)
+
+	g, err := c.Graph(t.Context(), run.UUID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type node struct {
+		upstream []string
+		status   store.Status
+	}
+	want := map[string]node{
+		"prepare": {nil, store.Succeeded},
+		"left":    {[]string{"prepare"}, store.Succeeded},
+		"right":   {[]string{"prepare"}, store.Failed},
+		"join":    {[]string{"left", "prepare", "right"}, store.UpstreamFailed},
+	}
+	if g.Run.UUID != run.UUID || len(g.Nodes) != len(want) {
+		t.Fatalf("graph of %s with %d nodes", g.Run.UUID, len(g.Nodes))
+	}
+	if g.Nodes[0].Name != "prepare" || g.Nodes[3].Name != "join" {
+		t.Errorf("not in topological order: %+v", g.Nodes)
+	}
+	runs := map[string]string{}
+	for _, n := range g.Nodes {
+		up := slices.Sorted(slices.Values(n.Upstream))
+		if w := want[n.Name]; !slices.Equal(up, w.upstream) || n.Status != w.status || n.Run == "" {
+			t.Errorf("node %s: upstream %v, status %s, run %q; want %v, %s", n.Name, up, n.Status, n.Run, w.upstream, w.status)
+		}
+		runs[n.Run] = n.Name
+	}
+
+	// The children, and only them, page by page.
+	var listed []*store.Run
+	for after := ""; ; {
+		page, err := c.List(t.Context(), ListOptions{Parent: run.UUID, Limit: 3, After: after})
+		if err != nil {
+			t.Fatal(err)
+		}
+		listed = append(listed, page.Runs...)
+		if page.Next == "" {
+			break
+		}
+		after = page.Next
+	}
+	if len(listed) != 4 {
+		t.Fatalf("listed %d children", len(listed))
+	}
+	for i, r := range listed {
+		if runs[r.UUID] != r.Node || r.Parent != run.UUID {
+			t.Errorf("child %s (node %q, parent %s) is not in the graph", r.UUID, r.Node, r.Parent)
+		}
+		if i > 0 && listed[i-1].UUID >= r.UUID {
+			t.Errorf("children not in uuid order: %s then %s", listed[i-1].UUID, r.UUID)
+		}
+	}
+	failed, err := c.List(t.Context(), ListOptions{Parent: run.UUID, Status: "failed"})
+	if err != nil || len(failed.Runs) != 1 || failed.Runs[0].Node != "right" || failed.Next != "" {
+		t.Errorf("failed children: %+v, %v", failed, err)
+	}
+	if none, err := c.List(t.Context(), ListOptions{Parent: single.UUID}); err != nil || len(none.Runs) != 0 {
+		t.Errorf("children of a single run: %+v, %v", none, err)
+	}
+
+	_, err = c.Graph(t.Context(), single.UUID)
+	var ae *APIError
+	if !errors.Is(err, engine.ErrNotPipeline) || !errors.As(err, &ae) || ae.Code != http.StatusBadRequest ||
+		!strings.Contains(ae.Body.Error, "is not a dag") {
+		t.Errorf("graph of a job: %v", err)
+	}
+	if _, err := c.Graph(t.Context(), "nope"); !errors.Is(err, store.ErrNotFound) || !strings.Contains(err.Error(), "404: no run nope") {
+		t.Errorf("graph of an unknown run: %v", err)
+	}
+}
+
+func TestLargeSubmissions(t *testing.T) {
+	srv, _ := serve(t, nil)
+	c := &Client{BaseURL: srv.URL}
+	// Over the old cap of 4 MiB: a pipeline of many operations is.
+	padding := strings.Repeat("# a long comment to make the file large\n", 8<<20/40)
+	run, err := c.Submit(t.Context(), SubmitRequest{Spec: padding + hello, Params: map[string]any{"who": "large"}})
+	if err != nil {
+		t.Fatalf("a %d MiB submission: %v", len(padding)>>20, err)
+	}
+	if r := waitStatus(t, c, run.UUID, true); r.Status != store.Succeeded {
+		t.Fatalf("status %s", r.Status)
+	}
+	_, err = c.Submit(t.Context(), SubmitRequest{Spec: strings.Repeat(padding, 9)})
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.Code != http.StatusRequestEntityTooLarge || !strings.Contains(ae.Body.Error, "larger than the limit of 64 MiB") {
+		t.Fatalf("a 72 MiB submission: %v", err)
 	}
 }

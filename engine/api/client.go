@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/plexus-ml/plexus/engine"
 	"github.com/plexus-ml/plexus/engine/store"
 )
 
@@ -27,7 +29,13 @@ type Client struct {
 type APIError struct {
 	Code int
 	Body Error
+	// err is the package's error the failure stands for, when a method
+	// knows it (Graph: engine.ErrNotPipeline, store.ErrNotFound).
+	err error
 }
+
+// Unwrap returns the error the failure stands for, if known.
+func (e *APIError) Unwrap() error { return e.err }
 
 func (e *APIError) Error() string {
 	msg := fmt.Sprintf("%d: %s", e.Code, e.Body.Error)
@@ -126,6 +134,28 @@ func (c *Client) List(ctx context.Context, o ListOptions) (*ListResponse, error)
 		return nil, err
 	}
 	return &out, nil
+}
+
+// Graph reads a dag run's graph: its operations in topological order, each
+// with its upstreams and the status of its run. For a run that is not a
+// dag the error wraps engine.ErrNotPipeline; for an unknown run,
+// store.ErrNotFound.
+func (c *Client) Graph(ctx context.Context, uuid string) (*engine.Graph, error) {
+	var g engine.Graph
+	err := c.do(ctx, http.MethodGet, "/api/v1/runs/"+url.PathEscape(uuid)+"/graph", nil, &g)
+	var ae *APIError
+	if errors.As(err, &ae) {
+		switch ae.Code {
+		case http.StatusBadRequest:
+			ae.err = engine.ErrNotPipeline
+		case http.StatusNotFound:
+			ae.err = store.ErrNotFound
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &g, nil
 }
 
 // Stop asks a run to stop.
