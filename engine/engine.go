@@ -139,6 +139,17 @@ func (e *Engine) Submit(ctx context.Context, sub Submission) (*store.Run, error)
 		comp = res.Of(op).Component
 	}
 	inlineResolved(res, op)
+	if f.Operation == nil || f.Operation.Component != nil {
+		// Every component now inline: the refs between operations are
+		// checked against what their pathRefs, urlRefs and hubRefs led to.
+		at := specs.Path("")
+		if f.Operation != nil {
+			at = "component"
+		}
+		if errs := checkDagRefs(at, comp); len(errs) > 0 {
+			return nil, f.Locate(errs)
+		}
+	}
 	run := &store.Run{UUID: compiler.NewUUID(), Name: firstOf(sub.Name, op.Name, comp.Name), Project: firstOf(sub.Project, compiler.DefaultProject), Spec: sub.Spec,
 		CreatedAt: e.cfg.Now().UTC()}
 	if len(sub.Params) > 0 {
@@ -199,6 +210,23 @@ func inlineResolved(res *compiler.Resolution, top *specs.Operation) {
 			o.PathRef, o.URLRef, o.HubRef = "", "", ""
 		}
 	}
+}
+
+// checkDagRefs checks the refs between the operations of a dag, and of
+// the dags inside it, at path p of the component.
+func checkDagRefs(p specs.Path, comp *specs.Component) specs.ErrorList {
+	d, ok := comp.Run.(*specs.DAG)
+	if !ok {
+		return nil
+	}
+	rp := p.Child("run")
+	errs := d.CheckRefs(rp)
+	for i := range d.Operations {
+		if c := d.Operations[i].Component; c != nil {
+			errs = append(errs, checkDagRefs(rp.Child("operations").Index(i).Child("component"), c)...)
+		}
+	}
+	return errs
 }
 
 func firstOf(s ...string) string {

@@ -462,3 +462,30 @@ func TestDagLeaderKilled(t *testing.T) {
 		})
 	}
 }
+
+// TestDagRefToUndeclaredOutput: a param that reads an output the upstream's
+// component does not declare is refused at submission, also when that
+// component comes from another file.
+func TestDagRefToUndeclaredOutput(t *testing.T) {
+	e := startEngine(t)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "train.yaml"), []byte(`version: 1.1
+kind: component
+outputs: [{name: loss, type: float}]
+run: {kind: job, container: {image: x, command: ["true"]}}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	spec := dagSpec("", `
+      - {name: train, pathRef: ./train.yaml}
+      - {name: eval, dagRef: ok, params: {x: {ref: ops.train, value: outputs.accuracy}}}
+`, "")
+	_, err := e.Submit(t.Context(), Submission{Source: "pipe.yaml", Spec: spec, Dir: dir})
+	want := `component.run.operations[1].params.x.value: operation "train" has no output named "accuracy"`
+	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "line 10") {
+		t.Fatalf("got %v\nwant %s (line 10)", err, want)
+	}
+	if page, _ := e.cfg.Store.List(t.Context(), "", 10, nil); len(page.Runs) != 0 {
+		t.Errorf("a refused submission stored %d runs", len(page.Runs))
+	}
+}

@@ -102,6 +102,25 @@ func (g *DAG) validate(p Path, c vctx) ErrorList {
 	return errs
 }
 
+// CheckRefs checks the `ref: ops.x` + `value: outputs.y` params of the
+// dag's operations against the components they run, once references
+// to other files have been resolved into inline components (validation
+// can check only inline and dagRef components). p is the dag's path (a
+// component's `run`).
+func (g *DAG) CheckRefs(p Path) ErrorList {
+	scope := &dagScope{ops: map[string]*Operation{}, components: map[string]*Component{}, componentPaths: map[string]Path{}}
+	for i := range g.Operations {
+		if scope.ops[g.Operations[i].Name] == nil {
+			scope.ops[g.Operations[i].Name] = &g.Operations[i]
+		}
+	}
+	for i := range g.Components {
+		scope.components[g.Components[i].Name] = &g.Components[i]
+		scope.componentPaths[g.Components[i].Name] = p.Child("components").Index(i)
+	}
+	return g.validateRefs(p.Child("operations"), scope)
+}
+
 // validateRefs checks that `ref: ops.x` + `value: outputs.y` names an
 // output x's component declares, with a compatible type.
 func (g *DAG) validateRefs(opsPath Path, scope *dagScope) ErrorList {
