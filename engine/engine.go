@@ -245,7 +245,7 @@ func (e *Engine) compile(run *store.Run, op *specs.Operation, comp *specs.Compon
 		ri = e.cfg.RunInfo(run, ri)
 	}
 	return compiler.Compile(op, comp, compiler.Options{Run: ri, Connections: e.cfg.Connections, Policy: e.cfg.Policy,
-		Refs: runRefs{ctx: context.Background(), st: e.cfg.Store}})
+		Refs: runRefs{ctx: context.Background(), st: e.cfg.Store}, Joins: runJoins{ctx: context.Background(), st: e.cfg.Store, self: run.UUID}})
 }
 
 // compileStored compiles a stored run from what submission resolved.

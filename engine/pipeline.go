@@ -502,7 +502,7 @@ func (l *leading) compileChild(ctx context.Context, r *store.Run) (*compiler.Com
 		ri = l.e.cfg.RunInfo(r, ri)
 	}
 	return compiler.Compile(op, comp, compiler.Options{Run: ri, Connections: l.e.cfg.Connections, Policy: l.e.cfg.Policy,
-		Refs: pipelineRefs{ctx: ctx, l: l, p: p}})
+		Refs: pipelineRefs{ctx: ctx, l: l, p: p}, Joins: runJoins{ctx: ctx, st: l.st, self: r.UUID}})
 }
 
 // pipelineFor is the pipeline of a dag for one of its attempts: the

@@ -32,17 +32,22 @@ func (rr runRefs) ResolveRef(ref, selector string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if section, _, _ := strings.Cut(selector, "."); section == "outputs" && r.Status != store.Succeeded {
+		return nil, fmt.Errorf("run %s is %s: its outputs exist once it has succeeded", uuid, r.Status)
+	}
+	return selectValue(r, selector)
+}
+
+// selectValue reads selector off run r: a section (`outputs`, `inputs`,
+// `io`) whole, or one of its values (`outputs.loss`, `globals.name`).
+func selectValue(r *store.Run, selector string) (any, error) {
 	kind, name, _ := strings.Cut(selector, ".")
 	var from map[string]any
 	switch kind {
-	case "outputs", "io":
-		if r.Status != store.Succeeded && kind == "outputs" {
-			return nil, fmt.Errorf("run %s is %s: its outputs exist once it has succeeded", uuid, r.Status)
-		}
+	case "outputs":
 		from = r.Outputs
-		if kind == "io" {
-			from = merge(r.Params, r.Outputs)
-		}
+	case "io":
+		from = merge(r.Params, r.Outputs)
 	case "inputs":
 		from = r.Params
 	case "globals":
@@ -56,7 +61,7 @@ func (rr runRefs) ResolveRef(ref, selector string) (any, error) {
 	}
 	v, ok := from[name]
 	if !ok {
-		return nil, fmt.Errorf("run %s has no %s %q", uuid, strings.TrimSuffix(kind, "s"), name)
+		return nil, fmt.Errorf("run %s has no %s %q", r.UUID, strings.TrimSuffix(kind, "s"), name)
 	}
 	return v, nil
 }

@@ -18,6 +18,9 @@ type Options struct {
 	Run RunInfo
 	// Refs resolves `ref` params; nil makes them errors.
 	Refs RefResolver
+	// Joins finds the runs the operation's joins select; nil refuses
+	// operations with joins.
+	Joins JoinResolver
 	// Connections is the catalogue: what `connections[...]` and
 	// `init[...]` show, and what the run's connections mount.
 	Connections Catalogue
@@ -47,8 +50,9 @@ type Compiled struct {
 
 // Compile runs the stages that follow resolution on an operation and the
 // component it resolved to: presets, the merge of the operation onto the
-// component (runPatch and patchStrategy), params, context, templates and
-// access control.
+// component (runPatch and patchStrategy), params (then the params of the
+// operation's joins, through opts.Joins), context, templates and access
+// control.
 // The first stage that fails stops the compilation; its error lists every
 // problem it found.
 func Compile(op *specs.Operation, comp *specs.Component, opts Options) (*Compiled, error) {
@@ -60,12 +64,16 @@ func Compile(op *specs.Operation, comp *specs.Component, opts Options) (*Compile
 	if err != nil {
 		return nil, err
 	}
-	params, err := ResolveParams(op, merged, opts.Params, opts.Refs)
+	params, joined, err := resolveParams(op, merged, opts.Params, opts.Refs, opts.Joins != nil)
 	if err != nil {
 		return nil, err
 	}
 	globals := Globals(opts.Run, merged)
 	if err := renderParamTemplates(params, globals); err != nil {
+		return nil, err
+	}
+	// Joins resolve after the plain params, which their queries may use.
+	if params, err = resolveJoins(op.Joins, merged, joined, params, globals, opts.Joins); err != nil {
 		return nil, err
 	}
 	if err := addParamInits(merged, params); err != nil {

@@ -57,8 +57,18 @@ var ErrNoRuns = errors.New("compiler: no runs to take the value from")
 // line's, on top) against the component's inputs and outputs and resolves
 // each to its value: literals are coerced to the IO's type (§2.3 of the
 // spec); refs are read through refs; missing optional IOs take their
-// defaults. Every problem is reported, at the param's path.
+// defaults. Every problem is reported, at the param's path. Joins are
+// refused: their params need the run history, which Compile searches
+// through Options.Joins.
 func ResolveParams(op *specs.Operation, comp *specs.Component, extra map[string]specs.Param, refs RefResolver) (Params, error) {
+	params, _, err := resolveParams(op, comp, extra, refs, false)
+	return params, err
+}
+
+// resolveParams is ResolveParams; with joins, the operation's joins are
+// allowed, and it also returns the params they give, still at their
+// defaults, for resolveJoins.
+func resolveParams(op *specs.Operation, comp *specs.Component, extra map[string]specs.Param, refs RefResolver, joins bool) (Params, []joinParam, error) {
 	given := map[string]specs.Param{}
 	for k, v := range op.Params {
 		given[k] = v
@@ -67,7 +77,7 @@ func ResolveParams(op *specs.Operation, comp *specs.Component, extra map[string]
 		given[k] = v
 	}
 	errs := comp.CheckParams(specs.ParamsCheck{Params: given, Joins: op.Joins, Matrix: op.Matrix})
-	if len(op.Joins) > 0 {
+	if len(op.Joins) > 0 && !joins {
 		errs = append(errs, specs.Forbidden("joins", "joins select runs from the run history, which the engine resolves when it schedules the run"))
 	}
 	var out Params
@@ -114,9 +124,9 @@ func ResolveParams(op *specs.Operation, comp *specs.Component, extra map[string]
 		}
 	}
 	if len(errs) > 0 {
-		return nil, stageError(StageParams, dedupePaths(errs))
+		return nil, nil, stageError(StageParams, dedupePaths(errs))
 	}
-	return out, nil
+	return out, joinParams(op.Joins, given), nil
 }
 
 // paramValue resolves one given param for io.
