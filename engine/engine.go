@@ -253,7 +253,7 @@ func (e *Engine) compileStored(ctx context.Context, run *store.Run) (*compiler.C
 	if run.Blobs > 0 && len(run.Compiled) == 0 {
 		c := *run
 		if err := e.cfg.Store.Body(ctx, &c); err != nil {
-			return nil, err
+			return nil, unavailable(err)
 		}
 		run = &c
 	}

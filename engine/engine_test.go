@@ -158,6 +158,12 @@ run: {container: {image: x, command: [sh, -c, 'test -f %[1]s && exit 0; touch %[
 		t.Fatal(err)
 	}
 	waitAll(t, e1.cfg.Store, []string{run.UUID}, store.Running)
+	// Running says the process started; the marker, that its shell got
+	// as far as the long sleep.
+	waitUntil(t, 10*time.Second, func() (bool, string) {
+		_, err := os.Stat(marker)
+		return err == nil, "the first attempt never wrote its marker"
+	})
 	stop1()
 	e2, stop2 := start("two")
 	defer stop2()

@@ -37,7 +37,7 @@ func (rj runJoins) ResolveJoin(q compiler.JoinQuery) ([]compiler.JoinedRun, erro
 			return r.UUID != rj.self && q.Query.Matches(shapes.fields(r))
 		})
 		if err != nil {
-			return nil, fmt.Errorf("engine: listing the runs of a join: %w", err)
+			return nil, fmt.Errorf("engine: listing the runs of a join: %w", unavailable(err))
 		}
 		matched = append(matched, page.Runs...)
 		if page.Next == "" {
@@ -46,7 +46,7 @@ func (rj runJoins) ResolveJoin(q compiler.JoinQuery) ([]compiler.JoinedRun, erro
 		after = page.Next
 	}
 	if shapes.err != nil {
-		return nil, fmt.Errorf("engine: reading the kind and tags of runs: %w", shapes.err)
+		return nil, fmt.Errorf("engine: reading the kind and tags of runs: %w", unavailable(shapes.err))
 	}
 	slices.SortStableFunc(matched, func(a, b *store.Run) int { return q.Sort.Compare(shapes.fields(a), shapes.fields(b)) })
 	matched = matched[min(q.Offset, len(matched)):]

@@ -106,7 +106,7 @@ func (l *leading) pipelineOf(ctx context.Context, run *store.Run) (*pipeline, er
 	}
 	children, err := l.st.ChildRuns(ctx, run.UUID)
 	if err != nil {
-		return nil, err
+		return nil, unavailable(err)
 	}
 	// The newest child of each operation; one of an earlier attempt of
 	// the dag counts only if it succeeded (a resume runs the others
@@ -474,12 +474,12 @@ func (l *leading) stopChildren(ctx context.Context, run *store.Run, p *pipeline)
 func (l *leading) compileChild(ctx context.Context, r *store.Run) (*compiler.Compiled, error) {
 	parent, err := l.current(ctx, r.Parent)
 	if err != nil {
-		return nil, fmt.Errorf("engine: run %s: its dag: %w", r.UUID, err)
+		return nil, fmt.Errorf("engine: run %s: its dag: %w", r.UUID, unavailable(err))
 	}
 	if parent.Status.Final() {
 		// A tombstone: the dag ended; its record says how it was built.
 		if parent, _, err = l.st.Get(ctx, r.Parent); err != nil {
-			return nil, err
+			return nil, unavailable(err)
 		}
 	}
 	p, err := l.pipelineFor(ctx, parent, r.ParentAttempt)

@@ -90,6 +90,7 @@ func TestDagDiamond(t *testing.T) {
       - {name: a, dagRef: ok, params: {x: {value: 1}}}
       - {name: b, dagRef: ok, params: {x: {ref: ops.a, value: outputs.y}}}
       - {name: c, dagRef: ok, params: {x: {ref: ops.a, value: "{{ outputs.y }}"}}}
+      - {name: e, dagRef: ok, params: {x: {ref: ops.a, value: inputs.x}}}
       - name: d
         component:
           inputs: [{name: p, type: int}, {name: q, type: int}]
@@ -102,11 +103,11 @@ func TestDagDiamond(t *testing.T) {
 	if dagRun.Status != store.Succeeded {
 		t.Fatalf("dag %s: %v", dagRun.Status, dagRun.Conditions)
 	}
-	if got := nodeStatuses(ch); got != "a=succeeded b=succeeded c=succeeded d=succeeded" {
+	if got := nodeStatuses(ch); got != "a=succeeded b=succeeded c=succeeded d=succeeded e=succeeded" {
 		t.Fatalf("children: %s", got)
 	}
-	// a gives 2, b and c 3 each, d 3*3.
-	for node, want := range map[string]float64{"a": 2, "b": 3, "c": 3, "d": 9} {
+	// a gives 2, b and c 3 each, d 3*3; e reads a's input, 1.
+	for node, want := range map[string]float64{"a": 2, "b": 3, "c": 3, "d": 9, "e": 2} {
 		if got := ch[node].Outputs["y"]; got != want {
 			t.Errorf("%s gave y=%v, want %v", node, got, want)
 		}
@@ -121,7 +122,10 @@ func TestDagDiamond(t *testing.T) {
 			t.Errorf("child %s: parent %q root %q name %q attempt %d", node, r.Parent, r.Root, r.Name, r.ParentAttempt)
 		}
 	}
-	if _, msg := reasonOf(dagRun); msg != "4 succeeded" {
+	if got := ch["d"].Inputs; got["p"] != float64(3) || got["q"] != float64(3) {
+		t.Errorf("d's inputs: %v", got)
+	}
+	if _, msg := reasonOf(dagRun); msg != "5 succeeded" {
 		t.Errorf("the dag's last message: %q", msg)
 	}
 }

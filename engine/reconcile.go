@@ -535,6 +535,9 @@ func (l *leading) advance(ctx context.Context, run *store.Run, now time.Time) er
 	from := run.Status
 	c, err := l.compiledOf(run)
 	if err != nil {
+		if errors.Is(err, errUnavailable) || ctx.Err() != nil {
+			return err // compiled again after a back-off
+		}
 		if from == store.Created || from == store.Resuming || from == store.Retrying {
 			_, err = l.update(ctx, run, func(r *store.Run) error {
 				if r.Status != from {
@@ -591,6 +594,7 @@ func (l *leading) advance(ctx context.Context, run *store.Run, now time.Time) er
 			if err := Transition(r, store.Compiled, "Compiled", "", now); err != nil {
 				return err
 			}
+			r.Inputs = inputValues(c)
 		}
 		if waits(r) {
 			return nil
@@ -618,6 +622,21 @@ func (l *leading) advance(ctx context.Context, run *store.Run, now time.Time) er
 		return l.drive(ctx, r)
 	}
 	return l.dispatch(ctx, r)
+}
+
+// inputValues are a compiled run's input values, by name.
+func inputValues(c *compiler.Compiled) map[string]any {
+	var out map[string]any
+	for _, p := range c.Params {
+		if p.IsOutput || p.Value == nil {
+			continue
+		}
+		if out == nil {
+			out = map[string]any{}
+		}
+		out[p.Name] = p.Value
+	}
+	return out
 }
 
 // errSkip: the run changed since it was read; the new state is queued.

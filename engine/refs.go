@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -18,6 +19,20 @@ type runRefs struct {
 	st  *store.Store
 }
 
+// errUnavailable marks a compilation that failed because the store could
+// not be read: no fault of the run's spec, so the leader compiles it again
+// later instead of failing it.
+var errUnavailable = errors.New("engine: the store could not be read")
+
+// unavailable marks a store error other than a missing run as
+// errUnavailable.
+func unavailable(err error) error {
+	if err == nil || errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", errUnavailable, err)
+}
+
 // ResolveRef reads selector (`outputs.X`, `inputs.X`, `outputs`, `inputs`,
 // `io`, `globals.X`) from the run ref names. Outputs exist once that run
 // has succeeded.
@@ -30,7 +45,7 @@ func (rr runRefs) ResolveRef(ref, selector string) (any, error) {
 	defer cancel()
 	r, _, err := rr.st.Get(ctx, uuid)
 	if err != nil {
-		return nil, err
+		return nil, unavailable(err)
 	}
 	if section, _, _ := strings.Cut(selector, "."); section == "outputs" && r.Status != store.Succeeded {
 		return nil, fmt.Errorf("run %s is %s: its outputs exist once it has succeeded", uuid, r.Status)
@@ -47,9 +62,9 @@ func selectValue(r *store.Run, selector string) (any, error) {
 	case "outputs":
 		from = r.Outputs
 	case "io":
-		from = merge(r.Params, r.Outputs)
+		from = merge(inputsOf(r), r.Outputs)
 	case "inputs":
-		from = r.Params
+		from = inputsOf(r)
 	case "globals":
 		from = map[string]any{"uuid": r.UUID, "name": r.Name, "project_name": r.Project, "status": string(r.Status),
 			"created_at": r.CreatedAt.Format(time.RFC3339)}
@@ -64,6 +79,15 @@ func selectValue(r *store.Run, selector string) (any, error) {
 		return nil, fmt.Errorf("run %s has no %s %q", r.UUID, strings.TrimSuffix(kind, "s"), name)
 	}
 	return v, nil
+}
+
+// inputsOf is a run's inputs as compiled, or the params it was submitted
+// with when it was never compiled.
+func inputsOf(r *store.Run) map[string]any {
+	if r.Inputs != nil {
+		return r.Inputs
+	}
+	return r.Params
 }
 
 func merge(a, b map[string]any) map[string]any {

@@ -89,6 +89,10 @@ type Run struct {
 	Conditions []Condition    `json:"conditions,omitempty"`
 	Attempt    int            `json:"attempt"`
 	Outputs    map[string]any `json:"outputs,omitempty"`
+	// Inputs are the values of the run's inputs as compiled (params,
+	// defaults, upstream outputs, joins): what `inputs.X` of a ref or a
+	// join reads.
+	Inputs map[string]any `json:"inputs,omitempty"`
 	// ExecutorRef names what the executor made for the current attempt.
 	ExecutorRef string `json:"executorRef,omitempty"`
 	// Approved is set when a run that asks for approval (isApproved:

@@ -678,16 +678,16 @@ func joinParams(joins []specs.Join, given map[string]specs.Param) []joinParam {
 	return out
 }
 
-// joinSearchError is the params stage's error when a resolver failed to
-// search the runs: it reads as the stage's error and also unwraps to what
-// the resolver returned (a store that did not answer, say), which is no
-// fault of the spec.
-type joinSearchError struct {
+// resolverError is the params stage's error when a resolver (refs or
+// joins) failed to read the runs: it reads as the stage's error and also
+// unwraps to what the resolver returned (a store that did not answer,
+// say), which is no fault of the spec.
+type resolverError struct {
 	*CompilationError
 	causes []error
 }
 
-func (e *joinSearchError) Unwrap() []error { return append([]error{e.CompilationError}, e.causes...) }
+func (e *resolverError) Unwrap() []error { return append([]error{e.CompilationError}, e.causes...) }
 
 // resolveJoins gives the params the joins give (§4.3): each join's query,
 // sort, limit and offset are rendered with the globals and the params
@@ -756,7 +756,7 @@ func resolveJoins(joins []specs.Join, comp *specs.Component, pending []joinParam
 	if len(w.errs) > 0 {
 		ce := &CompilationError{Stage: StageParams, Errors: w.errs}
 		if len(causes) > 0 {
-			return nil, &joinSearchError{CompilationError: ce, causes: causes}
+			return nil, &resolverError{CompilationError: ce, causes: causes}
 		}
 		return nil, ce
 	}

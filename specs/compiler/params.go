@@ -81,6 +81,7 @@ func resolveParams(op *specs.Operation, comp *specs.Component, extra map[string]
 		errs = append(errs, specs.Forbidden("joins", "joins select runs from the run history, which the engine resolves when it schedules the run"))
 	}
 	var out Params
+	var causes []error // what refs returned: a store that did not answer is no fault of the spec
 	seen := map[string]bool{}
 	add := func(io *specs.IO, output bool) {
 		if seen[io.Name] {
@@ -91,9 +92,12 @@ func resolveParams(op *specs.Operation, comp *specs.Component, extra map[string]
 			Connection: io.Connection, IsOutput: output, ToEnv: io.ToEnv, ToInit: io.ToInit, Value: io.Value}
 		if g, ok := given[io.Name]; ok && !g.ContextOnly {
 			pp := specs.Path("params").Key(io.Name)
-			v, err := paramValue(pp, io, g, refs)
+			v, err, cause := paramValue(pp, io, g, refs)
 			if err != nil {
 				errs = append(errs, err)
+				if cause != nil {
+					causes = append(causes, cause)
+				}
 			} else if v != nil || !io.IsOptional {
 				p.Value = v
 			}
@@ -124,33 +128,38 @@ func resolveParams(op *specs.Operation, comp *specs.Component, extra map[string]
 		}
 	}
 	if len(errs) > 0 {
-		return nil, nil, stageError(StageParams, dedupePaths(errs))
+		err := stageError(StageParams, dedupePaths(errs))
+		if len(causes) > 0 {
+			return nil, nil, &resolverError{CompilationError: err.(*CompilationError), causes: causes}
+		}
+		return nil, nil, err
 	}
 	return out, joinParams(op.Joins, given), nil
 }
 
-// paramValue resolves one given param for io.
-func paramValue(p specs.Path, io *specs.IO, g specs.Param, refs RefResolver) (any, *specs.FieldError) {
+// paramValue resolves one given param for io; when refs failed to read
+// the value, cause is what it returned.
+func paramValue(p specs.Path, io *specs.IO, g specs.Param, refs RefResolver) (_ any, _ *specs.FieldError, cause error) {
 	v := g.Value
 	if g.Ref != "" {
 		sel, _ := v.(string)
 		if refs == nil {
-			return nil, specs.Invalidf(p.Child("ref"), g.Ref, "%s needs the run it refers to: compile it inside its pipeline, or give the value with -P %s=VALUE", g.Ref, io.Name)
+			return nil, specs.Invalidf(p.Child("ref"), g.Ref, "%s needs the run it refers to: compile it inside its pipeline, or give the value with -P %s=VALUE", g.Ref, io.Name), nil
 		}
 		got, err := refs.ResolveRef(g.Ref, strings.TrimSpace(stripBraces(sel)))
 		if err != nil {
-			return nil, specs.Invalidf(p.Child("ref"), g.Ref, "cannot read %s of %s: %v", sel, g.Ref, err)
+			return nil, specs.Invalidf(p.Child("ref"), g.Ref, "cannot read %s of %s: %v", sel, g.Ref, err), err
 		}
 		v = got
 	}
 	if v == nil || io.Type == "" || specs.IsTemplateValue(v) {
-		return v, nil // templates are rendered with the context
+		return v, nil, nil // templates are rendered with the context
 	}
 	c, err := specs.CoerceValue(io.Type, io.IsList, v)
 	if err != nil {
-		return nil, specs.Invalidf(p.Child("value"), v, "%q is %s: %v", io.Name, io.Type, err)
+		return nil, specs.Invalidf(p.Child("value"), v, "%q is %s: %v", io.Name, io.Type, err), nil
 	}
-	return c, nil
+	return c, nil, nil
 }
 
 func stripBraces(s string) string {
