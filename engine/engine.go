@@ -172,6 +172,7 @@ func (e *Engine) Submit(ctx context.Context, sub Submission) (*store.Run, error)
 	if err != nil {
 		return nil, err
 	}
+	pinJoins(&full, c)
 	opJSON, err := json.Marshal(&full)
 	if err != nil {
 		return nil, fmt.Errorf("engine: encoding the operation: %w", err)
@@ -194,6 +195,25 @@ func (e *Engine) Submit(ctx context.Context, sub Submission) (*store.Run, error)
 		l.mu.Unlock()
 	}
 	return run, nil
+}
+
+// pinJoins replaces an operation's joins by the values they gave at
+// submission, so that every later compilation of the run (a new leader's,
+// a retry's) sees the same runs.
+func pinJoins(op *specs.Operation, c *compiler.Compiled) {
+	if len(op.Joins) == 0 {
+		return
+	}
+	for _, j := range op.Joins {
+		for name, jp := range j.Params {
+			if p, ok := c.Params.Get(name); ok {
+				if _, plain := op.Params[name]; !plain { // a plain param wins over a join's
+					op.Params[name] = specs.Param{Value: p.Value, ContextOnly: jp.ContextOnly, ToEnv: jp.ToEnv, ToInit: jp.ToInit, Connection: jp.Connection}
+				}
+			}
+		}
+	}
+	op.Joins = nil
 }
 
 // inlineResolved puts into each operation of a dag the component its

@@ -70,6 +70,15 @@ component:
 	if diff := cmp.Diff([]any{0.1, 0.3}, r.Outputs["seen"]); diff != "" {
 		t.Errorf("losses the run saw (-want +got):\n%s", diff)
 	}
+	// The join's values are pinned at submission: a later compilation (a
+	// new leader's, a retry's) sees the same runs, whatever ran since.
+	var stored resolved
+	if err := json.Unmarshal(r.Compiled, &stored); err != nil {
+		t.Fatal(err)
+	}
+	if s := string(stored.Operation); strings.Contains(s, `"joins"`) || !strings.Contains(s, `"losses":{"value":[0.1,0.3]}`) {
+		t.Errorf("the stored operation: %s", s)
+	}
 }
 
 // TestJoinResolver searches runs made directly in the store: runs of
