@@ -357,20 +357,30 @@ func countsOf(s *dag.State) string {
 	return strings.Join(parts, ", ")
 }
 
+// readyBatch is how many ready operations a dag compiles and creates in
+// one go; more are left for the next look at the dag, so a wide fan-out
+// is dispatched in steps while the rest of the engine moves on.
+const readyBatch = 256
+
 // createChildren creates the runs decided since the last time: final
 // records for skipped and upstream_failed operations, and runs for ready
-// ones while the concurrency allows.
+// ones while the concurrency allows. A ready operation is compiled here
+// and created scheduled, in the transaction that creates its siblings,
+// unless something holds it back (its conditions are false: it is
+// created skipped; it waits for approval, a queue place or a cache
+// lookup, or does not compile: it is created and takes the usual steps).
 func (l *leading) createChildren(ctx context.Context, run *store.Run, p *pipeline) error {
 	now := l.e.cfg.Now().UTC()
 	p.mu.Lock()
 	ends := p.ends
 	p.ends = nil
-	n := len(p.ready)
+	n := min(len(p.ready), readyBatch)
 	if p.concurrency > 0 {
 		n = min(n, max(p.concurrency-len(p.live), 0))
 	}
 	ready := p.ready[:n]
 	p.ready = p.ready[n:]
+	more := len(p.ready) > 0 && (p.concurrency == 0 || len(p.live)+n < p.concurrency)
 	var runs []*store.Run
 	child := func(node string) *store.Run {
 		r := &store.Run{UUID: childUUID(p.uuid, node, p.attempt), Name: node, Node: node, Project: p.project,
@@ -388,6 +398,7 @@ func (l *leading) createChildren(ctx context.Context, run *store.Run, p *pipelin
 		r.Conditions = []store.Condition{{Type: store.Created, Time: now}, {Type: status, Reason: reason, Message: c.Reason, Time: now}}
 		runs = append(runs, r)
 	}
+	fresh := len(runs)
 	for _, node := range ready {
 		r := child(node)
 		p.live[r.UUID] = true
@@ -396,6 +407,12 @@ func (l *leading) createChildren(ctx context.Context, run *store.Run, p *pipelin
 	p.mu.Unlock()
 	if len(runs) == 0 {
 		return nil
+	}
+	compiled := map[string]*compiler.Compiled{}
+	for _, r := range runs[fresh:] {
+		if c := l.prepareChild(ctx, p, r, now); c != nil {
+			compiled[r.UUID] = c
+		}
 	}
 	if _, err := l.st.CreateMany(ctx, runs); err != nil {
 		// Decided again from the store by the next term, or retried.
@@ -410,15 +427,51 @@ func (l *leading) createChildren(ctx context.Context, run *store.Run, p *pipelin
 		p.mu.Unlock()
 		return err
 	}
+	l.mu.Lock()
+	for uuid, c := range compiled {
+		l.compiled[uuid] = c
+	}
+	l.mu.Unlock()
 	for _, r := range runs {
 		if r.Revision > 0 {
 			l.learn(r)
 		}
 		if !r.Status.Final() {
-			l.queue.add(r.UUID)
+			l.queue.addFirst(r.UUID)
 		}
 	}
+	if more {
+		l.queue.add(p.uuid)
+	}
 	return nil
+}
+
+// prepareChild compiles a ready operation's new run and, when nothing
+// holds it back, makes it scheduled (or skipped, when its conditions are
+// false); it returns the compilation of a scheduled run.
+func (l *leading) prepareChild(ctx context.Context, p *pipeline, r *store.Run, now time.Time) *compiler.Compiled {
+	c, err := l.compileNode(ctx, p, r)
+	if err != nil {
+		return nil // it fails as it is compiled again, with the usual reason
+	}
+	cond := func(t store.Status, reason, msg string) store.Condition {
+		return store.Condition{Type: t, Reason: reason, Message: msg, Time: now}
+	}
+	if ok, why := p.conditionsHold(r.Node, c); !ok {
+		r.Status = store.Skipped
+		r.Conditions = []store.Condition{cond(store.Created, "", ""), cond(store.Skipped, "ConditionsCheckFailed", why)}
+		return nil
+	}
+	_, capped := l.e.cfg.Queues[c.Component.Queue]
+	if _, _, cacheOn := cacheKeyOf(r, c); cacheOn || capped || needsApproval(c) || isPipeline(c) {
+		return nil
+	}
+	r.Status, r.Attempt = store.Scheduled, 1
+	r.ExecutorRef = fmt.Sprintf("%s/%d", r.UUID, r.Attempt)
+	r.Inputs = inputValues(c)
+	r.Conditions = []store.Condition{cond(store.Created, "", ""), cond(store.Compiled, "Compiled", ""),
+		cond(store.Queued, "Queued", ""), cond(store.Scheduled, "Scheduled", "")}
+	return c
 }
 
 // stopChildren stops every child of a stopping dag that still runs; the
@@ -486,6 +539,11 @@ func (l *leading) compileChild(ctx context.Context, r *store.Run) (*compiler.Com
 	if err != nil {
 		return nil, err
 	}
+	return l.compileNode(ctx, p, r)
+}
+
+// compileNode compiles the run of one of a pipeline's operations.
+func (l *leading) compileNode(ctx context.Context, p *pipeline, r *store.Run) (*compiler.Compiled, error) {
 	op := p.ops[r.Node]
 	if op == nil {
 		return nil, fmt.Errorf("engine: run %s: its dag %s has no operation %q", r.UUID, r.Parent, r.Node)
@@ -574,21 +632,30 @@ func (l *leading) conditionsHold(ctx context.Context, r *store.Run, c *compiler.
 		return true, ""
 	}
 	p, err := l.pipelineFor(ctx, parent, r.ParentAttempt)
-	if err != nil || p.ops[r.Node] == nil || p.ops[r.Node].Conditions == "" {
+	if err != nil {
 		return true, ""
 	}
-	cond := p.ops[r.Node].Conditions
+	return p.conditionsHold(r.Node, c)
+}
+
+// conditionsHold evaluates the `conditions` of operation node over its
+// compiled params.
+func (p *pipeline) conditionsHold(node string, c *compiler.Compiled) (bool, string) {
+	op := p.ops[node]
+	if op == nil || op.Conditions == "" {
+		return true, ""
+	}
 	params := make(map[string]any, len(c.Params)+1)
 	for _, prm := range c.Params {
 		params[prm.Name] = prm.Value
 	}
 	params["globals"] = c.Globals
-	ok, err := dag.Condition(cond, params)
+	ok, err := dag.Condition(op.Conditions, params)
 	if err != nil {
 		return false, err.Error()
 	}
 	if !ok {
-		return false, "conditions " + cond + " are false"
+		return false, "conditions " + op.Conditions + " are false"
 	}
 	return true, ""
 }

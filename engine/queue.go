@@ -14,6 +14,11 @@ import (
 type queue struct {
 	mu         sync.Mutex
 	items      []string
+	// first is handed out before items: runs whose work unblocks other
+	// runs (a dag that heard from a child, a child just scheduled). A run
+	// may sit in both lanes; the second copy is passed over.
+	first      []string
+	urgent     map[string]bool // in first, or to be put there again when done
 	queued     map[string]bool // waiting, or to be handed out again when done
 	processing map[string]bool // with a worker
 	failures   map[string]int  // errors in a row, by run: its back-off
@@ -21,7 +26,25 @@ type queue struct {
 }
 
 func newQueue() *queue {
-	return &queue{queued: map[string]bool{}, processing: map[string]bool{}, failures: map[string]int{}, wake: make(chan struct{}, 1)}
+	return &queue{queued: map[string]bool{}, urgent: map[string]bool{}, processing: map[string]bool{}, failures: map[string]int{}, wake: make(chan struct{}, 1)}
+}
+
+// addFirst queues a run ahead of those queued with add.
+func (q *queue) addFirst(uuid string) {
+	q.mu.Lock()
+	if q.urgent[uuid] {
+		q.mu.Unlock()
+		return
+	}
+	q.urgent[uuid] = true
+	q.queued[uuid] = true
+	if q.processing[uuid] {
+		q.mu.Unlock() // done hands it out again
+		return
+	}
+	q.first = append(q.first, uuid)
+	q.mu.Unlock()
+	q.signal()
 }
 
 // add queues uuid unless it is queued already.
@@ -92,13 +115,24 @@ func (q *queue) forget(uuid string) {
 func (q *queue) next(ctx context.Context) (string, bool) {
 	for {
 		q.mu.Lock()
-		if len(q.items) > 0 {
-			uuid := q.items[0]
-			q.items[0] = ""
-			q.items = q.items[1:]
+		for len(q.first)+len(q.items) > 0 {
+			var uuid string
+			if len(q.first) > 0 {
+				uuid = q.first[0]
+				q.first[0] = ""
+				q.first = q.first[1:]
+			} else {
+				uuid = q.items[0]
+				q.items[0] = ""
+				q.items = q.items[1:]
+			}
+			if !q.queued[uuid] || q.processing[uuid] {
+				continue // the copy in the other lane was handed out
+			}
 			delete(q.queued, uuid)
+			delete(q.urgent, uuid)
 			q.processing[uuid] = true
-			more := len(q.items) > 0
+			more := len(q.first)+len(q.items) > 0
 			q.mu.Unlock()
 			if more {
 				q.signal() // another worker may take the next
@@ -120,7 +154,10 @@ func (q *queue) done(uuid string) {
 	q.mu.Lock()
 	delete(q.processing, uuid)
 	again := q.queued[uuid]
-	if again {
+	switch {
+	case again && q.urgent[uuid]:
+		q.first = append(q.first, uuid)
+	case again:
 		q.items = append(q.items, uuid)
 	}
 	q.mu.Unlock()
@@ -133,5 +170,5 @@ func (q *queue) done(uuid string) {
 func (q *queue) len() int {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return len(q.items)
+	return len(q.queued)
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 )
@@ -41,6 +42,47 @@ func TestQueue(t *testing.T) {
 	q.done("b")
 	if q.len() != 0 {
 		t.Fatalf("len %d after all done", q.len())
+	}
+}
+
+// TestQueueFirst: a run added with addFirst is handed out before those
+// added with add, once even when it is in both lanes, and comes back
+// first when it was added first while a worker had it.
+func TestQueueFirst(t *testing.T) {
+	q := newQueue()
+	q.add("a")
+	q.add("b")
+	q.add("c")
+	q.addFirst("c") // in both lanes now
+	q.addFirst("p")
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	var got []string
+	for range 4 {
+		u, _ := q.next(ctx)
+		got = append(got, u)
+		if u != "p" {
+			q.done(u)
+		}
+	}
+	if want := "c p a b"; strings.Join(got, " ") != want {
+		t.Fatalf("handed out %v, want %s", got, want)
+	}
+	q.add("x")
+	q.addFirst("p") // while a worker has it
+	q.done("p")
+	if u, _ := q.next(ctx); u != "p" {
+		t.Fatalf("after done: %q, want p before x", u)
+	}
+	q.done("p")
+	if u, _ := q.next(ctx); u != "x" {
+		t.Fatalf("then %q, want x", u)
+	}
+	q.done("x")
+	short, stop := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer stop()
+	if u, ok := q.next(short); ok {
+		t.Fatalf("a copy left in a lane was handed out again: %q", u)
 	}
 }
 

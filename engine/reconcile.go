@@ -47,8 +47,11 @@ type leading struct {
 	known      map[string]*store.Run
 	tombs      map[string]int // tombstone → resync generation it was made in
 	generation int
-	compiled   map[string]*compiler.Compiled // by run, for dispatch
-	dispatched map[executor.RunRef]bool      // in this term
+	// compiled holds a run's compilation from submission or compiling to
+	// its dispatch; traits what the term still reads of it afterwards.
+	compiled   map[string]*compiler.Compiled
+	traits     map[string]runTraits
+	dispatched map[string]int // run → the attempt dispatched in this term
 	// pending holds the executor's news of each run, in order, for the
 	// run's worker to record.
 	pending map[string][]executor.StatusUpdate
@@ -67,7 +70,7 @@ type leading struct {
 func newLeading(e *Engine, st *store.Store) *leading {
 	return &leading{e: e, st: st, queue: newQueue(),
 		known: map[string]*store.Run{}, tombs: map[string]int{},
-		compiled: map[string]*compiler.Compiled{}, dispatched: map[executor.RunRef]bool{},
+		compiled: map[string]*compiler.Compiled{}, traits: map[string]runTraits{}, dispatched: map[string]int{},
 		pending: map[string][]executor.StatusUpdate{},
 		slots:   map[string]string{}, count: map[string]int{}, waiting: map[string]map[string]bool{},
 		pipelines: map[string]*pipeline{}}
@@ -191,7 +194,7 @@ func (l *leading) learn(r *store.Run) bool {
 		l.mu.Unlock()
 		if p != nil {
 			p.observe(r)
-			l.queue.add(r.Parent)
+			l.queue.addFirst(r.Parent)
 		}
 	}
 	return true
@@ -219,12 +222,9 @@ func (l *leading) remember(r *store.Run) bool {
 // queue place to a run that waits for one.
 func (l *leading) endLocked(uuid string) {
 	delete(l.compiled, uuid)
+	delete(l.traits, uuid)
 	delete(l.pipelines, uuid)
-	for ref := range l.dispatched {
-		if ref.UUID == uuid {
-			delete(l.dispatched, ref)
-		}
-	}
+	delete(l.dispatched, uuid)
 	if q, ok := l.slots[uuid]; ok {
 		delete(l.slots, uuid)
 		l.count[q]--
@@ -385,11 +385,44 @@ func dispatchedStatus(s store.Status) bool {
 
 // queueOf is the run's queue (its operation's `queue`), "" by default.
 func (l *leading) queueOf(r *store.Run) string {
-	c, err := l.compiledOf(r)
+	t, err := l.traitsOf(r)
 	if err != nil {
 		return ""
 	}
-	return c.Component.Queue
+	return t.queue
+}
+
+// runTraits is what the term reads of a run's compilation once the run
+// is dispatched: far smaller than the compilation, which a wide dag would
+// otherwise hold for each of its running operations.
+type runTraits struct {
+	queue      string
+	maxRetries int
+	pipeline   bool
+}
+
+func traitsOf(c *compiler.Compiled) runTraits {
+	t := runTraits{queue: c.Component.Queue, pipeline: isPipeline(c)}
+	if term := c.Component.Termination; term != nil && term.MaxRetries != nil && !t.pipeline {
+		t.maxRetries = term.MaxRetries.Value
+	}
+	return t
+}
+
+// traitsOf returns a run's traits, from its compilation when the term
+// has it.
+func (l *leading) traitsOf(r *store.Run) (runTraits, error) {
+	l.mu.Lock()
+	t, ok := l.traits[r.UUID]
+	l.mu.Unlock()
+	if ok {
+		return t, nil
+	}
+	c, err := l.compiledOf(r)
+	if err != nil {
+		return runTraits{}, err
+	}
+	return traitsOf(c), nil
 }
 
 // takeSlot reserves a place in queue q for a run, or says it is full (the
@@ -478,7 +511,7 @@ func (l *leading) reconcile(ctx context.Context, uuid string) error {
 	case store.Compiled, store.Queued:
 		err = l.advance(ctx, run, now)
 	case store.Scheduled, store.Starting, store.Running, store.Processing, store.Warning, store.Unschedulable, store.Stopping:
-		if c, cerr := l.compiledOf(run); cerr == nil && isPipeline(c) {
+		if t, terr := l.traitsOf(run); terr == nil && t.pipeline {
 			err = l.drive(ctx, run)
 			break
 		}
@@ -650,7 +683,7 @@ var errSkip = errors.New("engine: the run moved on")
 func (l *leading) dispatch(ctx context.Context, run *store.Run) error {
 	ref := executor.RunRef{UUID: run.UUID, Attempt: run.Attempt}
 	l.mu.Lock()
-	done := l.dispatched[ref]
+	done := l.dispatched[ref.UUID] == ref.Attempt
 	l.mu.Unlock()
 	if done {
 		return nil
@@ -669,7 +702,12 @@ func (l *leading) dispatch(ctx context.Context, run *store.Run) error {
 		return uerr
 	}
 	l.mu.Lock()
-	l.dispatched[ref] = true
+	l.dispatched[ref.UUID] = ref.Attempt
+	if k := l.known[ref.UUID]; k != nil && !k.Status.Final() {
+		// The executor has it: what the term reads of it now is small.
+		l.traits[ref.UUID] = traitsOf(c)
+	}
+	delete(l.compiled, ref.UUID)
 	l.mu.Unlock()
 	l.e.metrics.dispatch.Observe(l.e.cfg.Now().Sub(run.CreatedAt).Seconds())
 	return nil
@@ -686,7 +724,9 @@ func (l *leading) check(ctx context.Context, run *store.Run) error {
 	switch {
 	case errors.Is(err, executor.ErrUnknownRun):
 		l.mu.Lock()
-		delete(l.dispatched, ref)
+		if l.dispatched[ref.UUID] == ref.Attempt {
+			delete(l.dispatched, ref.UUID)
+		}
 		l.mu.Unlock()
 		if run.Status == store.Scheduled {
 			return l.dispatch(ctx, run)
@@ -789,14 +829,11 @@ func (l *leading) compiledOf(r *store.Run) (*compiler.Compiled, error) {
 
 // maxRetries is the run's termination.maxRetries.
 func (l *leading) maxRetries(r *store.Run) int {
-	c, err := l.compiledOf(r)
-	if err != nil || isPipeline(c) {
+	t, err := l.traitsOf(r)
+	if err != nil {
 		return 0
 	}
-	if t := c.Component.Termination; t != nil && t.MaxRetries != nil {
-		return t.MaxRetries.Value
-	}
-	return 0
+	return t.maxRetries
 }
 
 // needsApproval says whether the run asks to be approved (isApproved:
