@@ -7,7 +7,7 @@ STATICCHECK_VERSION := v0.8.2
 FUZZTIME    ?= 10s
 PKGS        := ./...
 
-.PHONY: all build test unit fuzz lint fmt-check vet staticcheck demo e2e k8s-bin bench bench-engine bench-k8s clean
+.PHONY: all build test unit fuzz lint fmt-check vet staticcheck demo e2e k8s-bin bench bench-engine bench-dag bench-k8s clean
 
 all: build
 
@@ -69,6 +69,13 @@ bench:
 ## bench-engine: the engine on embedded etcd: runs/s, overhead, memory, raw etcd rate.
 bench-engine:
 	$(GO) run ./e2e/bench/engine -n 10000
+
+## bench-dag: one large dag on the engine and embedded etcd: a layered dag of
+## 10,000 operations, then a fan-out/fan-in of 100,002 (minutes): nodes/s,
+## the overhead of each step from an upstream's end to dispatch, memory.
+bench-dag:
+	$(GO) run ./e2e/bench/dag -shape layered -n 10000
+	$(GO) run ./e2e/bench/dag -shape fan -n 100000
 
 ## bench-k8s: the engine with the k8s executor on a real control plane
 ## (k8s-bin): Jobs dispatched/s against a raw client-go loop at the same limits.

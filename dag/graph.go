@@ -14,7 +14,6 @@ import (
 // dependencies, and the implicit edges of params (`ref: ops.x`) and events
 // (`ref: ops.x`). It is built once and read by many.
 type Graph struct {
-	g     graph.Graph[string, string] // vertices: the operations' names
 	order []string
 	ups   map[string][]string
 	downs map[string][]string
@@ -39,7 +38,7 @@ func Build(p specs.Path, d *specs.DAG) (*Graph, error) {
 		index[name] = i
 		_ = g.AddVertex(name)
 	}
-	gr := &Graph{g: g, ups: map[string][]string{}, downs: map[string][]string{}}
+	gr := &Graph{ups: map[string][]string{}, downs: map[string][]string{}}
 	for i := range d.Operations {
 		op := &d.Operations[i]
 		if index[op.Name] != i {

@@ -12,8 +12,8 @@ import (
 // from it, and a run is never handed to two at once: one added while a
 // worker has it is handed out again when that worker is done.
 type queue struct {
-	mu         sync.Mutex
-	items      []string
+	mu    sync.Mutex
+	items []string
 	// first is handed out before items: runs whose work unblocks other
 	// runs (a dag that heard from a child, a child just scheduled). A run
 	// may sit in both lanes; the second copy is passed over.

@@ -10,8 +10,10 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/plexus-ml/plexus/engine"
 	"github.com/plexus-ml/plexus/engine/api"
 	"github.com/plexus-ml/plexus/engine/store"
+	"github.com/plexus-ml/plexus/executor/local"
 )
 
 // history is what `plexus ops` reads: a server's API, or, with no server,
@@ -20,11 +22,16 @@ type history interface {
 	List(ctx context.Context, o api.ListOptions) (*api.ListResponse, error)
 	Get(ctx context.Context, uuid string) (*store.Run, error)
 	Logs(ctx context.Context, uuid string, attempt int, follow bool) (io.ReadCloser, error)
+	// Graph reads a dag run's graph; for another run its error wraps
+	// engine.ErrNotPipeline.
+	Graph(ctx context.Context, uuid string) (*engine.Graph, error)
 }
 
 // localHistory reads the local engine's store and run directories.
 type localHistory struct {
-	st    *store.Store
+	st *store.Store
+	// eng, never started, reads the graphs of dags.
+	eng   *engine.Engine
 	runs  string
 	close func()
 }
@@ -45,18 +52,32 @@ func openLocalHistory(home string) (*localHistory, error) {
 		emb.Close()
 		return nil, err
 	}
-	return &localHistory{st: store.New(cli, "", nil), runs: filepath.Join(home, "runs"),
-		close: func() { cli.Close(); emb.Close() }}, nil
+	h := &localHistory{st: store.New(cli, "", nil), runs: filepath.Join(home, "runs"),
+		close: func() { cli.Close(); emb.Close() }}
+	// An engine reads graphs; it needs an executor, which it never uses
+	// here since it does not run.
+	ex, err := local.New(local.Config{Root: h.runs})
+	if err == nil {
+		h.eng, err = engine.New(engine.Config{Store: h.st, Executor: ex})
+	}
+	if err != nil {
+		h.close()
+		return nil, fmt.Errorf("opening the local history in %s: %w", home, err)
+	}
+	return h, nil
 }
 
 func (h *localHistory) List(ctx context.Context, o api.ListOptions) (*api.ListResponse, error) {
-	page, err := h.st.List(ctx, o.After, o.Limit, func(r *store.Run) bool {
-		return (o.Status == "" || string(r.Status) == o.Status) && (o.Project == "" || r.Project == o.Project) && (o.Parent == "" || r.Parent == o.Parent)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &api.ListResponse{Runs: page.Runs, Next: page.Next}, nil
+	return api.List(ctx, h.st, o)
+}
+
+// ChildRuns reads every child of a run.
+func (h *localHistory) ChildRuns(ctx context.Context, parent string) ([]*store.Run, error) {
+	return h.st.ChildRuns(ctx, parent)
+}
+
+func (h *localHistory) Graph(ctx context.Context, uuid string) (*engine.Graph, error) {
+	return h.eng.Graph(ctx, uuid)
 }
 
 func (h *localHistory) Get(ctx context.Context, uuid string) (*store.Run, error) {

@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/plexus-ml/plexus/engine"
+	"github.com/plexus-ml/plexus/engine/api"
 	"github.com/plexus-ml/plexus/engine/store"
 	"github.com/plexus-ml/plexus/executor"
 	"github.com/plexus-ml/plexus/executor/k8s"
@@ -132,4 +134,38 @@ func etcdConfig(c store.ClientConfig) (store.ClientConfig, error) {
 		c.Password = os.Getenv("PLEXUS_ETCD_PASSWORD")
 	}
 	return c, nil
+}
+
+// liveHistory reads what the engine running in this process knows: its
+// store, its executor's logs (followed while they grow) and its dags'
+// graphs.
+type liveHistory struct{ le *localEngine }
+
+func (h liveHistory) List(ctx context.Context, o api.ListOptions) (*api.ListResponse, error) {
+	return api.List(ctx, h.le.st, o)
+}
+
+// ChildRuns reads every child of a run.
+func (h liveHistory) ChildRuns(ctx context.Context, parent string) ([]*store.Run, error) {
+	return h.le.st.ChildRuns(ctx, parent)
+}
+
+func (h liveHistory) Get(ctx context.Context, uuid string) (*store.Run, error) {
+	r, _, err := h.le.st.Get(ctx, uuid)
+	return r, err
+}
+
+func (h liveHistory) Logs(ctx context.Context, uuid string, attempt int, follow bool) (io.ReadCloser, error) {
+	if attempt == 0 {
+		r, err := h.Get(ctx, uuid)
+		if err != nil {
+			return nil, err
+		}
+		attempt = r.Attempt
+	}
+	return h.le.ex.Logs(ctx, executor.RunRef{UUID: uuid, Attempt: attempt}, follow)
+}
+
+func (h liveHistory) Graph(ctx context.Context, uuid string) (*engine.Graph, error) {
+	return h.le.eng.Graph(ctx, uuid)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -45,6 +46,20 @@ func TestScripts(t *testing.T) {
 						ts.Fatalf("%s did not appear", args[1])
 					}
 				}
+			},
+			// setenvmatch VAR stdout|stderr REGEXP sets VAR to what the first
+			// group of REGEXP matches in the last command's output.
+			"setenvmatch": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 3 || args[1] != "stdout" && args[1] != "stderr" || !strings.Contains(args[2], "(") {
+					ts.Fatalf("usage: setenvmatch VAR stdout|stderr REGEXP-WITH-A-GROUP")
+				}
+				re, err := regexp.Compile("(?m)" + args[2])
+				ts.Check(err)
+				m := re.FindStringSubmatch(ts.ReadFile(args[1]))
+				if len(m) < 2 {
+					ts.Fatalf("no match for %q in %s", args[2], args[1])
+				}
+				ts.Setenv(args[0], m[1])
 			},
 		},
 		Setup: func(env *testscript.Env) error {

@@ -84,6 +84,38 @@ func runRun(cmd *cobra.Command, o runOptions) error {
 	if o.server != "" {
 		return submitRemote(cmd, o, string(data), params)
 	}
+	return runHere(cmd, o.urlRefs, func(ctx context.Context, le *localEngine, stderr io.Writer) (*store.Run, error) {
+		run, err := le.eng.Submit(ctx, engine.Submission{Spec: string(data), Source: o.file, Dir: filepath.Dir(o.file),
+			Params: params, Name: o.name, Project: o.project})
+		if err != nil {
+			var list specs.ErrorList
+			if errors.As(err, &list) {
+				stage := ""
+				var ce *compiler.CompilationError
+				if errors.As(err, &ce) {
+					stage = string(ce.Stage) + ": "
+				}
+				for _, e := range list {
+					fmt.Fprintf(stderr, "%s: %s%s\n", o.file, stage, e.Error())
+				}
+				return nil, errSilent
+			}
+			return nil, err
+		}
+		if run.Name != "" {
+			fmt.Fprintf(stderr, "run %s (%s) created\n", run.UUID, run.Name)
+		} else {
+			fmt.Fprintf(stderr, "run %s created\n", run.UUID)
+		}
+		return run, nil
+	})
+}
+
+// runHere starts an engine in this process — an embedded etcd and the
+// local executor, their state under $PLEXUS_HOME — lets start submit or
+// resume a run, and follows the run to its end, as followHere does. An
+// interrupt stops the run. It returns errSilent unless the run succeeded.
+func runHere(cmd *cobra.Command, urlRefs bool, start func(context.Context, *localEngine, io.Writer) (*store.Run, error)) error {
 	home, err := plexusHome()
 	if err != nil {
 		return err
@@ -92,44 +124,61 @@ func runRun(cmd *cobra.Command, o runOptions) error {
 	ctx, cancel := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 
-	le, err := openLocalEngine(home, store.ClientConfig{}, engine.Config{Sources: sources(o.urlRefs), Resync: time.Second})
+	le, err := openLocalEngine(home, store.ClientConfig{}, engine.Config{Sources: sources(urlRefs), Resync: time.Second})
 	if err != nil {
 		return err
 	}
 	defer le.Close()
-	eng, st, ex := le.eng, le.st, le.ex
 	engCtx, stopEngine := context.WithCancel(context.Background())
 	engDone := make(chan struct{})
-	go func() { defer close(engDone); _ = eng.Run(engCtx) }()
+	go func() { defer close(engDone); _ = le.eng.Run(engCtx) }()
 	defer func() { stopEngine(); <-engDone }()
 
-	run, err := eng.Submit(ctx, engine.Submission{Spec: string(data), Source: o.file, Dir: filepath.Dir(o.file),
-		Params: params, Name: o.name, Project: o.project})
+	run, err := start(ctx, le, stderr)
 	if err != nil {
-		var list specs.ErrorList
-		if errors.As(err, &list) {
-			stage := ""
-			var ce *compiler.CompilationError
-			if errors.As(err, &ce) {
-				stage = string(ce.Stage) + ": "
-			}
-			for _, e := range list {
-				fmt.Fprintf(stderr, "%s: %s%s\n", o.file, stage, e.Error())
-			}
-			return errSilent
+		return err
+	}
+	return followHere(ctx, le, run, stdout, stderr)
+}
+
+// followHere follows a run of the engine in this process to its end. A
+// run's logs go to stdout, its status changes to stderr. A dag's
+// operations' logs come each line prefixed with the operation, with the
+// dag's progress, and a table of its operations at the end; after a
+// resume, only what runs again. It returns errSilent unless the run
+// succeeded.
+func followHere(ctx context.Context, le *localEngine, run *store.Run, stdout, stderr io.Writer) error {
+	// The conditions and logs before a resume were shown when they
+	// happened.
+	seen, first := 0, 1
+	if n := len(run.Conditions); run.Status == store.Resuming && n > 0 {
+		seen, first = n-1, run.Attempt
+	}
+	stop := func() error {
+		_, err := le.eng.Stop(context.Background(), run.UUID)
+		if errors.Is(err, engine.ErrInvalidTransition) {
+			return nil // it ended meanwhile
 		}
 		return err
 	}
-	if run.Name != "" {
-		fmt.Fprintf(stderr, "run %s (%s) created\n", run.UUID, run.Name)
-	} else {
-		fmt.Fprintf(stderr, "run %s created\n", run.UUID)
-	}
-	final, err := follow(ctx, eng, st, ex, run.UUID, stdout, stderr)
-	if err != nil {
+	f := newDagFollower(liveHistory{le}, &console{logs: stdout, status: stderr})
+	f.conditions, f.seen, f.fresh = true, seen, true
+	view, err := f.follow(ctx, run.UUID, stop)
+	var final *store.Run
+	switch {
+	case errors.Is(err, engine.ErrNotPipeline):
+		if final, err = follow(ctx, le.eng, le.st, le.ex, run.UUID, seen, first, stdout, stderr); err != nil {
+			return err
+		}
+	case err != nil:
 		return err
+	default:
+		final = view.run
+		if err := printSummary(stderr, view); err != nil {
+			return err
+		}
 	}
-	fmt.Fprintf(stderr, "run %s %s", run.UUID, final.Status)
+	fmt.Fprintf(stderr, "run %s %s", final.UUID, final.Status)
 	if len(final.Outputs) > 0 {
 		fmt.Fprintf(stderr, " with outputs %v", final.Outputs)
 	}
@@ -143,12 +192,16 @@ func runRun(cmd *cobra.Command, o runOptions) error {
 	return nil
 }
 
-// follow shows the run's status changes and streams each attempt's log
+// follow shows the run's status changes (after the first seen of its
+// conditions) and streams the log of each of its attempts from first on
 // until the run ends; an interrupt stops the run first.
-func follow(ctx context.Context, eng *engine.Engine, st *store.Store, ex executor.Executor, uuid string, stdout, stderr io.Writer) (*store.Run, error) {
-	seen := 0
-	streamed := map[int]chan struct{}{}
-	stopping := false
+func follow(ctx context.Context, eng *engine.Engine, st *store.Store, ex executor.Executor, uuid string, seen, first int, stdout, stderr io.Writer) (*store.Run, error) {
+	out := &console{logs: stdout, status: stderr}
+	streams := newLogStreams(out, func(ctx context.Context, uuid string, attempt int) (io.ReadCloser, error) {
+		return ex.Logs(ctx, executor.RunRef{UUID: uuid, Attempt: attempt}, true)
+	})
+	defer streams.wait()
+	done := ctx.Done()
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -158,38 +211,18 @@ func follow(ctx context.Context, eng *engine.Engine, st *store.Store, ex executo
 		}
 		for ; seen < len(r.Conditions); seen++ {
 			c := r.Conditions[seen]
-			fmt.Fprintf(stderr, "  %-10s %s\n", c.Type, c.Message)
+			out.statusf("  %-10s %s\n", c.Type, c.Message)
 		}
-		if _, ok := streamed[r.Attempt]; !ok && r.Attempt > 0 && r.Status != store.Created && r.Status != store.Compiled && r.Status != store.Queued {
-			done := make(chan struct{})
-			streamed[r.Attempt] = done
-			go func(attempt int) {
-				defer close(done)
-				logs, err := ex.Logs(context.Background(), executor.RunRef{UUID: uuid, Attempt: attempt}, true)
-				if err != nil {
-					return
-				}
-				defer logs.Close()
-				_, _ = io.Copy(stdout, logs)
-			}(r.Attempt)
-		}
+		streams.update(r, first, "")
 		if r.Status.Final() {
-			for _, done := range streamed {
-				select {
-				case <-done:
-				case <-time.After(2 * time.Second):
-				}
-			}
 			return r, nil
 		}
 		select {
-		case <-ctx.Done():
-			if !stopping {
-				stopping = true
-				fmt.Fprintln(stderr, "stopping the run")
-				if _, err := eng.Stop(context.Background(), uuid); err != nil && !errors.Is(err, engine.ErrInvalidTransition) {
-					return nil, err
-				}
+		case <-done:
+			done = nil
+			out.statusf("stopping the run\n")
+			if _, err := eng.Stop(context.Background(), uuid); err != nil && !errors.Is(err, engine.ErrInvalidTransition) {
+				return nil, err
 			}
 		case <-tick.C:
 		}
@@ -222,35 +255,65 @@ func submitRemote(cmd *cobra.Command, o runOptions, spec string, params map[stri
 	if !o.watch {
 		return nil
 	}
-	logsDone := make(chan struct{})
-	go func() {
-		defer close(logsDone)
-		for cmd.Context().Err() == nil {
-			rd, err := c.Logs(cmd.Context(), run.UUID, 0, true)
-			if err == nil {
-				_, _ = io.Copy(cmd.ErrOrStderr(), rd)
-				rd.Close()
-				return
-			}
-			time.Sleep(100 * time.Millisecond) // not dispatched yet
+	return watchRemote(cmd.Context(), c, run, cmd.ErrOrStderr())
+}
+
+// watchRemote follows a server's run to its end, its logs and status on w:
+// a dag's as followHere shows them. It returns errSilent unless the run
+// succeeded.
+func watchRemote(ctx context.Context, c *api.Client, run *store.Run, w io.Writer) error {
+	out := &console{logs: w, status: w}
+	f := newDagFollower(c, out)
+	f.fresh = true
+	view, err := f.follow(ctx, run.UUID, nil)
+	var final *store.Run
+	switch {
+	case errors.Is(err, engine.ErrNotPipeline):
+		first := 1
+		if run.Status == store.Resuming {
+			first = run.Attempt // the earlier attempts' logs were shown then
 		}
-	}()
-	for {
-		r, err := c.Get(cmd.Context(), run.UUID)
-		if err != nil {
+		if final, err = followRemote(ctx, c, run.UUID, first, out); err != nil {
 			return err
 		}
-		if r.Status.Final() {
-			select {
-			case <-logsDone:
-			case <-time.After(2 * time.Second):
-			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "run %s %s\n", r.UUID, r.Status)
-			if r.Status != store.Succeeded {
-				return errSilent
-			}
-			return nil
+	case err != nil:
+		return err
+	default:
+		final = view.run
+		if err := printSummary(w, view); err != nil {
+			return err
 		}
-		time.Sleep(100 * time.Millisecond)
+	}
+	fmt.Fprintf(w, "run %s %s\n", final.UUID, final.Status)
+	if final.Status != store.Succeeded {
+		if n := len(final.Conditions); n > 0 && final.Conditions[n-1].Message != "" {
+			fmt.Fprintf(w, "  %s\n", final.Conditions[n-1].Message)
+		}
+		return errSilent
+	}
+	return nil
+}
+
+// followRemote streams the log of each attempt of a server's run from
+// first on until the run ends.
+func followRemote(ctx context.Context, c *api.Client, uuid string, first int, out *console) (*store.Run, error) {
+	streams := newLogStreams(out, func(ctx context.Context, uuid string, attempt int) (io.ReadCloser, error) {
+		return c.Logs(ctx, uuid, attempt, true)
+	})
+	defer streams.wait()
+	for {
+		r, err := c.Get(ctx, uuid)
+		if err != nil {
+			return nil, err
+		}
+		streams.update(r, first, "")
+		if r.Status.Final() {
+			return r, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
 }

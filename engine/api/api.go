@@ -137,6 +137,9 @@ type SubmitRequest struct {
 
 func (s *Server) submit(w http.ResponseWriter, r *http.Request) (int, any) {
 	var req SubmitRequest
+	if r.ContentLength > maxBody {
+		return fail(http.StatusRequestEntityTooLarge, "the submission is larger than the limit of %d MiB", maxBody>>20)
+	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {

@@ -336,7 +336,7 @@ func TestLargeSubmissions(t *testing.T) {
 	srv, _ := serve(t, nil)
 	c := &Client{BaseURL: srv.URL}
 	// Over the old cap of 4 MiB: a pipeline of many operations is.
-	padding := strings.Repeat("# a long comment to make the file large\n", 8<<20/40)
+	padding := "# " + strings.Repeat("a long comment to make the file large ", 5<<20/38) + "\n"
 	run, err := c.Submit(t.Context(), SubmitRequest{Spec: padding + hello, Params: map[string]any{"who": "large"}})
 	if err != nil {
 		t.Fatalf("a %d MiB submission: %v", len(padding)>>20, err)
@@ -344,9 +344,10 @@ func TestLargeSubmissions(t *testing.T) {
 	if r := waitStatus(t, c, run.UUID, true); r.Status != store.Succeeded {
 		t.Fatalf("status %s", r.Status)
 	}
-	_, err = c.Submit(t.Context(), SubmitRequest{Spec: strings.Repeat(padding, 9)})
+	_, err = c.Submit(t.Context(), SubmitRequest{Spec: strings.Repeat(padding, 13)})
 	var ae *APIError
 	if !errors.As(err, &ae) || ae.Code != http.StatusRequestEntityTooLarge || !strings.Contains(ae.Body.Error, "larger than the limit of 64 MiB") {
-		t.Fatalf("a 72 MiB submission: %v", err)
+		t.Fatalf("a 65 MiB submission: %v", err)
 	}
+
 }

@@ -112,7 +112,8 @@ func (c *Client) Get(ctx context.Context, uuid string) (*store.Run, error) {
 	return &run, nil
 }
 
-// ListOptions filter and page a listing.
+// ListOptions filter and page a listing. Parent lists a run's children
+// (a dag's: the runs of its operations).
 type ListOptions struct {
 	Status, Project, Parent, After string
 	Limit                          int

@@ -1,0 +1,623 @@
+// Command dag measures the engine driving one large dag run on an embedded
+// etcd, with an executor that succeeds every attempt as it is dispatched:
+// how long submission takes (parse, compile, store), how long the dag
+// takes from then to its end, nodes per second, the overhead of each step
+// (from the end of an operation's last upstream to its dispatch), and the
+// memory of the process, which holds the engine and etcd both.
+//
+// Three shapes: layered, n operations in layers of -width, each depending
+// on 2 or 3 operations of the layer before (a fixed seed); fan, a root, n
+// operations after it and a sink after them all (n+2 operations); and
+// chain, n operations one after the other, where a step waits for nothing
+// but the engine's own latency.
+//
+//	go run ./e2e/bench/dag -shape layered -n 10000
+//	go run ./e2e/bench/dag -shape fan -n 100000
+//	go run ./e2e/bench/dag -shape chain -n 1000
+package main
+
+import (
+	"cmp"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"runtime/metrics"
+	"runtime/pprof"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+
+	"github.com/plexus-ml/plexus/engine"
+	"github.com/plexus-ml/plexus/engine/store"
+	"github.com/plexus-ml/plexus/executor"
+	"github.com/plexus-ml/plexus/specs/compiler"
+)
+
+// instant succeeds every attempt as it is dispatched. It notes when each
+// run was first dispatched, on the monotonic clock; the attempt ends at
+// that same moment (the time of its Succeeded update). Updates go out
+// through a mailbox per watcher, so Dispatch never waits for the engine
+// to read them.
+type instant struct {
+	mu         sync.Mutex
+	dispatched map[string]time.Time
+	subs       []*mailbox
+}
+
+func (x *instant) Dispatch(_ context.Context, ref executor.RunRef, _ *compiler.Compiled) error {
+	now := time.Now()
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if _, dup := x.dispatched[ref.UUID]; !dup {
+		x.dispatched[ref.UUID] = now
+	}
+	for _, m := range x.subs {
+		m.put(executor.StatusUpdate{Run: ref, Status: executor.Succeeded, Time: now})
+	}
+	return nil
+}
+
+func (x *instant) Stop(context.Context, executor.RunRef) error { return nil }
+
+func (x *instant) Status(_ context.Context, ref executor.RunRef) (executor.StatusUpdate, error) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if _, ok := x.dispatched[ref.UUID]; !ok {
+		return executor.StatusUpdate{}, executor.ErrUnknownRun
+	}
+	return executor.StatusUpdate{Run: ref, Status: executor.Succeeded}, nil
+}
+
+func (x *instant) Watch(ctx context.Context) (<-chan executor.StatusUpdate, error) {
+	m := &mailbox{wake: make(chan struct{}, 1)}
+	x.mu.Lock()
+	x.subs = append(x.subs, m)
+	x.mu.Unlock()
+	ch := make(chan executor.StatusUpdate, 1024)
+	go func() {
+		defer close(ch)
+		defer func() {
+			x.mu.Lock()
+			defer x.mu.Unlock()
+			x.subs = slices.DeleteFunc(x.subs, func(s *mailbox) bool { return s == m })
+		}()
+		for {
+			for _, u := range m.take() {
+				select {
+				case ch <- u:
+				case <-ctx.Done():
+					return
+				}
+			}
+			select {
+			case <-m.wake:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return ch, nil
+}
+
+func (x *instant) Logs(context.Context, executor.RunRef, bool) (io.ReadCloser, error) {
+	return io.NopCloser(strings.NewReader("")), nil
+}
+
+// mailbox is an unbounded queue of updates with one reader.
+type mailbox struct {
+	mu   sync.Mutex
+	q    []executor.StatusUpdate
+	wake chan struct{}
+}
+
+func (m *mailbox) put(u executor.StatusUpdate) {
+	m.mu.Lock()
+	m.q = append(m.q, u)
+	m.mu.Unlock()
+	select {
+	case m.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (m *mailbox) take() []executor.StatusUpdate {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	q := m.q
+	m.q = nil
+	return q
+}
+
+// graph is a dag's operations and the upstreams of each, in an order
+// where every upstream comes first.
+type graph struct {
+	names []string
+	ups   map[string][]string
+}
+
+// layered is n operations in layers of width; each operation past the
+// first layer depends on 2 or 3 distinct operations of the layer before.
+func layered(n, width int, seed uint64) graph {
+	rng := rand.New(rand.NewPCG(seed, seed))
+	g := graph{ups: map[string][]string{}}
+	var prev []string
+	for layer := 0; len(g.names) < n; layer++ {
+		var cur []string
+		for i := 0; i < width && len(g.names) < n; i++ {
+			name := fmt.Sprintf("l%d-%d", layer, i)
+			if len(prev) > 0 {
+				k := min(2+rng.IntN(2), len(prev))
+				for _, j := range rng.Perm(len(prev))[:k] {
+					g.ups[name] = append(g.ups[name], prev[j])
+				}
+			}
+			g.names = append(g.names, name)
+			cur = append(cur, name)
+		}
+		prev = cur
+	}
+	return g
+}
+
+// fan is a root, n operations after it, and a sink after all of them.
+func fan(n int) graph {
+	g := graph{names: []string{"root"}, ups: map[string][]string{}}
+	mids := make([]string, n)
+	for i := range mids {
+		mids[i] = fmt.Sprintf("m%d", i+1)
+		g.names = append(g.names, mids[i])
+		g.ups[mids[i]] = []string{"root"}
+	}
+	g.names = append(g.names, "sink")
+	g.ups["sink"] = mids
+	return g
+}
+
+// chain is n operations, each after the one before.
+func chain(n int) graph {
+	g := graph{ups: map[string][]string{}}
+	for i := range n {
+		name := fmt.Sprintf("c%d", i+1)
+		if i > 0 {
+			g.ups[name] = []string{g.names[i-1]}
+		}
+		g.names = append(g.names, name)
+	}
+	return g
+}
+
+// polyaxonfile is the operation running g as a dag: one component, and
+// every operation a dagRef to it.
+func polyaxonfile(g graph) string {
+	var b strings.Builder
+	b.WriteString("version: 1.1\nkind: operation\nname: bench\ncomponent:\n  name: bench\n  run:\n    kind: dag\n    operations:\n")
+	for _, name := range g.names {
+		fmt.Fprintf(&b, "      - {name: %s, dagRef: noop", name)
+		if ups := g.ups[name]; len(ups) > 0 {
+			fmt.Fprintf(&b, ", dependencies: [%s]", strings.Join(ups, ", "))
+		}
+		b.WriteString("}\n")
+	}
+	b.WriteString("    components:\n      - {name: noop, run: {kind: job, container: {image: alpine, command: ['true']}}}\n")
+	return b.String()
+}
+
+// slow is one of the slowest steps.
+type slow struct {
+	node string
+	step time.Duration
+}
+
+// result is what one run of the benchmark measured.
+type result struct {
+	nodes     int
+	submit    time.Duration
+	complete  time.Duration
+	status    store.Status
+	summary   string
+	steps     []time.Duration
+	slowest   []slow
+	parts     [4][]time.Duration // the step in parts: see report
+	missing   int                // operations never dispatched
+	writes    int64
+	dbSize    int64
+	rss       string // the process's peak resident set when the dag ended
+	rssNow    string // its resident set then: anonymous (the heaps), file-backed (the binary, etcd's mapped db)
+	heapEnd   heap
+	heapPeak  heap
+	specBytes int
+	// progress is when (from submission) a tenth, half, nine tenths and
+	// all of the operations had been dispatched.
+	progress [4]time.Duration
+}
+
+func main() {
+	shape := flag.String("shape", "layered", "layered, fan or chain")
+	n := flag.Int("n", 10000, "layered, chain: operations in all; fan: operations between the root and the sink (n+2 in all)")
+	width := flag.Int("width", 100, "operations per layer of the layered shape")
+	seed := flag.Uint64("seed", 1, "seed of the layered shape's dependencies")
+	runs := flag.Int("runs", 1, "times to run the dag, each on a fresh etcd and engine")
+	workers := flag.Int("workers", 16, "the engine's workers")
+	timeout := flag.Duration("timeout", 20*time.Minute, "give up on a dag that has not ended by then")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the runs (submission to end) to this file")
+	memProfile := flag.String("memprofile", "", "write a heap profile to this file, taken when the heap was largest")
+	mutexProfile := flag.String("mutexprofile", "", "write a profile of mutex contention in the runs to this file")
+	flag.Parse()
+	log.SetFlags(0)
+
+	var g graph
+	switch *shape {
+	case "layered":
+		g = layered(*n, *width, *seed)
+	case "fan":
+		g = fan(*n)
+	case "chain":
+		g = chain(*n)
+	default:
+		log.Fatalf("-shape %q: want layered, fan or chain", *shape)
+	}
+	spec := polyaxonfile(g)
+
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+	}
+	if *mutexProfile != "" {
+		runtime.SetMutexProfileFraction(10)
+	}
+	fmt.Printf("%d CPUs, load average %s\n", runtime.NumCPU(), loadAverage())
+	var results []result
+	for i := range *runs {
+		r, err := once(g, spec, *workers, *timeout, *memProfile)
+		if err != nil {
+			pprof.StopCPUProfile()
+			log.Fatalf("run %d: %v", i+1, err)
+		}
+		results = append(results, r)
+		report(*shape, i+1, r)
+		fmt.Printf("  load average after                  %s\n", loadAverage())
+	}
+	pprof.StopCPUProfile()
+	if *mutexProfile != "" {
+		if err := writeProfile("mutex", *mutexProfile); err != nil {
+			log.Fatal(err)
+		}
+	}
+	if len(results) > 1 {
+		var c, s []time.Duration
+		for _, r := range results {
+			c, s = append(c, r.complete), append(s, r.submit)
+		}
+		slices.Sort(c)
+		slices.Sort(s)
+		fmt.Printf("median of %d runs: submission %v, completion %v, %.0f nodes/s\n", len(results),
+			s[len(s)/2].Round(time.Millisecond), c[len(c)/2].Round(time.Millisecond),
+			float64(results[0].nodes)/c[len(c)/2].Seconds())
+	}
+}
+
+// once runs the dag of g on a fresh etcd and engine.
+func once(g graph, spec string, workers int, timeout time.Duration, memProfile string) (result, error) {
+	res := result{nodes: len(g.names), specBytes: len(spec)}
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "plexus-bench-dag")
+	if err != nil {
+		return res, err
+	}
+	defer os.RemoveAll(dir)
+	emb, err := store.StartEmbedded(dir, 10*time.Second)
+	if err != nil {
+		return res, err
+	}
+	defer emb.Close()
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{emb.Endpoint}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		return res, err
+	}
+	defer cli.Close()
+
+	ex := &instant{dispatched: map[string]time.Time{}}
+	st := store.New(cli, "/bench/", nil)
+	// A long resync: progress is what events bring, not the periodic
+	// re-read of every active run.
+	eng, err := engine.New(engine.Config{Store: st, Executor: ex, Resync: time.Minute, Workers: workers})
+	if err != nil {
+		return res, err
+	}
+	engCtx, stopEngine := context.WithCancel(ctx)
+	engDone := make(chan struct{})
+	go func() { defer close(engDone); _ = eng.Run(engCtx) }()
+	defer func() { stopEngine(); <-engDone }()
+	for deadline := time.Now().Add(30 * time.Second); !eng.Leading(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			return res, fmt.Errorf("the engine did not lead within 30s")
+		}
+	}
+	rev0 := revision(st)
+
+	sampler := startHeapSampler(memProfile)
+	start := time.Now()
+	run, err := eng.Submit(ctx, engine.Submission{Spec: spec, Source: "bench.yaml"})
+	if err != nil {
+		return res, fmt.Errorf("submitting: %w", err)
+	}
+	submitted := time.Now()
+	res.submit = submitted.Sub(start)
+
+	var dag *store.Run
+	for deadline := submitted.Add(timeout); ; time.Sleep(5 * time.Millisecond) {
+		if dag, _, err = st.Get(ctx, run.UUID); err != nil {
+			return res, err
+		}
+		if dag.Status.Final() {
+			break
+		}
+		if time.Now().After(deadline) {
+			return res, fmt.Errorf("dag %s still %s after %v", run.UUID, dag.Status, timeout)
+		}
+	}
+	// The dag's last condition says when it ended; the poll only finds out.
+	end := dag.Conditions[len(dag.Conditions)-1].Time
+	res.complete = end.Sub(submitted.Round(0))
+	res.status, res.summary = dag.Status, dag.Conditions[len(dag.Conditions)-1].Message
+	res.heapPeak = sampler.stop()
+	res.heapEnd = readHeap()
+	res.rss = peakRSS() // before the children are read back for the figures
+	res.rssNow = procStatus("RssAnon") + " anonymous, " + procStatus("RssFile") + " file-backed"
+	res.heapPeak = heap{inUse: max(res.heapPeak.inUse, res.heapEnd.inUse), live: max(res.heapPeak.live, res.heapEnd.live)}
+	res.writes = revision(st) - rev0
+	if s, err := cli.Status(ctx, emb.Endpoint); err == nil {
+		res.dbSize = s.DbSize
+	}
+
+	var dagStart time.Time // the dag's move to running
+	for _, c := range dag.Conditions {
+		if c.Type == store.Running {
+			dagStart = c.Time
+			break
+		}
+	}
+	children, err := st.ChildRuns(ctx, run.UUID)
+	if err != nil {
+		return res, err
+	}
+	child := make(map[string]*store.Run, len(children))
+	for _, ch := range children {
+		child[ch.Node] = ch
+	}
+	ex.mu.Lock()
+	defer ex.mu.Unlock()
+	var since []time.Duration
+	for _, t := range ex.dispatched {
+		since = append(since, t.Sub(submitted))
+	}
+	slices.Sort(since)
+	for i, f := range []float64{0.1, 0.5, 0.9, 1} {
+		res.progress[i] = pct(since, f)
+	}
+	ended := func(name string) time.Time { // on the executor's clock
+		if ch := child[name]; ch != nil {
+			return ex.dispatched[ch.UUID]
+		}
+		return time.Time{}
+	}
+	var slows []slow
+	for _, name := range g.names {
+		ch := child[name]
+		if ch == nil {
+			res.missing++
+			continue
+		}
+		at, ok := ex.dispatched[ch.UUID]
+		if !ok {
+			res.missing++
+			continue
+		}
+		// From the end of its last upstream, or for a root from the dag's
+		// start (the engine's clock, on the wall).
+		var last string
+		var from time.Time
+		for _, up := range g.ups[name] {
+			if t := ended(up); t.After(from) {
+				last, from = up, t
+			}
+		}
+		var step time.Duration
+		var recorded time.Time // the last upstream's end, as the engine recorded it
+		if last == "" {
+			step, recorded = at.Round(0).Sub(dagStart), dagStart
+		} else {
+			step = at.Sub(from)
+			recorded = conditionTime(child[last], store.Succeeded)
+			res.parts[0] = append(res.parts[0], recorded.Sub(from.Round(0)))
+		}
+		created, scheduled := conditionTime(ch, store.Created), conditionTime(ch, store.Scheduled)
+		res.parts[1] = append(res.parts[1], created.Sub(recorded))
+		res.parts[2] = append(res.parts[2], scheduled.Sub(created))
+		res.parts[3] = append(res.parts[3], at.Round(0).Sub(scheduled))
+		res.steps = append(res.steps, step)
+		slows = append(slows, slow{name, step})
+	}
+	slices.SortFunc(slows, func(a, b slow) int { return cmp.Compare(b.step, a.step) })
+	res.slowest = slows[:min(3, len(slows))]
+	for i := range res.parts {
+		slices.Sort(res.parts[i])
+	}
+	slices.Sort(res.steps)
+	return res, nil
+}
+
+// conditionTime is when the run's first condition of type t was decided
+// (the engine's clock, on the wall).
+func conditionTime(r *store.Run, t store.Status) time.Time {
+	for _, c := range r.Conditions {
+		if c.Type == t {
+			return c.Time
+		}
+	}
+	return time.Time{}
+}
+
+func report(shape string, i int, r result) {
+	fmt.Printf("run %d: %s dag of %d operations (%.1f MiB of Polyaxonfile), %s: %s\n", i, shape, r.nodes,
+		float64(r.specBytes)/(1<<20), r.status, r.summary)
+	fmt.Printf("  submission (parse, compile, store)  %v\n", r.submit.Round(time.Millisecond))
+	fmt.Printf("  submission -> dag ended             %v\n", r.complete.Round(time.Millisecond))
+	fmt.Printf("  throughput                          %.0f nodes/s\n", float64(r.nodes)/r.complete.Seconds())
+	fmt.Printf("  dispatched (from submission)        10%% %v, 50%% %v, 90%% %v, all %v; the dag ended %v after the last\n",
+		r.progress[0].Round(time.Millisecond), r.progress[1].Round(time.Millisecond), r.progress[2].Round(time.Millisecond),
+		r.progress[3].Round(time.Millisecond), (r.complete - r.progress[3]).Round(time.Millisecond))
+	fmt.Printf("  step (last upstream ended -> dispatched; roots: dag started -> dispatched)\n")
+	fmt.Printf("    p50 %v  p90 %v  p99 %v  max %v  (%d steps)\n", pct(r.steps, 0.5), pct(r.steps, 0.9),
+		pct(r.steps, 0.99), pct(r.steps, 1), len(r.steps))
+	fmt.Printf("    in parts, p50 / p99:\n")
+	for i, what := range []string{
+		"last upstream ended -> its success decided",
+		"-> its run's creation decided (before its batch is written)",
+		"-> scheduled (compiled, queued, scheduled decided)",
+		"-> dispatched",
+	} {
+		fmt.Printf("      %-62s %v / %v\n", what, pct(r.parts[i], 0.5), pct(r.parts[i], 0.99))
+	}
+	var slowest []string
+	for _, s := range r.slowest {
+		slowest = append(slowest, fmt.Sprintf("%s %v", s.node, s.step.Round(time.Millisecond)))
+	}
+	fmt.Printf("    slowest: %s\n", strings.Join(slowest, ", "))
+	if r.missing > 0 {
+		fmt.Printf("  NOT DISPATCHED                      %d operations\n", r.missing)
+	}
+	fmt.Printf("  etcd writes                         %d (%.1f per operation), db %.1f MiB\n", r.writes,
+		float64(r.writes)/float64(r.nodes), float64(r.dbSize)/(1<<20))
+	fmt.Printf("  Go heap in use                      %.1f MiB at the end, %.1f MiB at most (objects, live or not yet swept)\n",
+		mib(r.heapEnd.inUse), mib(r.heapPeak.inUse))
+	fmt.Printf("  Go live heap                        %.1f MiB at the end, %.1f MiB at most (marked by the last GC; sampled every 100ms)\n",
+		mib(r.heapEnd.live), mib(r.heapPeak.live))
+	fmt.Printf("  peak RSS                            %s (the process: engine and embedded etcd, since it started)\n", r.rss)
+	fmt.Printf("  RSS when the dag ended              %s\n", r.rssNow)
+}
+
+func revision(st *store.Store) int64 {
+	resp, err := st.Client().Get(context.Background(), "/")
+	if err != nil {
+		log.Fatal(err)
+	}
+	return resp.Header.Revision
+}
+
+func pct(ds []time.Duration, p float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	return ds[int(p*float64(len(ds)-1))].Round(10 * time.Microsecond)
+}
+
+func mib(b uint64) float64 { return float64(b) / (1 << 20) }
+
+// heap is the size of the Go heap.
+type heap struct {
+	inUse uint64 // bytes of objects, live or not yet swept
+	live  uint64 // bytes the last GC marked live
+}
+
+// readHeap reads the heap's size without stopping the world.
+func readHeap() heap {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/gc/heap/live:bytes"}}
+	metrics.Read(s)
+	return heap{inUse: s[0].Value.Uint64(), live: s[1].Value.Uint64()}
+}
+
+// heapSampler follows the largest heap seen. With a profile file, it
+// writes a heap profile there each time the live heap has grown a tenth
+// past the last one written.
+type heapSampler struct {
+	done chan struct{}
+	peak chan heap
+}
+
+func startHeapSampler(profile string) *heapSampler {
+	h := &heapSampler{done: make(chan struct{}), peak: make(chan heap)}
+	go func() {
+		var peak heap
+		var profiled uint64
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			now := readHeap()
+			peak = heap{inUse: max(peak.inUse, now.inUse), live: max(peak.live, now.live)}
+			if profile != "" && now.live > profiled+profiled/10 {
+				if err := writeProfile("heap", profile); err != nil {
+					log.Print(err)
+					profile = ""
+				}
+				profiled = now.live
+			}
+			select {
+			case <-tick.C:
+			case <-h.done:
+				h.peak <- peak
+				return
+			}
+		}
+	}()
+	return h
+}
+
+func writeProfile(name, path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup(name).WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func (h *heapSampler) stop() heap {
+	close(h.done)
+	return <-h.peak
+}
+
+// peakRSS is the process's peak resident set (engine and embedded etcd).
+func peakRSS() string { return procStatus("VmHWM") }
+
+// procStatus is a field of /proc/self/status, such as "VmHWM".
+func procStatus(field string) string {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return "?"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "?"
+}
+
+// loadAverage is the machine's load over 1, 5 and 15 minutes: other work
+// on it slows the benchmark.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Join(strings.Fields(string(b))[:3], " ")
+}
