@@ -108,21 +108,7 @@ func (l *leading) pipelineOf(ctx context.Context, run *store.Run) (*pipeline, er
 	if err != nil {
 		return nil, unavailable(err)
 	}
-	// The newest child of each operation; one of an earlier attempt of
-	// the dag counts only if it succeeded (a resume runs the others
-	// again).
-	newest := map[string]*store.Run{}
-	for _, ch := range children {
-		if ch.Node == "" || ch.ParentAttempt > run.Attempt {
-			continue
-		}
-		if ch.ParentAttempt < run.Attempt && ch.Status != store.Succeeded {
-			continue
-		}
-		if o := newest[ch.Node]; o == nil || ch.ParentAttempt > o.ParentAttempt {
-			newest[ch.Node] = ch
-		}
-	}
+	newest := currentChildren(children, run.Attempt)
 	kept := make([]*store.Run, 0, len(newest))
 	for _, ch := range newest {
 		kept = append(kept, ch)
@@ -156,6 +142,25 @@ func (l *leading) pipelineOf(ctx context.Context, run *store.Run) (*pipeline, er
 		p.observe(k)
 	}
 	return p, nil
+}
+
+// currentChildren picks the run of each operation in attempt of a dag:
+// the newest child, where one of an earlier attempt counts only if it
+// succeeded (a resume runs the others again).
+func currentChildren(children []*store.Run, attempt int) map[string]*store.Run {
+	out := map[string]*store.Run{}
+	for _, ch := range children {
+		if ch.Node == "" || ch.ParentAttempt > attempt {
+			continue
+		}
+		if ch.ParentAttempt < attempt && ch.Status != store.Succeeded {
+			continue
+		}
+		if o := out[ch.Node]; o == nil || ch.ParentAttempt > o.ParentAttempt {
+			out[ch.Node] = ch
+		}
+	}
+	return out
 }
 
 // compareLast orders runs by the time of their last condition.
@@ -321,7 +326,7 @@ func (l *leading) drive(ctx context.Context, run *store.Run) error {
 	var final dag.Status
 	var summary string
 	if done {
-		final, summary = p.state.Final(false), countsOf(p.state)
+		final, summary = p.state.Final(false), p.summaryLocked()
 	}
 	p.mu.Unlock()
 	if !done {
@@ -340,10 +345,18 @@ func (l *leading) drive(ctx context.Context, run *store.Run) error {
 	return err
 }
 
-// countsOf sums up a dag's operations by status, e.g. "3 succeeded, 1
-// failed".
-func countsOf(s *dag.State) string {
-	c := s.Counts()
+// summaryLocked sums up a dag's operations by the status of their runs,
+// e.g. "3 succeeded, 1 failed, 2 not run"; an operation decided but
+// whose run was never made (the dag stopped first) is not run.
+func (p *pipeline) summaryLocked() string {
+	c := map[dag.Status]int{}
+	for _, node := range p.state.Names() {
+		if _, has := p.nodes[node]; has {
+			c[p.state.Status(node)]++
+		} else {
+			c[""]++
+		}
+	}
 	var parts []string
 	for _, st := range []dag.Status{dag.Succeeded, dag.Failed, dag.UpstreamFailed, dag.Skipped, dag.Stopped, ""} {
 		if n := c[st]; n > 0 {
@@ -505,11 +518,14 @@ func (l *leading) stopChildren(ctx context.Context, run *store.Run, p *pipeline)
 	if left > 0 {
 		return nil // each child's end brings the dag back
 	}
+	p.mu.Lock()
+	summary := p.summaryLocked()
+	p.mu.Unlock()
 	_, err := l.update(ctx, run, func(r *store.Run) error {
 		if r.Status != store.Stopping {
 			return errSkip
 		}
-		return Transition(r, store.Stopped, "Stopped", countsOf(p.state), now)
+		return Transition(r, store.Stopped, "Stopped", summary, now)
 	})
 	return err
 }
@@ -694,13 +710,7 @@ func (e *Engine) Graph(ctx context.Context, uuid string) (*Graph, error) {
 	if err != nil {
 		return nil, err
 	}
-	newest := map[string]*store.Run{}
-	for _, ch := range children {
-		if o := newest[ch.Node]; o == nil || ch.ParentAttempt > o.ParentAttempt ||
-			ch.ParentAttempt == o.ParentAttempt && ch.CreatedAt.After(o.CreatedAt) {
-			newest[ch.Node] = ch
-		}
-	}
+	newest := currentChildren(children, run.Attempt)
 	ops := map[string]*specs.Operation{}
 	for i := range d.Operations {
 		ops[d.Operations[i].Name] = &d.Operations[i]
@@ -740,11 +750,12 @@ func (e *Engine) dagOf(ctx context.Context, run *store.Run, depth int) (*specs.D
 	}
 	var comp *specs.Component
 	if run.Parent == "" || len(run.Compiled) > 0 || run.Blobs > 0 {
-		c, err := e.compileStored(ctx, run)
+		// Its operations as submitted: the graph needs no compilation.
+		c, err := e.storedComponent(ctx, run)
 		if err != nil {
 			return nil, err
 		}
-		comp = c.Component
+		comp = c
 	} else {
 		parent, _, err := e.cfg.Store.Get(ctx, run.Parent)
 		if err != nil {

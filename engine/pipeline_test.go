@@ -274,6 +274,9 @@ func TestDagStop(t *testing.T) {
 	if r.Status != store.Stopped || nodeStatuses(ch) != "long=stopped" {
 		t.Fatalf("dag %s, children %s", r.Status, nodeStatuses(ch))
 	}
+	if _, msg := reasonOf(r); msg != "1 stopped, 1 not run" {
+		t.Errorf("the stopped dag's message: %q", msg)
+	}
 }
 
 // TestDagResume: resuming a failed dag runs again only what did not

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -215,45 +214,35 @@ func List(ctx context.Context, st *store.Store, o ListOptions) (*ListResponse, e
 		}
 		return out, nil
 	}
-	uuids, err := st.Children(ctx, o.Parent)
-	if err != nil {
-		return nil, fmt.Errorf("listing the children of run %s: %w", o.Parent, err)
-	}
-	slices.Sort(uuids)
-	if o.After != "" {
-		i, found := slices.BinarySearch(uuids, o.After)
-		if found {
-			i++
-		}
-		uuids = uuids[i:]
-	}
 	out := &ListResponse{Runs: []*store.Run{}}
-	last := ""
-	if len(uuids) > 0 {
-		last = uuids[len(uuids)-1]
-	}
-	for len(uuids) > 0 {
+	after := o.After
+	for {
 		// At least a hundred at a time: a filter may keep few.
-		batch := uuids[:min(len(uuids), max(o.Limit-len(out.Runs), 100))]
-		uuids = uuids[len(batch):]
-		runs, err := st.GetMany(ctx, batch)
+		uuids, more, err := st.ChildrenAfter(ctx, o.Parent, after, max(o.Limit-len(out.Runs), 100))
 		if err != nil {
 			return nil, fmt.Errorf("listing the children of run %s: %w", o.Parent, err)
 		}
-		for _, run := range runs {
+		runs, err := st.GetMany(ctx, uuids)
+		if err != nil {
+			return nil, fmt.Errorf("listing the children of run %s: %w", o.Parent, err)
+		}
+		for i, run := range runs {
 			if !keep(run) {
 				continue
 			}
 			out.Runs = append(out.Runs, run)
 			if len(out.Runs) == o.Limit {
-				if run.UUID != last {
+				if more || i < len(runs)-1 {
 					out.Next = run.UUID
 				}
 				return out, nil
 			}
 		}
+		if !more || len(uuids) == 0 {
+			return out, nil
+		}
+		after = uuids[len(uuids)-1]
 	}
-	return out, nil
 }
 
 func (s *Server) get(_ http.ResponseWriter, r *http.Request) (int, any) {

@@ -409,6 +409,27 @@ func (s *Store) GetMany(ctx context.Context, uuids []string) ([]*Run, error) {
 	return out, nil
 }
 
+// ChildrenAfter lists up to limit uuids of a run's children in uuid
+// order, after `after` (""; from the first), and says whether there are
+// more: a page costs the page, however many children the run has.
+func (s *Store) ChildrenAfter(ctx context.Context, parent, after string, limit int) ([]string, bool, error) {
+	prefix := s.prefix + "children/" + parent + "/"
+	start := prefix
+	if after != "" {
+		start = prefix + after + "\x00"
+	}
+	resp, err := s.cli.Get(ctx, start, clientv3.WithRange(clientv3.GetPrefixRangeEnd(prefix)),
+		clientv3.WithLimit(int64(limit)), clientv3.WithKeysOnly())
+	if err != nil {
+		return nil, false, fmt.Errorf("store: listing %s: %w", prefix, err)
+	}
+	out := make([]string, len(resp.Kvs))
+	for i, kv := range resp.Kvs {
+		out[i] = strings.TrimPrefix(string(kv.Key), prefix)
+	}
+	return out, resp.More, nil
+}
+
 // ChildRuns reads the records of a run's children.
 func (s *Store) ChildRuns(ctx context.Context, parent string) ([]*Run, error) {
 	uuids, err := s.Children(ctx, parent)

@@ -321,6 +321,21 @@ func TestCreateManyGetMany(t *testing.T) {
 			t.Errorf("%s: name %q revision %d", r.UUID, r.Name, r.Revision)
 		}
 	}
+	var paged []string
+	for after := ""; ; {
+		page, more, err := s.ChildrenAfter(ctx, "p", after, 30)
+		if err != nil || len(page) == 0 {
+			t.Fatalf("a page after %q: %v, %v", after, page, err)
+		}
+		paged = append(paged, page...)
+		if !more {
+			break
+		}
+		after = page[len(page)-1]
+	}
+	if fmt.Sprint(paged) != fmt.Sprint(uuids) {
+		t.Errorf("pages of 30 gave %d children, not the 100 in order: %v", len(paged), paged)
+	}
 	children, _ := s.ChildRuns(ctx, "p")
 	active, _ := s.Active(ctx)
 	if len(children) != 100 || len(active) != 90 {
