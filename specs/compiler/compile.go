@@ -97,6 +97,14 @@ func Compile(op *specs.Operation, comp *specs.Component, opts Options) (*Compile
 	if err := RenderSections(merged, ctx); err != nil {
 		return nil, err
 	}
+	if d, ok := merged.Run.(*specs.DAG); ok && d.Concurrency.IsTemplate() {
+		// The dag's own concurrency; its operations render as they run.
+		w := &walker{r: newRenderer(ctx)}
+		w.walk(reflect.ValueOf(&d.Concurrency).Elem(), "run.concurrency")
+		if err := stageError(StageTemplates, w.errs); err != nil {
+			return nil, err
+		}
+	}
 	if op, err = RenderOperation(op, ctx); err != nil {
 		return nil, err
 	}

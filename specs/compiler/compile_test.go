@@ -143,3 +143,38 @@ func TestCompileConcurrently(t *testing.T) {
 		}
 	}
 }
+
+// TestCompileDagConcurrency: a dag's concurrency written as a template is
+// rendered with the dag's params; its operations are left for their runs.
+func TestCompileDagConcurrency(t *testing.T) {
+	files, err := specs.Parse("dag.yaml", []byte(`version: 1.1
+kind: operation
+params: {width: {value: 3}}
+component:
+  inputs: [{name: width, type: int}]
+  run:
+    kind: dag
+    concurrency: "{{ width }}"
+    operations:
+      - {name: a, component: {run: {kind: job, container: {image: x, command: [echo, "{{ globals.uuid }}"]}}}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	op := files[0].Operation
+	c, err := Compile(op, op.Component, Options{Run: testRun})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := c.Component.Run.(*specs.DAG)
+	if d.Concurrency.IsTemplate() || d.Concurrency.Value != 3 {
+		t.Errorf("concurrency %+v, want 3", d.Concurrency)
+	}
+	job := d.Operations[0].Component.Run.(*specs.Job)
+	if got := job.Container.Args; len(job.Container.Command) != 2 || job.Container.Command[1] != "{{ globals.uuid }}" {
+		t.Errorf("the operation was rendered with the dag: %v %v", job.Container.Command, got)
+	}
+	if op.Component.Run.(*specs.DAG).Concurrency.Template == "" {
+		t.Error("the operation's own component was changed")
+	}
+}
