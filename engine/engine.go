@@ -268,8 +268,9 @@ func (e *Engine) compile(run *store.Run, op *specs.Operation, comp *specs.Compon
 		Refs: runRefs{ctx: context.Background(), st: e.cfg.Store}, Joins: runJoins{ctx: context.Background(), st: e.cfg.Store, self: run.UUID}})
 }
 
-// storedComponent decodes the component a stored run was submitted with.
-func (e *Engine) storedComponent(ctx context.Context, run *store.Run) (*specs.Component, error) {
+// stored decodes what a stored run was submitted with: its operation
+// (when op is not nil) and its component.
+func (e *Engine) stored(ctx context.Context, run *store.Run, op *specs.Operation) (*specs.Component, error) {
 	if run.Blobs > 0 && len(run.Compiled) == 0 {
 		c := *run
 		if err := e.cfg.Store.Body(ctx, &c); err != nil {
@@ -280,6 +281,11 @@ func (e *Engine) storedComponent(ctx context.Context, run *store.Run) (*specs.Co
 	var r resolved
 	if err := json.Unmarshal(run.Compiled, &r); err != nil {
 		return nil, fmt.Errorf("engine: run %s: reading its operation: %w", run.UUID, err)
+	}
+	if op != nil {
+		if err := specs.Unmarshal(r.Operation, op); err != nil {
+			return nil, fmt.Errorf("engine: run %s: %w", run.UUID, err)
+		}
 	}
 	var comp specs.Component
 	if err := specs.Unmarshal(r.Component, &comp); err != nil {
@@ -290,26 +296,12 @@ func (e *Engine) storedComponent(ctx context.Context, run *store.Run) (*specs.Co
 
 // compileStored compiles a stored run from what submission resolved.
 func (e *Engine) compileStored(ctx context.Context, run *store.Run) (*compiler.Compiled, error) {
-	if run.Blobs > 0 && len(run.Compiled) == 0 {
-		c := *run
-		if err := e.cfg.Store.Body(ctx, &c); err != nil {
-			return nil, unavailable(err)
-		}
-		run = &c
-	}
-	var r resolved
-	if err := json.Unmarshal(run.Compiled, &r); err != nil {
-		return nil, fmt.Errorf("engine: run %s: reading its operation: %w", run.UUID, err)
-	}
 	var op specs.Operation
-	var comp specs.Component
-	if err := specs.Unmarshal(r.Operation, &op); err != nil {
-		return nil, fmt.Errorf("engine: run %s: %w", run.UUID, err)
+	comp, err := e.stored(ctx, run, &op)
+	if err != nil {
+		return nil, err
 	}
-	if err := specs.Unmarshal(r.Component, &comp); err != nil {
-		return nil, fmt.Errorf("engine: run %s: %w", run.UUID, err)
-	}
-	return e.compile(run, &op, &comp)
+	return e.compile(run, &op, comp)
 }
 
 // Approve approves a run that waits for approval (isApproved: false).

@@ -231,7 +231,7 @@ func metricStop(policies []specs.EarlyStopping, node string, outputs map[string]
 		if !ok || m.Policy != nil || m.Value == nil {
 			continue
 		}
-		v, ok := toFloat(outputs[m.Metric])
+		v, ok := compiler.Number(outputs[m.Metric])
 		if !ok {
 			continue
 		}
@@ -262,19 +262,6 @@ func (p *pipeline) failureStopLocked() string {
 	return ""
 }
 
-func toFloat(v any) (float64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return x, true
-	case float32:
-		return float64(x), true
-	case int:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	}
-	return 0, false
-}
 
 // drive moves a dag run on: it starts, creates the runs of the
 // operations that are ready (no more running than its concurrency), ends
@@ -751,7 +738,7 @@ func (e *Engine) dagOf(ctx context.Context, run *store.Run, depth int) (*specs.D
 	var comp *specs.Component
 	if run.Parent == "" || len(run.Compiled) > 0 || run.Blobs > 0 {
 		// Its operations as submitted: the graph needs no compilation.
-		c, err := e.storedComponent(ctx, run)
+		c, err := e.stored(ctx, run, nil)
 		if err != nil {
 			return nil, err
 		}

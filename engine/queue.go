@@ -29,37 +29,31 @@ func newQueue() *queue {
 	return &queue{queued: map[string]bool{}, urgent: map[string]bool{}, processing: map[string]bool{}, failures: map[string]int{}, wake: make(chan struct{}, 1)}
 }
 
-// addFirst queues a run ahead of those queued with add.
-func (q *queue) addFirst(uuid string) {
-	q.mu.Lock()
-	if q.urgent[uuid] {
-		q.mu.Unlock()
-		return
-	}
-	q.urgent[uuid] = true
-	q.queued[uuid] = true
-	if q.processing[uuid] {
-		q.mu.Unlock() // done hands it out again
-		return
-	}
-	q.first = append(q.first, uuid)
-	q.mu.Unlock()
-	q.signal()
-}
-
 // add queues uuid unless it is queued already.
-func (q *queue) add(uuid string) {
+func (q *queue) add(uuid string) { q.put(uuid, false) }
+
+// addFirst queues a run ahead of those queued with add.
+func (q *queue) addFirst(uuid string) { q.put(uuid, true) }
+
+func (q *queue) put(uuid string, first bool) {
 	q.mu.Lock()
-	if q.queued[uuid] {
+	if q.queued[uuid] && (!first || q.urgent[uuid]) {
 		q.mu.Unlock()
 		return
 	}
 	q.queued[uuid] = true
+	if first {
+		q.urgent[uuid] = true
+	}
 	if q.processing[uuid] {
 		q.mu.Unlock() // done hands it out again
 		return
 	}
-	q.items = append(q.items, uuid)
+	if first {
+		q.first = append(q.first, uuid)
+	} else {
+		q.items = append(q.items, uuid)
+	}
 	q.mu.Unlock()
 	q.signal()
 }

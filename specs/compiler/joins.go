@@ -421,7 +421,7 @@ func (c *Condition) holds(v any) (holds, comparable bool) {
 		t, ok := timeOf(v)
 		return ok && c.holdsAt(t), ok
 	case c.nums != nil:
-		n, ok := number(v)
+		n, ok := Number(v)
 		return ok && c.holdsFor(n), ok
 	}
 	return c.holdsText(v), true
@@ -452,7 +452,7 @@ func (c *Condition) equal(v any, want string) bool {
 	if c.Field == FieldUUID || c.Field == FieldPipeline {
 		return normalUUID(fmt.Sprint(v)) == normalUUID(want)
 	}
-	if n, ok := number(v); ok {
+	if n, ok := Number(v); ok {
 		w, err := strconv.ParseFloat(want, 64)
 		return err == nil && n == w
 	}
@@ -505,9 +505,9 @@ func (c *Condition) holdsAt(t time.Time) bool {
 
 func normalUUID(s string) string { return strings.ToLower(strings.ReplaceAll(s, "-", "")) }
 
-// number is v as a number: a Go number, or a string that reads as one
+// Number is v as a number: a Go number, or a string that reads as one
 // (inputs given on the command line are strings).
-func number(v any) (float64, bool) {
+func Number(v any) (float64, bool) {
 	switch x := v.(type) {
 	case float64:
 		return x, true
@@ -630,8 +630,8 @@ func compareBools(a, b bool) int {
 // each among its own: numbers by value, datetimes in time, the rest as
 // text.
 func compareValues(a, b any) int {
-	x, xn := number(a)
-	y, yn := number(b)
+	x, xn := Number(a)
+	y, yn := Number(b)
 	if xn || yn {
 		if xn && yn {
 			return cmp.Compare(x, y)
