@@ -262,7 +262,6 @@ func (p *pipeline) failureStopLocked() string {
 	return ""
 }
 
-
 // drive moves a dag run on: it starts, creates the runs of the
 // operations that are ready (no more running than its concurrency), ends
 // those decided skipped or upstream_failed, stops early when a policy
