@@ -4,12 +4,15 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/plexus-ml/plexus/dag"
 	"github.com/plexus-ml/plexus/engine/store"
@@ -31,6 +34,10 @@ type pipeline struct {
 	compiled *compiler.Compiled
 	ops      map[string]*specs.Operation
 	comps    map[string]*specs.Component // the dag's components, for dagRef
+	// defaults is the dag's own environment, connections and volumes, as
+	// a runPatch its operations' components take under pre_merge (what
+	// they set themselves wins); nil when the dag sets none.
+	defaults map[string]any
 	// concurrency caps the children running at once (0: no cap).
 	concurrency int
 	stopping    []specs.EarlyStopping
@@ -104,6 +111,9 @@ func (l *leading) pipelineOf(ctx context.Context, run *store.Run) (*pipeline, er
 	if d.Concurrency != nil && !d.Concurrency.IsTemplate() {
 		p.concurrency = d.Concurrency.Value
 	}
+	if p.defaults, err = dagDefaults(d); err != nil {
+		return nil, fmt.Errorf("engine: dag %s: %w", run.UUID, err)
+	}
 	children, err := l.st.ChildRuns(ctx, run.UUID)
 	if err != nil {
 		return nil, unavailable(err)
@@ -161,6 +171,25 @@ func currentChildren(children []*store.Run, attempt int) map[string]*store.Run {
 		}
 	}
 	return out
+}
+
+// dagDefaults is what a dag passes down to its operations: its
+// environment, connections and volumes, as a runPatch.
+func dagDefaults(d *specs.DAG) (map[string]any, error) {
+	if d.Environment == nil && len(d.Connections) == 0 && len(d.Volumes) == 0 {
+		return nil, nil
+	}
+	data, err := json.Marshal(struct {
+		Environment *specs.Environment `json:"environment,omitempty"`
+		Connections []string           `json:"connections,omitempty"`
+		Volumes     []corev1.Volume    `json:"volumes,omitempty"`
+	}{d.Environment, d.Connections, d.Volumes})
+	if err != nil {
+		return nil, err
+	}
+	var out map[string]any
+	err = json.Unmarshal(data, &out)
+	return out, err
 }
 
 // compareLast orders runs by the time of their last condition.
@@ -549,6 +578,12 @@ func (l *leading) compileNode(ctx context.Context, p *pipeline, r *store.Run) (*
 	}
 	if comp == nil {
 		return nil, fmt.Errorf("engine: run %s: operation %q has no component", r.UUID, r.Node)
+	}
+	if p.defaults != nil {
+		var err error
+		if comp, err = compiler.Merge(&specs.Operation{RunPatch: p.defaults, PatchStrategy: specs.PatchPreMerge}, comp); err != nil {
+			return nil, fmt.Errorf("the dag's environment, connections and volumes: %w", err)
+		}
 	}
 	ri := compiler.RunInfo{UUID: r.UUID, Name: r.Name, Project: r.Project, CreatedAt: r.CreatedAt, CompiledAt: l.e.cfg.Now()}
 	if l.e.cfg.RunInfo != nil {

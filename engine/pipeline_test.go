@@ -1,18 +1,22 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/plexus-ml/plexus/engine/store"
 	"github.com/plexus-ml/plexus/engine/store/storetest"
 	"github.com/plexus-ml/plexus/executor"
+	"github.com/plexus-ml/plexus/specs"
+	"github.com/plexus-ml/plexus/specs/compiler"
 )
 
 // dagSpec wraps operations and components (YAML lines indented for the
@@ -494,5 +498,65 @@ run: {kind: job, container: {image: x, command: ["true"]}}
 	}
 	if page, _ := e.cfg.Store.List(t.Context(), "", 10, nil); len(page.Runs) != 0 {
 		t.Errorf("a refused submission stored %d runs", len(page.Runs))
+	}
+}
+
+// capture is a cluster that records what it is given and succeeds it.
+type capture struct {
+	*recorder
+	mu  sync.Mutex
+	got map[string]*compiler.Compiled
+}
+
+func (c *capture) Dispatch(ctx context.Context, ref executor.RunRef, comp *compiler.Compiled) error {
+	c.mu.Lock()
+	c.got[ref.UUID] = comp
+	c.mu.Unlock()
+	if err := c.recorder.Dispatch(ctx, ref, comp); err != nil {
+		return err
+	}
+	c.finish(ref, executor.Succeeded)
+	return nil
+}
+
+// TestDagPassesDown: a dag's environment, connections and volumes reach
+// its operations, where what an operation sets itself wins.
+func TestDagPassesDown(t *testing.T) {
+	ex := &capture{recorder: newRecorder(), got: map[string]*compiler.Compiled{}}
+	e := runEngine(t, Config{Store: store.New(storetest.Client(t), storetest.Prefix(t), nil), Executor: ex, Resync: 200 * time.Millisecond})
+	dagRun, ch := submitDag(t, e, `version: 1.1
+kind: operation
+component:
+  run:
+    kind: dag
+    environment: {nodeSelector: {pool: gpu, zone: a}, labels: {team: ml}}
+    connections: [datasets]
+    volumes: [{name: scratch, emptyDir: {}}]
+    operations:
+      - name: plain
+        component: {run: {kind: job, container: {image: x}}}
+      - name: own
+        component:
+          run:
+            kind: job
+            environment: {nodeSelector: {zone: b}}
+            connections: [repo]
+            container: {image: x}
+`)
+	if dagRun.Status != store.Succeeded {
+		t.Fatalf("dag %s: %v", dagRun.Status, dagRun.Conditions)
+	}
+	job := func(node string) *specs.Job {
+		ex.mu.Lock()
+		defer ex.mu.Unlock()
+		return ex.got[ch[node].UUID].Component.Run.(*specs.Job)
+	}
+	plain, own := job("plain"), job("own")
+	if fmt.Sprint(plain.Environment.NodeSelector) != "map[pool:gpu zone:a]" || plain.Environment.Labels["team"] != "ml" ||
+		fmt.Sprint(plain.Connections) != "[datasets]" || len(plain.Volumes) != 1 || plain.Volumes[0].Name != "scratch" {
+		t.Errorf("plain: environment %+v, connections %v, volumes %v", plain.Environment, plain.Connections, plain.Volumes)
+	}
+	if fmt.Sprint(own.Environment.NodeSelector) != "map[pool:gpu zone:b]" || fmt.Sprint(own.Connections) != "[datasets repo]" {
+		t.Errorf("own: node selector %v, connections %v", own.Environment.NodeSelector, own.Connections)
 	}
 }
