@@ -436,10 +436,14 @@ func (l *leading) createChildren(ctx context.Context, run *store.Run, p *pipelin
 	if len(runs) == 0 {
 		return nil
 	}
+	keep := map[string]*compiler.Compiled{}
+	l.mu.Lock()
+	room := keptCompilations - len(l.compiled)
+	l.mu.Unlock()
 	for _, r := range runs[fresh:] {
-		// The compilation is not kept: a wide dag creates many runs ahead
-		// of their dispatch, which compiles them again (it is cheap).
-		l.prepareChild(ctx, p, r, now)
+		if c := l.prepareChild(ctx, p, r, now); c != nil && len(keep) < room {
+			keep[r.UUID] = c
+		}
 	}
 	if _, err := l.st.CreateMany(ctx, runs); err != nil {
 		// Decided again from the store by the next term, or retried.
@@ -454,6 +458,11 @@ func (l *leading) createChildren(ctx context.Context, run *store.Run, p *pipelin
 		p.mu.Unlock()
 		return err
 	}
+	l.mu.Lock()
+	for uuid, c := range keep {
+		l.compiled[uuid] = c
+	}
+	l.mu.Unlock()
 	for _, r := range runs {
 		if r.Revision > 0 {
 			l.learn(r)
@@ -468,13 +477,19 @@ func (l *leading) createChildren(ctx context.Context, run *store.Run, p *pipelin
 	return nil
 }
 
+// keptCompilations bounds the compilations a term keeps for runs a dag
+// created scheduled, until their dispatch; past it (a wide fan-out
+// creates runs far ahead of their dispatch), a run is compiled again
+// when it is dispatched.
+const keptCompilations = 4096
+
 // prepareChild compiles a ready operation's new run and, when nothing
 // holds it back, makes it scheduled (or skipped, when its conditions are
-// false).
-func (l *leading) prepareChild(ctx context.Context, p *pipeline, r *store.Run, now time.Time) {
+// false); it returns the compilation of a scheduled run.
+func (l *leading) prepareChild(ctx context.Context, p *pipeline, r *store.Run, now time.Time) *compiler.Compiled {
 	c, err := l.compileNode(ctx, p, r)
 	if err != nil {
-		return // it fails as it is compiled again, with the usual reason
+		return nil // it fails as it is compiled again, with the usual reason
 	}
 	cond := func(t store.Status, reason, msg string) store.Condition {
 		return store.Condition{Type: t, Reason: reason, Message: msg, Time: now}
@@ -482,17 +497,18 @@ func (l *leading) prepareChild(ctx context.Context, p *pipeline, r *store.Run, n
 	if ok, why := p.conditionsHold(r.Node, c); !ok {
 		r.Status = store.Skipped
 		r.Conditions = []store.Condition{cond(store.Created, "", ""), cond(store.Skipped, "ConditionsCheckFailed", why)}
-		return
+		return nil
 	}
 	_, capped := l.e.cfg.Queues[c.Component.Queue]
 	if _, _, cacheOn := cacheKeyOf(r, c); cacheOn || capped || needsApproval(c) || isPipeline(c) {
-		return
+		return nil
 	}
 	r.Status, r.Attempt = store.Scheduled, 1
 	r.ExecutorRef = fmt.Sprintf("%s/%d", r.UUID, r.Attempt)
 	r.Inputs = inputValues(c)
 	r.Conditions = []store.Condition{cond(store.Created, "", ""), cond(store.Compiled, "Compiled", ""),
 		cond(store.Queued, "Queued", ""), cond(store.Scheduled, "Scheduled", "")}
+	return c
 }
 
 // stopChildren stops every child of a stopping dag that still runs; the
