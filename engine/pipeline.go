@@ -467,7 +467,10 @@ func (l *leading) createChildren(ctx context.Context, run *store.Run, p *pipelin
 		if r.Revision > 0 {
 			l.learn(r)
 		}
-		if !r.Status.Final() {
+		switch {
+		case r.Status == store.Scheduled && r.Revision > 0:
+			l.send(ctx, r)
+		case !r.Status.Final():
 			l.queue.addFirst(r.UUID)
 		}
 	}
@@ -475,6 +478,26 @@ func (l *leading) createChildren(ctx context.Context, run *store.Run, p *pipelin
 		l.queue.add(p.uuid)
 	}
 	return nil
+}
+
+// send dispatches a run a dag just created scheduled, at once rather
+// than through the queue, whose workers may all be busy writing: a few
+// at a time, each on its own goroutine. A run whose dispatch did not go
+// through is queued, as any other.
+func (l *leading) send(ctx context.Context, r *store.Run) {
+	select {
+	case l.sending <- struct{}{}:
+	case <-ctx.Done():
+		return
+	}
+	l.sends.Add(1)
+	go func() {
+		defer l.sends.Done()
+		defer func() { <-l.sending }()
+		if err := l.dispatch(ctx, r); err != nil {
+			l.queue.add(r.UUID)
+		}
+	}()
 }
 
 // keptCompilations bounds the compilations a term keeps for runs a dag

@@ -65,6 +65,10 @@ type leading struct {
 	// workers from building the same one.
 	pipelines map[string]*pipeline
 	loading   sync.Mutex
+	// sends are the dispatches a dag makes of the runs it just created
+	// scheduled, outside the queue; sending bounds how many at once.
+	sends   sync.WaitGroup
+	sending chan struct{}
 }
 
 func newLeading(e *Engine, st *store.Store) *leading {
@@ -73,7 +77,7 @@ func newLeading(e *Engine, st *store.Store) *leading {
 		compiled: map[string]*compiler.Compiled{}, traits: map[string]runTraits{}, dispatched: map[string]int{},
 		pending: map[string][]executor.StatusUpdate{},
 		slots:   map[string]string{}, count: map[string]int{}, waiting: map[string]map[string]bool{},
-		pipelines: map[string]*pipeline{}}
+		pipelines: map[string]*pipeline{}, sending: make(chan struct{}, 32)}
 }
 
 func (l *leading) run(parent context.Context) error {
@@ -175,6 +179,7 @@ func (l *leading) run(parent context.Context) error {
 	}
 	workers.Wait()
 	cancel()
+	l.sends.Wait()
 	wg.Wait()
 	if parent.Err() != nil {
 		return parent.Err()
