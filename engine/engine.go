@@ -173,7 +173,13 @@ func (e *Engine) Submit(ctx context.Context, sub Submission) (*store.Run, error)
 		return nil, err
 	}
 	pinJoins(&full, c)
-	opJSON, err := json.Marshal(&full)
+	// The component is stored once, beside the operation: a dag of many
+	// thousand operations is not kept (and decoded) twice.
+	storedOp := full
+	if storedOp.Component == comp {
+		storedOp.Component = nil
+	}
+	opJSON, err := json.Marshal(&storedOp)
 	if err != nil {
 		return nil, fmt.Errorf("engine: encoding the operation: %w", err)
 	}
@@ -264,8 +270,16 @@ func (e *Engine) compile(run *store.Run, op *specs.Operation, comp *specs.Compon
 	if e.cfg.RunInfo != nil {
 		ri = e.cfg.RunInfo(run, ri)
 	}
-	return compiler.Compile(op, comp, compiler.Options{Run: ri, Connections: e.cfg.Connections, Policy: e.cfg.Policy,
+	c, err := compiler.Compile(op, comp, compiler.Options{Run: ri, Connections: e.cfg.Connections, Policy: e.cfg.Policy,
 		Refs: runRefs{ctx: context.Background(), st: e.cfg.Store}, Joins: runJoins{ctx: context.Background(), st: e.cfg.Store, self: run.UUID}})
+	if err == nil && c.Operation != nil && c.Operation.Component != nil {
+		// The component as merged is what runs; the one the operation
+		// held inline would be a second copy of a large dag.
+		o := *c.Operation
+		o.Component = nil
+		c.Operation = &o
+	}
+	return c, err
 }
 
 // stored decodes what a stored run was submitted with: its operation
@@ -282,14 +296,17 @@ func (e *Engine) stored(ctx context.Context, run *store.Run, op *specs.Operation
 	if err := json.Unmarshal(run.Compiled, &r); err != nil {
 		return nil, fmt.Errorf("engine: run %s: reading its operation: %w", run.UUID, err)
 	}
+	var comp specs.Component
+	if err := specs.Unmarshal(r.Component, &comp); err != nil {
+		return nil, fmt.Errorf("engine: run %s: %w", run.UUID, err)
+	}
 	if op != nil {
 		if err := specs.Unmarshal(r.Operation, op); err != nil {
 			return nil, fmt.Errorf("engine: run %s: %w", run.UUID, err)
 		}
-	}
-	var comp specs.Component
-	if err := specs.Unmarshal(r.Component, &comp); err != nil {
-		return nil, fmt.Errorf("engine: run %s: %w", run.UUID, err)
+		if op.Component == nil && op.HubRef == "" && op.PathRef == "" && op.URLRef == "" && op.DagRef == "" {
+			op.Component = &comp // stored once, beside the operation
+		}
 	}
 	return &comp, nil
 }

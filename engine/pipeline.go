@@ -463,12 +463,18 @@ func (l *leading) createChildren(ctx context.Context, run *store.Run, p *pipelin
 		l.compiled[uuid] = c
 	}
 	l.mu.Unlock()
+	// Dispatched at once while the executor's news is recorded as fast
+	// as it comes; behind a backlog of news, through the queue, so that a
+	// wide fan-out does not pile up news it cannot yet record.
+	l.mu.Lock()
+	direct := len(l.pending) < maxBacklog
+	l.mu.Unlock()
 	for _, r := range runs {
 		if r.Revision > 0 {
 			l.learn(r)
 		}
 		switch {
-		case r.Status == store.Scheduled && r.Revision > 0:
+		case r.Status == store.Scheduled && r.Revision > 0 && direct:
 			l.send(ctx, r)
 		case !r.Status.Final():
 			l.queue.addFirst(r.UUID)
@@ -479,6 +485,10 @@ func (l *leading) createChildren(ctx context.Context, run *store.Run, p *pipelin
 	}
 	return nil
 }
+
+// maxBacklog is how many runs may have executor news not yet recorded
+// for a dag to dispatch the runs it creates at once.
+const maxBacklog = 512
 
 // send dispatches a run a dag just created scheduled, at once rather
 // than through the queue, whose workers may all be busy writing: a few
