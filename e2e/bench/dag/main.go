@@ -21,7 +21,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
 	"log"
 	"math/rand/v2"
 	"os"
@@ -30,112 +29,15 @@ import (
 	"runtime/pprof"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 
+	"github.com/plexus-ml/plexus/e2e/bench/instant"
 	"github.com/plexus-ml/plexus/engine"
 	"github.com/plexus-ml/plexus/engine/store"
-	"github.com/plexus-ml/plexus/executor"
-	"github.com/plexus-ml/plexus/specs/compiler"
 )
-
-// instant succeeds every attempt as it is dispatched. It notes when each
-// run was first dispatched, on the monotonic clock; the attempt ends at
-// that same moment (the time of its Succeeded update). Updates go out
-// through a mailbox per watcher, so Dispatch never waits for the engine
-// to read them.
-type instant struct {
-	mu         sync.Mutex
-	dispatched map[string]time.Time
-	subs       []*mailbox
-}
-
-func (x *instant) Dispatch(_ context.Context, ref executor.RunRef, _ *compiler.Compiled) error {
-	now := time.Now()
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	if _, dup := x.dispatched[ref.UUID]; !dup {
-		x.dispatched[ref.UUID] = now
-	}
-	for _, m := range x.subs {
-		m.put(executor.StatusUpdate{Run: ref, Status: executor.Succeeded, Time: now})
-	}
-	return nil
-}
-
-func (x *instant) Stop(context.Context, executor.RunRef) error { return nil }
-
-func (x *instant) Status(_ context.Context, ref executor.RunRef) (executor.StatusUpdate, error) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	if _, ok := x.dispatched[ref.UUID]; !ok {
-		return executor.StatusUpdate{}, executor.ErrUnknownRun
-	}
-	return executor.StatusUpdate{Run: ref, Status: executor.Succeeded}, nil
-}
-
-func (x *instant) Watch(ctx context.Context) (<-chan executor.StatusUpdate, error) {
-	m := &mailbox{wake: make(chan struct{}, 1)}
-	x.mu.Lock()
-	x.subs = append(x.subs, m)
-	x.mu.Unlock()
-	ch := make(chan executor.StatusUpdate, 1024)
-	go func() {
-		defer close(ch)
-		defer func() {
-			x.mu.Lock()
-			defer x.mu.Unlock()
-			x.subs = slices.DeleteFunc(x.subs, func(s *mailbox) bool { return s == m })
-		}()
-		for {
-			for _, u := range m.take() {
-				select {
-				case ch <- u:
-				case <-ctx.Done():
-					return
-				}
-			}
-			select {
-			case <-m.wake:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	return ch, nil
-}
-
-func (x *instant) Logs(context.Context, executor.RunRef, bool) (io.ReadCloser, error) {
-	return io.NopCloser(strings.NewReader("")), nil
-}
-
-// mailbox is an unbounded queue of updates with one reader.
-type mailbox struct {
-	mu   sync.Mutex
-	q    []executor.StatusUpdate
-	wake chan struct{}
-}
-
-func (m *mailbox) put(u executor.StatusUpdate) {
-	m.mu.Lock()
-	m.q = append(m.q, u)
-	m.mu.Unlock()
-	select {
-	case m.wake <- struct{}{}:
-	default:
-	}
-}
-
-func (m *mailbox) take() []executor.StatusUpdate {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	q := m.q
-	m.q = nil
-	return q
-}
 
 // graph is a dag's operations and the upstreams of each, in an order
 // where every upstream comes first.
@@ -331,7 +233,7 @@ func once(g graph, spec string, workers int, timeout time.Duration, memProfile s
 	}
 	defer cli.Close()
 
-	ex := &instant{dispatched: map[string]time.Time{}}
+	ex := instant.New()
 	st := store.New(cli, "/bench/", nil)
 	// A long resync: progress is what events bring, not the periodic
 	// re-read of every active run.
@@ -400,10 +302,9 @@ func once(g graph, spec string, workers int, timeout time.Duration, memProfile s
 	for _, ch := range children {
 		child[ch.Node] = ch
 	}
-	ex.mu.Lock()
-	defer ex.mu.Unlock()
+	dispatched := ex.Dispatched()
 	var since []time.Duration
-	for _, t := range ex.dispatched {
+	for _, t := range dispatched {
 		since = append(since, t.Sub(submitted))
 	}
 	slices.Sort(since)
@@ -412,7 +313,7 @@ func once(g graph, spec string, workers int, timeout time.Duration, memProfile s
 	}
 	ended := func(name string) time.Time { // on the executor's clock
 		if ch := child[name]; ch != nil {
-			return ex.dispatched[ch.UUID]
+			return dispatched[ch.UUID]
 		}
 		return time.Time{}
 	}
@@ -423,7 +324,7 @@ func once(g graph, spec string, workers int, timeout time.Duration, memProfile s
 			res.missing++
 			continue
 		}
-		at, ok := ex.dispatched[ch.UUID]
+		at, ok := dispatched[ch.UUID]
 		if !ok {
 			res.missing++
 			continue

@@ -13,7 +13,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"log"
 	"os"
 	"runtime"
@@ -27,66 +26,11 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 
+	"github.com/plexus-ml/plexus/e2e/bench/instant"
 	"github.com/plexus-ml/plexus/engine"
 	"github.com/plexus-ml/plexus/engine/store"
-	"github.com/plexus-ml/plexus/executor"
 	"github.com/plexus-ml/plexus/specs"
-	"github.com/plexus-ml/plexus/specs/compiler"
 )
-
-// instant succeeds every attempt as it is dispatched, and notes when.
-type instant struct {
-	mu         sync.Mutex
-	dispatched map[string]time.Time
-	subs       []chan executor.StatusUpdate
-}
-
-func (x *instant) Dispatch(_ context.Context, ref executor.RunRef, _ *compiler.Compiled) error {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	if _, dup := x.dispatched[ref.UUID]; !dup {
-		x.dispatched[ref.UUID] = time.Now()
-	}
-	for _, c := range x.subs {
-		c <- executor.StatusUpdate{Run: ref, Status: executor.Succeeded, Time: time.Now()}
-	}
-	return nil
-}
-
-func (x *instant) Stop(context.Context, executor.RunRef) error { return nil }
-
-func (x *instant) Status(_ context.Context, ref executor.RunRef) (executor.StatusUpdate, error) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	if _, ok := x.dispatched[ref.UUID]; !ok {
-		return executor.StatusUpdate{}, executor.ErrUnknownRun
-	}
-	return executor.StatusUpdate{Run: ref, Status: executor.Succeeded}, nil
-}
-
-func (x *instant) Watch(ctx context.Context) (<-chan executor.StatusUpdate, error) {
-	ch := make(chan executor.StatusUpdate, 1<<17)
-	x.mu.Lock()
-	x.subs = append(x.subs, ch)
-	x.mu.Unlock()
-	go func() {
-		<-ctx.Done()
-		x.mu.Lock()
-		defer x.mu.Unlock()
-		for i, c := range x.subs {
-			if c == ch {
-				x.subs = append(x.subs[:i], x.subs[i+1:]...)
-				break
-			}
-		}
-		close(ch)
-	}()
-	return ch, nil
-}
-
-func (x *instant) Logs(context.Context, executor.RunRef, bool) (io.ReadCloser, error) {
-	return io.NopCloser(strings.NewReader("")), nil
-}
 
 const spec = "version: 1.1\nkind: component\ninputs: [{name: i, type: int}]\nrun: {container: {image: alpine, command: [echo, '{{ i }}']}}\n"
 
@@ -94,7 +38,7 @@ const spec = "version: 1.1\nkind: component\ninputs: [{name: i, type: int}]\nrun
 // fast as they go), and waits until every run has ended. It returns how
 // long that took, each run's overhead from its creation to its dispatch,
 // and how many etcd transactions were made meanwhile.
-func phase(st *store.Store, eng *engine.Engine, ex *instant, n, c int, rate float64) (time.Duration, []time.Duration, int64) {
+func phase(st *store.Store, eng *engine.Engine, ex *instant.Executor, n, c int, rate float64) (time.Duration, []time.Duration, int64) {
 	ctx := context.Background()
 	rev0 := revision(st)
 	created := make([]time.Time, n)
@@ -139,13 +83,12 @@ func phase(st *store.Store, eng *engine.Engine, ex *instant, n, c int, rate floa
 	}
 	total := time.Since(start)
 	var overheads []time.Duration
-	ex.mu.Lock()
+	dispatched := ex.Dispatched()
 	for i, u := range uuids {
-		if t, ok := ex.dispatched[u]; ok {
+		if t, ok := dispatched[u]; ok {
 			overheads = append(overheads, max(t.Sub(created[i]), 0))
 		}
 	}
-	ex.mu.Unlock()
 	sort.Slice(overheads, func(i, j int) bool { return overheads[i] < overheads[j] })
 	return total, overheads, revision(st) - rev0
 }
@@ -206,7 +149,7 @@ func main() {
 	}
 	defer cli.Close()
 
-	ex := &instant{dispatched: map[string]time.Time{}}
+	ex := instant.New()
 	st := store.New(cli, "/bench/", nil)
 	eng, err := engine.New(engine.Config{Store: st, Executor: ex, Resync: 5 * time.Second})
 	if err != nil {
