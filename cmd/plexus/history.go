@@ -76,6 +76,11 @@ func (h *localHistory) ChildRuns(ctx context.Context, parent string) ([]*store.R
 	return h.st.ChildRuns(ctx, parent)
 }
 
+// ChildRunsSince reads the children of a run changed after a revision.
+func (h *localHistory) ChildRunsSince(ctx context.Context, parent string, since int64) ([]*store.Run, int64, error) {
+	return h.st.ChildRunsSince(ctx, parent, since)
+}
+
 func (h *localHistory) Graph(ctx context.Context, uuid string) (*engine.Graph, error) {
 	return h.eng.Graph(ctx, uuid)
 }

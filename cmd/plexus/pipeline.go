@@ -39,6 +39,36 @@ func childRuns(ctx context.Context, src history, parent string) ([]*store.Run, e
 	}
 }
 
+// changeLister reads only the children of a run changed since a store
+// revision; the histories of a store do.
+type changeLister interface {
+	ChildRunsSince(ctx context.Context, parent string, since int64) ([]*store.Run, int64, error)
+}
+
+// childRunsSince reads the children of a run changed after revision since
+// (all of them when since is 0), and the revision to pass next time.
+func childRunsSince(ctx context.Context, src history, parent string, since int64) ([]*store.Run, int64, error) {
+	if l, ok := src.(changeLister); ok {
+		return l.ChildRunsSince(ctx, parent, since)
+	}
+	var all []*store.Run
+	var rev int64
+	for after := ""; ; {
+		page, err := src.List(ctx, api.ListOptions{Parent: parent, After: after, Limit: 1000, Since: since})
+		if err != nil {
+			return nil, 0, err
+		}
+		if rev == 0 {
+			rev = page.Revision // the first page's: what changes later is read again
+		}
+		all = append(all, page.Runs...)
+		if page.Next == "" {
+			return all, rev, nil
+		}
+		after = page.Next
+	}
+}
+
 // currentRuns picks the run of each operation of a dag in its attempt: the
 // one this attempt created, or one an earlier attempt created and that
 // succeeded (a resumed dag keeps those), as the engine does.
@@ -64,8 +94,11 @@ type dagView struct {
 	path  string
 	run   *store.Run
 	graph *engine.Graph
-	// nodes holds the run of each operation in the dag's attempt.
-	nodes  map[string]*store.Run
+	// nodes holds the run of each operation in the dag's attempt;
+	// children every child read so far, by uuid, as of revision rev.
+	nodes    map[string]*store.Run
+	children map[string]*store.Run
+	rev      int64
 	nested map[string]*dagView
 	// kept is set for a dag an earlier attempt of its parent ran and the
 	// current one keeps: its logs are not new.
@@ -172,9 +205,23 @@ func (f *dagFollower) follow(ctx context.Context, uuid string, interrupt func() 
 // that began, follows the dags nested in it, and prints its progress when
 // it changed.
 func (f *dagFollower) poll(ctx context.Context, v *dagView) error {
-	children, err := childRuns(ctx, f.src, v.run.UUID)
+	// Each look reads what changed since the last one.
+	changed, rev, err := childRunsSince(ctx, f.src, v.run.UUID, v.rev)
 	if err != nil {
 		return fmt.Errorf("reading the operations of dag %s: %w", v.run.UUID, err)
+	}
+	if v.children == nil {
+		v.children = map[string]*store.Run{}
+	}
+	for _, r := range changed {
+		if o := v.children[r.UUID]; o == nil || r.Revision >= o.Revision {
+			v.children[r.UUID] = r
+		}
+	}
+	v.rev = rev
+	children := make([]*store.Run, 0, len(v.children))
+	for _, r := range v.children {
+		children = append(children, r)
 	}
 	v.nodes = currentRuns(children, v.run.Attempt)
 	for _, n := range v.graph.Nodes {

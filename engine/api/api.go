@@ -172,6 +172,9 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) (int, any) {
 type ListResponse struct {
 	Runs []*store.Run `json:"runs"`
 	Next string       `json:"next,omitempty"`
+	// Revision, listing a parent's children, is the store revision they
+	// were read at: `since` for the next look.
+	Revision int64 `json:"revision,omitempty"`
 }
 
 func (s *Server) list(_ http.ResponseWriter, r *http.Request) (int, any) {
@@ -184,8 +187,16 @@ func (s *Server) list(_ http.ResponseWriter, r *http.Request) (int, any) {
 		}
 		limit = n
 	}
+	var since int64
+	if v := q.Get("since"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 || q.Get("parent") == "" {
+			return fail(http.StatusBadRequest, "since is a store revision (a number) and goes with parent, got %q", v)
+		}
+		since = n
+	}
 	page, err := List(r.Context(), s.Store, ListOptions{Status: q.Get("status"), Project: q.Get("project"), Parent: q.Get("parent"),
-		After: q.Get("after"), Limit: limit})
+		After: q.Get("after"), Limit: limit, Since: since})
 	if err != nil {
 		return fail(http.StatusInternalServerError, "%v", err)
 	}
@@ -214,7 +225,30 @@ func List(ctx context.Context, st *store.Store, o ListOptions) (*ListResponse, e
 		}
 		return out, nil
 	}
-	out := &ListResponse{Runs: []*store.Run{}}
+	if o.Since > 0 {
+		// What changed since a revision: a follower's next look.
+		runs, rev, err := st.ChildRunsSince(ctx, o.Parent, o.Since)
+		if err != nil {
+			return nil, fmt.Errorf("listing the children of run %s: %w", o.Parent, err)
+		}
+		out := &ListResponse{Runs: []*store.Run{}, Revision: rev}
+		for _, run := range runs {
+			if run.UUID <= o.After || !keep(run) {
+				continue
+			}
+			if len(out.Runs) == o.Limit {
+				out.Next = out.Runs[len(out.Runs)-1].UUID
+				break
+			}
+			out.Runs = append(out.Runs, run)
+		}
+		return out, nil
+	}
+	rev, err := st.Revision(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := &ListResponse{Runs: []*store.Run{}, Revision: rev}
 	after := o.After
 	for {
 		// At least a hundred at a time: a filter may keep few.

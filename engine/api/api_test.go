@@ -313,6 +313,21 @@ func TestGraphAndChildren(t *testing.T) {
 			t.Errorf("children not in uuid order: %s then %s", listed[i-1].UUID, r.UUID)
 		}
 	}
+	// A follower's next look: nothing changed since the listing's revision;
+	// a bad since is refused.
+	first, err := c.List(t.Context(), ListOptions{Parent: run.UUID, Limit: 10})
+	if err != nil || first.Revision == 0 {
+		t.Fatalf("a listing's revision: %+v, %v", first, err)
+	}
+	if since, err := c.List(t.Context(), ListOptions{Parent: run.UUID, Since: first.Revision}); err != nil || len(since.Runs) != 0 || since.Revision < first.Revision {
+		t.Errorf("children changed since %d: %+v, %v", first.Revision, since, err)
+	}
+	if all, err := c.List(t.Context(), ListOptions{Parent: run.UUID, Since: 1}); err != nil || len(all.Runs) != 4 {
+		t.Errorf("children changed since revision 1: %+v, %v", all, err)
+	}
+	if _, err := c.List(t.Context(), ListOptions{Since: 5}); err == nil || !strings.Contains(err.Error(), "goes with parent") {
+		t.Errorf("since without parent: %v", err)
+	}
 	failed, err := c.List(t.Context(), ListOptions{Parent: run.UUID, Status: "failed"})
 	if err != nil || len(failed.Runs) != 1 || failed.Runs[0].Node != "right" || failed.Next != "" {
 		t.Errorf("failed children: %+v, %v", failed, err)

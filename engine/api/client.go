@@ -117,6 +117,9 @@ func (c *Client) Get(ctx context.Context, uuid string) (*store.Run, error) {
 type ListOptions struct {
 	Status, Project, Parent, After string
 	Limit                          int
+	// Since, with Parent, lists only the children changed after that
+	// store revision (a ListResponse's Revision).
+	Since int64
 }
 
 // List lists runs.
@@ -129,6 +132,9 @@ func (c *Client) List(ctx context.Context, o ListOptions) (*ListResponse, error)
 	}
 	if o.Limit > 0 {
 		q.Set("limit", strconv.Itoa(o.Limit))
+	}
+	if o.Since > 0 {
+		q.Set("since", strconv.FormatInt(o.Since, 10))
 	}
 	var out ListResponse
 	if err := c.do(ctx, http.MethodGet, "/api/v1/runs?"+q.Encode(), nil, &out); err != nil {

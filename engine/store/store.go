@@ -430,6 +430,46 @@ func (s *Store) ChildrenAfter(ctx context.Context, parent, after string, limit i
 	return out, resp.More, nil
 }
 
+// Revision is the store's revision now.
+func (s *Store) Revision(ctx context.Context) (int64, error) {
+	resp, err := s.cli.Get(ctx, s.prefix+"runs/", clientv3.WithPrefix(), clientv3.WithCountOnly())
+	if err != nil {
+		return 0, fmt.Errorf("store: reading the revision: %w", err)
+	}
+	return resp.Header.Revision, nil
+}
+
+// ChildRunsSince reads the records of a run's children that changed
+// after revision since (every child when since is 0), and the revision
+// it read at: what a follower passes next time, so that each look at a
+// large dag costs what changed in it.
+func (s *Store) ChildRunsSince(ctx context.Context, parent string, since int64) ([]*Run, int64, error) {
+	if since <= 0 {
+		rev, err := s.Revision(ctx)
+		if err != nil {
+			return nil, 0, err
+		}
+		runs, err := s.ChildRuns(ctx, parent)
+		return runs, rev, err
+	}
+	resp, err := s.cli.Get(ctx, s.prefix+"runs/", clientv3.WithPrefix(), clientv3.WithMinModRev(since+1))
+	if err != nil {
+		return nil, 0, fmt.Errorf("store: reading the children of run %s: %w", parent, err)
+	}
+	var out []*Run
+	for _, kv := range resp.Kvs {
+		var r Run
+		if err := json.Unmarshal(kv.Value, &r); err != nil {
+			return nil, 0, fmt.Errorf("store: decoding %s: %w", kv.Key, err)
+		}
+		if r.Parent == parent {
+			r.Revision = kv.ModRevision
+			out = append(out, &r)
+		}
+	}
+	return out, resp.Header.Revision, nil
+}
+
 // ChildRuns reads the records of a run's children.
 func (s *Store) ChildRuns(ctx context.Context, parent string) ([]*Run, error) {
 	uuids, err := s.Children(ctx, parent)

@@ -342,3 +342,35 @@ func TestCreateManyGetMany(t *testing.T) {
 		t.Errorf("%d children, %d active; want 100 and 90", len(children), len(active))
 	}
 }
+
+// TestChildRunsSince: a follower reads every child first, then only those
+// changed since the revision it was given.
+func TestChildRunsSince(t *testing.T) {
+	s := newStore(t)
+	ctx := t.Context()
+	for _, u := range []string{"a", "b", "c"} {
+		if err := s.Create(ctx, &Run{UUID: u, Parent: "p"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Create(ctx, &Run{UUID: "other", Parent: "q"}); err != nil {
+		t.Fatal(err)
+	}
+	all, rev, err := s.ChildRunsSince(ctx, "p", 0)
+	if err != nil || len(all) != 3 || rev == 0 {
+		t.Fatalf("first look: %d runs at revision %d, %v", len(all), rev, err)
+	}
+	if _, err := s.Update(ctx, "b", func(r *Run) error { r.Status = Running; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Update(ctx, "other", func(r *Run) error { r.Status = Running; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	changed, rev2, err := s.ChildRunsSince(ctx, "p", rev)
+	if err != nil || len(changed) != 1 || changed[0].UUID != "b" || changed[0].Status != Running || rev2 <= rev {
+		t.Fatalf("since %d: %v at %d, %v; want only b, running", rev, changed, rev2, err)
+	}
+	if again, _, _ := s.ChildRunsSince(ctx, "p", rev2); len(again) != 0 {
+		t.Errorf("nothing changed, yet %d runs", len(again))
+	}
+}
