@@ -99,7 +99,7 @@ type dagView struct {
 	nodes    map[string]*store.Run
 	children map[string]*store.Run
 	rev      int64
-	nested map[string]*dagView
+	nested   map[string]*dagView
 	// kept is set for a dag an earlier attempt of its parent ran and the
 	// current one keeps: its logs are not new.
 	kept bool
