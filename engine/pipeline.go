@@ -118,7 +118,7 @@ func (l *leading) pipelineOf(ctx context.Context, run *store.Run) (*pipeline, er
 	if err != nil {
 		return nil, unavailable(err)
 	}
-	newest := currentChildren(children, run.Attempt)
+	newest := CurrentChildren(children, run.Attempt)
 	kept := make([]*store.Run, 0, len(newest))
 	for _, ch := range newest {
 		kept = append(kept, ch)
@@ -154,10 +154,11 @@ func (l *leading) pipelineOf(ctx context.Context, run *store.Run) (*pipeline, er
 	return p, nil
 }
 
-// currentChildren picks the run of each operation in attempt of a dag:
+// CurrentChildren picks the run of each operation in attempt of a dag:
 // the newest child, where one of an earlier attempt counts only if it
-// succeeded (a resume runs the others again).
-func currentChildren(children []*store.Run, attempt int) map[string]*store.Run {
+// succeeded (a resume runs the others again). Whoever shows a dag's
+// operations chooses them this way.
+func CurrentChildren(children []*store.Run, attempt int) map[string]*store.Run {
 	out := map[string]*store.Run{}
 	for _, ch := range children {
 		if ch.Node == "" || ch.ParentAttempt > attempt {
@@ -608,7 +609,7 @@ func (l *leading) compileChild(ctx context.Context, r *store.Run) (*compiler.Com
 			return nil, unavailable(err)
 		}
 	}
-	p, err := l.pipelineFor(ctx, parent, r.ParentAttempt)
+	p, err := l.pipelineOf(ctx, parent)
 	if err != nil {
 		return nil, err
 	}
@@ -640,17 +641,6 @@ func (l *leading) compileNode(ctx context.Context, p *pipeline, r *store.Run) (*
 	}
 	return compiler.Compile(op, comp, compiler.Options{Run: ri, Connections: l.e.cfg.Connections, Policy: l.e.cfg.Policy,
 		Refs: pipelineRefs{ctx: ctx, l: l, p: p}, Joins: runJoins{ctx: ctx, st: l.st, self: r.UUID}})
-}
-
-// pipelineFor is the pipeline of a dag for one of its attempts: the
-// current one, or an earlier attempt's structure (the same dag).
-func (l *leading) pipelineFor(ctx context.Context, parent *store.Run, attempt int) (*pipeline, error) {
-	if parent.Status.Final() && parent.Attempt != attempt {
-		c := *parent
-		c.Attempt = attempt
-		parent = &c
-	}
-	return l.pipelineOf(ctx, parent)
 }
 
 // pipelineRefs resolves the refs of a dag's child: `ops.X` from the run
@@ -710,7 +700,7 @@ func (l *leading) conditionsHold(ctx context.Context, r *store.Run, c *compiler.
 	if err != nil {
 		return true, ""
 	}
-	p, err := l.pipelineFor(ctx, parent, r.ParentAttempt)
+	p, err := l.pipelineOf(ctx, parent)
 	if err != nil {
 		return true, ""
 	}
@@ -780,7 +770,7 @@ func (e *Engine) Graph(ctx context.Context, uuid string) (*Graph, error) {
 	if err != nil {
 		return nil, err
 	}
-	newest := currentChildren(children, run.Attempt)
+	newest := CurrentChildren(children, run.Attempt)
 	ops := map[string]*specs.Operation{}
 	for i := range d.Operations {
 		ops[d.Operations[i].Name] = &d.Operations[i]

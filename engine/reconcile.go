@@ -190,37 +190,34 @@ func (l *leading) run(parent context.Context) error {
 // learn records a newer copy of a run; it reports whether it was newer.
 // The dag a newer child belongs to hears of it, and is looked at again.
 func (l *leading) learn(r *store.Run) bool {
-	if !l.remember(r) {
-		return false
+	newer, p := l.remember(r)
+	if p != nil {
+		p.observe(r)
+		l.queue.addFirst(r.Parent)
 	}
-	if r.Parent != "" {
-		l.mu.Lock()
-		p := l.pipelines[r.Parent]
-		l.mu.Unlock()
-		if p != nil {
-			p.observe(r)
-			l.queue.addFirst(r.Parent)
-		}
-	}
-	return true
+	return newer
 }
 
-func (l *leading) remember(r *store.Run) bool {
+// remember keeps a newer copy of a run; it returns whether it was newer
+// and, if so, the pipeline of the dag the run belongs to, when this term
+// drives it.
+func (l *leading) remember(r *store.Run) (bool, *pipeline) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if k := l.known[r.UUID]; k != nil && k.Revision >= r.Revision {
-		return false
+		return false, nil
 	}
+	p := l.pipelines[r.Parent]
 	if r.Status.Final() {
 		l.known[r.UUID] = &store.Run{UUID: r.UUID, Status: r.Status, Revision: r.Revision, Parent: r.Parent,
 			Node: r.Node, ParentAttempt: r.ParentAttempt, Attempt: r.Attempt}
 		l.tombs[r.UUID] = l.generation
 		l.endLocked(r.UUID)
-		return true
+		return true, p
 	}
 	l.known[r.UUID] = r
 	delete(l.tombs, r.UUID)
-	return true
+	return true, p
 }
 
 // endLocked drops what the term keeps for a run that ended, and gives its

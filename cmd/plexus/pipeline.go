@@ -69,22 +69,6 @@ func childRunsSince(ctx context.Context, src history, parent string, since int64
 	}
 }
 
-// currentRuns picks the run of each operation of a dag in its attempt: the
-// one this attempt created, or one an earlier attempt created and that
-// succeeded (a resumed dag keeps those), as the engine does.
-func currentRuns(children []*store.Run, attempt int) map[string]*store.Run {
-	out := map[string]*store.Run{}
-	for _, ch := range children {
-		if ch.Node == "" || ch.ParentAttempt > attempt || ch.ParentAttempt < attempt && ch.Status != store.Succeeded {
-			continue
-		}
-		if o := out[ch.Node]; o == nil || ch.ParentAttempt > o.ParentAttempt {
-			out[ch.Node] = ch
-		}
-	}
-	return out
-}
-
 // dagView is what a follower knows of one dag: the one it follows, or
 // one nested in it.
 type dagView struct {
@@ -223,7 +207,7 @@ func (f *dagFollower) poll(ctx context.Context, v *dagView) error {
 	for _, r := range v.children {
 		children = append(children, r)
 	}
-	v.nodes = currentRuns(children, v.run.Attempt)
+	v.nodes = engine.CurrentChildren(children, v.run.Attempt)
 	for _, n := range v.graph.Nodes {
 		r := v.nodes[n.Name]
 		if r == nil {
@@ -398,7 +382,7 @@ func printDagLogs(ctx context.Context, src history, g *engine.Graph, attempt int
 		if err != nil {
 			return fmt.Errorf("reading the operations of dag %s: %w", g.Run.UUID, err)
 		}
-		nodes := currentRuns(children, attempt)
+		nodes := engine.CurrentChildren(children, attempt)
 		for _, n := range g.Nodes {
 			r := nodes[n.Name]
 			name := n.Name

@@ -26,7 +26,7 @@ func TestCurrentRuns(t *testing.T) {
 		// A resume keeps what succeeded; the rest has no run until it runs again.
 		2: {"prepare": "prep1", "train": "train2"},
 	} {
-		got := currentRuns(children, attempt)
+		got := engine.CurrentChildren(children, attempt)
 		if len(got) != len(want) {
 			t.Errorf("attempt %d: %d runs, want %d", attempt, len(got), len(want))
 		}
