@@ -437,17 +437,39 @@ func (l *leading) createChildren(ctx context.Context, run *store.Run, p *pipelin
 	if len(runs) == 0 {
 		return nil
 	}
-	keep := map[string]*compiler.Compiled{}
-	l.mu.Lock()
-	room := keptCompilations - len(l.compiled)
-	l.mu.Unlock()
+	kept := map[string]*compiler.Compiled{}
 	for _, r := range runs[fresh:] {
-		if c := l.prepareChild(ctx, p, r, now); c != nil && len(keep) < room {
-			keep[r.UUID] = c
+		if c := l.prepareChild(ctx, p, r, now); c != nil {
+			kept[r.UUID] = c
 		}
 	}
+	// Dispatched at once while the executor's news is recorded as fast
+	// as it comes; behind a backlog of news, through the queue, so that a
+	// wide fan-out does not pile up news it cannot yet record. The
+	// compilations are kept before the runs are written: the store's news
+	// of them may come first.
+	l.mu.Lock()
+	direct := len(l.pending) < maxBacklog
+	room := keptCompilations - len(l.compiled)
+	for uuid, c := range kept {
+		if room <= 0 {
+			break
+		}
+		l.compiled[uuid] = c
+		if direct {
+			l.sent[uuid] = true
+		}
+		room--
+	}
+	l.mu.Unlock()
 	if _, err := l.st.CreateMany(ctx, runs); err != nil {
 		// Decided again from the store by the next term, or retried.
+		l.mu.Lock()
+		for uuid := range kept {
+			delete(l.compiled, uuid)
+			delete(l.sent, uuid)
+		}
+		l.mu.Unlock()
 		p.mu.Lock()
 		for _, r := range runs {
 			delete(p.nodes, r.Node)
@@ -459,23 +481,19 @@ func (l *leading) createChildren(ctx context.Context, run *store.Run, p *pipelin
 		p.mu.Unlock()
 		return err
 	}
-	l.mu.Lock()
-	for uuid, c := range keep {
-		l.compiled[uuid] = c
-	}
-	l.mu.Unlock()
-	// Dispatched at once while the executor's news is recorded as fast
-	// as it comes; behind a backlog of news, through the queue, so that a
-	// wide fan-out does not pile up news it cannot yet record.
-	l.mu.Lock()
-	direct := len(l.pending) < maxBacklog
-	l.mu.Unlock()
 	for _, r := range runs {
 		if r.Revision > 0 {
 			l.learn(r)
 		}
+		l.mu.Lock()
+		sent := l.sent[r.UUID]
+		if sent && r.Revision == 0 {
+			delete(l.sent, r.UUID) // it existed: the queue takes it from here
+			sent = false
+		}
+		l.mu.Unlock()
 		switch {
-		case r.Status == store.Scheduled && r.Revision > 0 && direct:
+		case sent:
 			l.send(ctx, r)
 		case !r.Status.Final():
 			l.queue.addFirst(r.UUID)
@@ -499,13 +517,20 @@ func (l *leading) send(ctx context.Context, r *store.Run) {
 	select {
 	case l.sending <- struct{}{}:
 	case <-ctx.Done():
+		l.mu.Lock()
+		delete(l.sent, r.UUID)
+		l.mu.Unlock()
 		return
 	}
 	l.sends.Add(1)
 	go func() {
 		defer l.sends.Done()
 		defer func() { <-l.sending }()
-		if err := l.dispatch(ctx, r); err != nil {
+		err := l.dispatch(ctx, r)
+		l.mu.Lock()
+		delete(l.sent, r.UUID)
+		l.mu.Unlock()
+		if err != nil {
 			l.queue.add(r.UUID)
 		}
 	}()

@@ -69,6 +69,10 @@ type leading struct {
 	// scheduled, outside the queue; sending bounds how many at once.
 	sends   sync.WaitGroup
 	sending chan struct{}
+	// sent are the runs a dag created scheduled and dispatches itself:
+	// their other looks (the store's news of their creation) leave the
+	// dispatch to it.
+	sent map[string]bool
 }
 
 func newLeading(e *Engine, st *store.Store) *leading {
@@ -77,7 +81,7 @@ func newLeading(e *Engine, st *store.Store) *leading {
 		compiled: map[string]*compiler.Compiled{}, traits: map[string]runTraits{}, dispatched: map[string]int{},
 		pending: map[string][]executor.StatusUpdate{},
 		slots:   map[string]string{}, count: map[string]int{}, waiting: map[string]map[string]bool{},
-		pipelines: map[string]*pipeline{}, sending: make(chan struct{}, 32)}
+		pipelines: map[string]*pipeline{}, sending: make(chan struct{}, 32), sent: map[string]bool{}}
 }
 
 func (l *leading) run(parent context.Context) error {
@@ -90,7 +94,7 @@ func (l *leading) run(parent context.Context) error {
 		return fmt.Errorf("engine: watching the executor: %w", err)
 	}
 	// Watch first, then read: nothing changed in between is missed.
-	events, _ := l.st.Watch(ctx, 0)
+	events, _ := l.st.WatchUnknown(ctx, 0, l.knows)
 	if err := l.countSlots(ctx); err != nil {
 		return err
 	}
@@ -98,21 +102,8 @@ func (l *leading) run(parent context.Context) error {
 	wg.Add(3)
 	go func() { // store events: remember the run, look at it again
 		defer wg.Done()
-		counted := map[string]int{} // conditions counted in the metrics, by run
 		for ev := range events {
 			r := ev.Run
-			n, seen := counted[r.UUID]
-			if !seen || n > len(r.Conditions) {
-				n = max(len(r.Conditions)-1, 0)
-			}
-			for _, c := range r.Conditions[n:] {
-				l.e.metrics.transitions.WithLabelValues(string(c.Type)).Inc()
-			}
-			if r.Status.Final() {
-				delete(counted, r.UUID)
-			} else {
-				counted[r.UUID] = len(r.Conditions)
-			}
 			if l.learn(r) && !r.Status.Final() {
 				l.queue.add(r.UUID)
 			}
@@ -207,6 +198,7 @@ func (l *leading) remember(r *store.Run) (bool, *pipeline) {
 	if k := l.known[r.UUID]; k != nil && k.Revision >= r.Revision {
 		return false, nil
 	}
+	l.countLocked(l.known[r.UUID], r)
 	p := l.pipelines[r.Parent]
 	if r.Status.Final() {
 		l.known[r.UUID] = &store.Run{UUID: r.UUID, Status: r.Status, Revision: r.Revision, Parent: r.Parent,
@@ -218,6 +210,28 @@ func (l *leading) remember(r *store.Run) (bool, *pipeline) {
 	l.known[r.UUID] = r
 	delete(l.tombs, r.UUID)
 	return true, p
+}
+
+// knows says whether the term has a run's copy of revision rev, or a
+// newer one.
+func (l *leading) knows(uuid string, rev int64) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	k := l.known[uuid]
+	return k != nil && k.Revision >= rev
+}
+
+// countLocked counts in the metrics the transitions a newer copy r of a
+// run shows since the copy k the term had; of a run it did not follow,
+// only the last.
+func (l *leading) countLocked(k, r *store.Run) {
+	n := len(r.Conditions) - 1
+	if k != nil && len(k.Conditions) > 0 && len(k.Conditions) <= len(r.Conditions) {
+		n = len(k.Conditions)
+	}
+	for _, c := range r.Conditions[max(n, 0):] {
+		l.e.metrics.transitions.WithLabelValues(string(c.Type)).Inc()
+	}
 }
 
 // endLocked drops what the term keeps for a run that ended, and gives its
@@ -519,6 +533,12 @@ func (l *leading) reconcile(ctx context.Context, uuid string) error {
 		}
 		switch run.Status {
 		case store.Scheduled:
+			l.mu.Lock()
+			sent := l.sent[uuid]
+			l.mu.Unlock()
+			if sent {
+				return nil
+			}
 			err = l.dispatch(ctx, run)
 			if err == nil {
 				err = l.check(ctx, run)

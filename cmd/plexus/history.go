@@ -47,11 +47,7 @@ func openLocalHistory(home string) (*localHistory, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening the local history in %s (is a plexus run or server using it?): %w", home, err)
 	}
-	cli, err := store.Connect(store.ClientConfig{Endpoints: []string{emb.Endpoint}})
-	if err != nil {
-		emb.Close()
-		return nil, err
-	}
+	cli := emb.Client()
 	h := &localHistory{st: store.New(cli, "", nil), runs: filepath.Join(home, "runs"),
 		close: func() { cli.Close(); emb.Close() }}
 	// An engine reads graphs; it needs an executor, which it never uses

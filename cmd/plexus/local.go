@@ -16,6 +16,7 @@ import (
 	"github.com/plexus-ml/plexus/executor/k8s"
 	"github.com/plexus-ml/plexus/executor/local"
 	"github.com/plexus-ml/plexus/specs/compiler"
+	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
 // sources resolve references as the CLI does: the built-in hub, and urlRefs
@@ -49,18 +50,19 @@ func openLocalEngine(home string, etcd store.ClientConfig, cfg engine.Config) (*
 // Kubernetes executor it configures instead of the local one.
 func openEngine(ctx context.Context, home string, etcd store.ClientConfig, kube *k8s.Config, cfg engine.Config) (*localEngine, error) {
 	le := &localEngine{}
+	var cli *clientv3.Client
 	if len(etcd.Endpoints) == 0 {
 		emb, err := store.StartEmbedded(filepath.Join(home, "etcd"), 10*time.Second)
 		if err != nil {
 			return nil, err
 		}
 		le.closes = append(le.closes, emb.Close)
-		etcd = store.ClientConfig{Endpoints: []string{emb.Endpoint}}
-	}
-	cli, err := store.Connect(etcd)
-	if err != nil {
-		le.Close()
-		return nil, err
+		cli = emb.Client()
+	} else {
+		var err error
+		if cli, err = store.Connect(etcd); err != nil {
+			return nil, err
+		}
 	}
 	le.closes = append(le.closes, func() { cli.Close() })
 	if kube != nil {
@@ -93,10 +95,12 @@ func openEngine(ctx context.Context, home string, etcd store.ClientConfig, kube 
 	}
 	le.st = store.New(cli, "", nil)
 	cfg.Store, cfg.Executor = le.st, le.ex
-	if le.eng, err = engine.New(cfg); err != nil {
+	eng, err := engine.New(cfg)
+	if err != nil {
 		le.Close()
 		return nil, err
 	}
+	le.eng = eng
 	return le, nil
 }
 

@@ -6,7 +6,9 @@ import (
 	"net/url"
 	"time"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/server/v3/embed"
+	"go.etcd.io/etcd/server/v3/etcdserver/api/v3client"
 	"go.uber.org/zap"
 )
 
@@ -63,3 +65,7 @@ func startEmbedded(cfg *embed.Config, timeout time.Duration) (*Embedded, error) 
 
 // Close stops the server.
 func (e *Embedded) Close() { e.etcd.Close() }
+
+// Client is a client of the server that calls it in this process, with
+// no socket, HTTP/2 framing or protobuf encoding between them.
+func (e *Embedded) Client() *clientv3.Client { return v3client.New(e.etcd.Server) }

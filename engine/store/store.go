@@ -669,6 +669,12 @@ type Event struct {
 // until ctx ends. A compacted revision closes the channel with the error
 // reported through errc: the watcher resyncs from a fresh read.
 func (s *Store) Watch(ctx context.Context, rev int64) (<-chan Event, <-chan error) {
+	return s.WatchUnknown(ctx, rev, nil)
+}
+
+// WatchUnknown is Watch without the changes known says the watcher
+// already has (it wrote them): those are not decoded, nor sent.
+func (s *Store) WatchUnknown(ctx context.Context, rev int64, known func(uuid string, rev int64) bool) (<-chan Event, <-chan error) {
 	out := make(chan Event, 256)
 	errc := make(chan error, 1)
 	opts := []clientv3.OpOption{clientv3.WithPrefix()}
@@ -686,6 +692,9 @@ func (s *Store) Watch(ctx context.Context, rev int64) (<-chan Event, <-chan erro
 			}
 			for _, ev := range resp.Events {
 				if ev.Type != clientv3.EventTypePut {
+					continue
+				}
+				if known != nil && known(strings.TrimPrefix(string(ev.Kv.Key), s.prefix+"runs/"), ev.Kv.ModRevision) {
 					continue
 				}
 				var r Run

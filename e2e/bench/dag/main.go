@@ -31,9 +31,6 @@ import (
 	"strings"
 	"time"
 
-	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
-
 	"github.com/plexus-ml/plexus/e2e/bench/instant"
 	"github.com/plexus-ml/plexus/engine"
 	"github.com/plexus-ml/plexus/engine/store"
@@ -227,10 +224,7 @@ func once(g graph, spec string, workers int, timeout time.Duration, memProfile s
 		return res, err
 	}
 	defer emb.Close()
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{emb.Endpoint}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
-	if err != nil {
-		return res, err
-	}
+	cli := emb.Client()
 	defer cli.Close()
 
 	ex := instant.New()

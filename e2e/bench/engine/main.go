@@ -24,7 +24,6 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
 
 	"github.com/plexus-ml/plexus/e2e/bench/instant"
 	"github.com/plexus-ml/plexus/engine"
@@ -143,10 +142,7 @@ func main() {
 		log.Fatal(err)
 	}
 	defer emb.Close()
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{emb.Endpoint}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
-	if err != nil {
-		log.Fatal(err)
-	}
+	cli := emb.Client()
 	defer cli.Close()
 
 	ex := instant.New()

@@ -42,8 +42,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -273,10 +271,7 @@ func phaseA(ctx context.Context, c *cluster.Cluster, ns string, o options) (*res
 		return nil, err
 	}
 	defer emb.Close()
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{emb.Endpoint}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
-	if err != nil {
-		return nil, err
-	}
+	cli := emb.Client()
 	defer cli.Close()
 
 	kx, err := k8s.NewForConfig(ctx, c.RESTConfig(), k8s.Config{Namespace: ns,
