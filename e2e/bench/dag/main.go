@@ -1,5 +1,6 @@
 // Command dag measures the engine driving one large dag run on an embedded
-// etcd, with an executor that succeeds every attempt as it is dispatched:
+// etcd, with an executor that succeeds every attempt as it is dispatched
+// (or, with -op-time, after a random time that holds no CPU):
 // how long submission takes (parse, compile, store), how long the dag
 // takes from then to its end, nodes per second, the overhead of each step
 // (from the end of an operation's last upstream to its dispatch), and the
@@ -14,6 +15,14 @@
 //	go run ./e2e/bench/dag -shape layered -n 10000
 //	go run ./e2e/bench/dag -shape fan -n 100000
 //	go run ./e2e/bench/dag -shape chain -n 1000
+//	go run ./e2e/bench/dag -shape layered -n 10000 -op-time 100ms
+//
+// With operations that take no time, the engine is saturated: every
+// layer's operations end at once and wait on the engine together, so a
+// step is mostly the wait behind the others (on average, the operations
+// waiting at once over the throughput, which the report shows). With
+// -op-time, operations take from 0 to twice that, their ends spread out,
+// and a step is the engine's own overhead.
 package main
 
 import (
@@ -145,7 +154,8 @@ func main() {
 	width := flag.Int("width", 100, "operations per layer of the layered shape")
 	seed := flag.Uint64("seed", 1, "seed of the layered shape's dependencies")
 	runs := flag.Int("runs", 1, "times to run the dag, each on a fresh etcd and engine")
-	workers := flag.Int("workers", 16, "the engine's workers")
+	workers := flag.Int("workers", 0, "the engine's workers (0: the engine's default)")
+	opTime := flag.Duration("op-time", 0, "the mean time an operation takes (uniform from 0 to twice it, on a timer); 0: none")
 	timeout := flag.Duration("timeout", 20*time.Minute, "give up on a dag that has not ended by then")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the runs (submission to end) to this file")
 	memProfile := flag.String("memprofile", "", "write a heap profile to this file, taken when the heap was largest")
@@ -182,7 +192,7 @@ func main() {
 	fmt.Printf("%d CPUs, load average %s\n", runtime.NumCPU(), loadAverage())
 	var results []result
 	for i := range *runs {
-		r, err := once(g, spec, *workers, *timeout, *memProfile)
+		r, err := once(g, spec, *workers, *opTime, *seed, *timeout, *memProfile)
 		if err != nil {
 			pprof.StopCPUProfile()
 			log.Fatalf("run %d: %v", i+1, err)
@@ -211,7 +221,7 @@ func main() {
 }
 
 // once runs the dag of g on a fresh etcd and engine.
-func once(g graph, spec string, workers int, timeout time.Duration, memProfile string) (result, error) {
+func once(g graph, spec string, workers int, opTime time.Duration, seed uint64, timeout time.Duration, memProfile string) (result, error) {
 	res := result{nodes: len(g.names), specBytes: len(spec)}
 	ctx := context.Background()
 	dir, err := os.MkdirTemp("", "plexus-bench-dag")
@@ -227,7 +237,7 @@ func once(g graph, spec string, workers int, timeout time.Duration, memProfile s
 	cli := emb.Client()
 	defer cli.Close()
 
-	ex := instant.New()
+	ex := instant.Taking(opTime, seed)
 	st := store.New(cli, "/bench/", nil)
 	// A long resync: progress is what events bring, not the periodic
 	// re-read of every active run.
@@ -305,9 +315,10 @@ func once(g graph, spec string, workers int, timeout time.Duration, memProfile s
 	for i, f := range []float64{0.1, 0.5, 0.9, 1} {
 		res.progress[i] = pct(since, f)
 	}
+	ends := ex.Ended()
 	ended := func(name string) time.Time { // on the executor's clock
 		if ch := child[name]; ch != nil {
-			return dispatched[ch.UUID]
+			return ends[ch.UUID]
 		}
 		return time.Time{}
 	}
@@ -380,6 +391,17 @@ func report(shape string, i int, r result) {
 	fmt.Printf("  step (last upstream ended -> dispatched; roots: dag started -> dispatched)\n")
 	fmt.Printf("    p50 %v  p90 %v  p99 %v  max %v  (%d steps)\n", pct(r.steps, 0.5), pct(r.steps, 0.9),
 		pct(r.steps, 0.99), pct(r.steps, 1), len(r.steps))
+	var sum time.Duration
+	for _, s := range r.steps {
+		sum += s
+	}
+	if len(r.steps) > 0 && r.complete > 0 {
+		// Little's law: the mean step is the mean number of operations
+		// waiting on the engine at once over its throughput.
+		fmt.Printf("    mean %v = %.1f operations waiting on the engine at once, on average, / %.0f nodes/s\n",
+			(sum / time.Duration(len(r.steps))).Round(10*time.Microsecond), sum.Seconds()/r.complete.Seconds(),
+			float64(r.nodes)/r.complete.Seconds())
+	}
 	fmt.Printf("    in parts, p50 / p99:\n")
 	for i, what := range []string{
 		"last upstream ended -> its success decided",

@@ -127,7 +127,7 @@ func main() {
 	pacedN := flag.Int("paced", 2000, "runs of the paced phase (0: none)")
 	rate := flag.Float64("rate", 200, "submissions a second in the paced phase")
 	rawOps := flag.Int("raw", 20000, "transactions of the raw etcd measure")
-	rawConc := flag.Int("rawc", 24, "concurrent writers of the raw measure (default: the burst's submitters and the engine's 16 workers)")
+	rawConc := flag.Int("rawc", 72, "concurrent writers of the raw measure (default: the burst's submitters and the engine's 64 workers)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the phases to this file")
 	flag.Parse()
 	log.SetFlags(0)

@@ -3,6 +3,7 @@ package instant
 import (
 	"context"
 	"io"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
@@ -13,7 +14,16 @@ import (
 )
 
 // New returns an executor that has dispatched nothing.
-func New() *Executor { return &Executor{dispatched: map[string]time.Time{}} }
+func New() *Executor { return Taking(0, 0) }
+
+// Taking returns an executor whose attempts each take a time drawn
+// uniformly from [0, 2*mean), from seed, on a timer: they hold no CPU,
+// as an operation that waits on a GPU or the network. With mean 0 it is
+// New's.
+func Taking(mean time.Duration, seed uint64) *Executor {
+	return &Executor{dispatched: map[string]time.Time{}, ended: map[string]time.Time{}, mean: mean,
+		rnd: rand.New(rand.NewPCG(seed, seed))}
+}
 
 // Dispatched returns when each run was first dispatched.
 func (x *Executor) Dispatched() map[string]time.Time {
@@ -26,15 +36,31 @@ func (x *Executor) Dispatched() map[string]time.Time {
 	return out
 }
 
-// Executor succeeds every attempt as it is dispatched. It notes when each
-// run was first dispatched, on the monotonic clock; the attempt ends at
-// that same moment (the time of its Succeeded update). Updates go out
-// through a mailbox per watcher, so Dispatch never waits for the engine
-// to read them.
+// Ended returns when each run's first attempt ended (the time of its
+// Succeeded update).
+func (x *Executor) Ended() map[string]time.Time {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	out := make(map[string]time.Time, len(x.ended))
+	for k, v := range x.ended {
+		out[k] = v
+	}
+	return out
+}
+
+// Executor succeeds every attempt as it is dispatched, or after the time
+// it takes (Taking). It notes when each run was first dispatched and
+// when it ended, on the monotonic clock. Updates go out through a
+// mailbox per watcher, so Dispatch never waits for the engine to read
+// them.
 type Executor struct {
 	mu         sync.Mutex
 	dispatched map[string]time.Time
+	ended      map[string]time.Time
+	running    map[executor.RunRef]bool
 	subs       []*mailbox
+	mean       time.Duration
+	rnd        *rand.Rand
 }
 
 func (x *Executor) Dispatch(_ context.Context, ref executor.RunRef, _ *compiler.Compiled) error {
@@ -44,10 +70,34 @@ func (x *Executor) Dispatch(_ context.Context, ref executor.RunRef, _ *compiler.
 	if _, dup := x.dispatched[ref.UUID]; !dup {
 		x.dispatched[ref.UUID] = now
 	}
+	if x.mean <= 0 {
+		x.endLocked(ref, now)
+		return nil
+	}
+	if x.running == nil {
+		x.running = map[executor.RunRef]bool{}
+	}
+	if x.running[ref] {
+		return nil
+	}
+	x.running[ref] = true
+	time.AfterFunc(time.Duration(x.rnd.Int64N(int64(2*x.mean))), func() {
+		x.mu.Lock()
+		defer x.mu.Unlock()
+		delete(x.running, ref)
+		x.endLocked(ref, time.Now())
+	})
+	return nil
+}
+
+// endLocked succeeds an attempt.
+func (x *Executor) endLocked(ref executor.RunRef, now time.Time) {
+	if _, dup := x.ended[ref.UUID]; !dup {
+		x.ended[ref.UUID] = now
+	}
 	for _, m := range x.subs {
 		m.put(executor.StatusUpdate{Run: ref, Status: executor.Succeeded, Time: now})
 	}
-	return nil
 }
 
 func (x *Executor) Stop(context.Context, executor.RunRef) error { return nil }
@@ -57,6 +107,9 @@ func (x *Executor) Status(_ context.Context, ref executor.RunRef) (executor.Stat
 	defer x.mu.Unlock()
 	if _, ok := x.dispatched[ref.UUID]; !ok {
 		return executor.StatusUpdate{}, executor.ErrUnknownRun
+	}
+	if x.running[ref] {
+		return executor.StatusUpdate{Run: ref, Status: executor.Running}, nil
 	}
 	return executor.StatusUpdate{Run: ref, Status: executor.Succeeded}, nil
 }
