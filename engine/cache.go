@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/plexus-ml/plexus/engine/store"
@@ -22,29 +23,62 @@ import (
 // submission (with the operation's runPatch), and its inputs' and
 // outputs' params by value, limited to `cache.io` when given. The
 // component includes its containers, init and connections, so the
-// reference's `sections` always count.
-func cacheKeyOf(r *store.Run, c *compiler.Compiled) (key string, ttl time.Duration, on bool) {
+// reference's `sections` always count. A dag's child, which keeps no
+// compilation of its own, is keyed on its operation in the dag the term
+// drives (see pipeline.cacheDoc); without it, it does not use the cache.
+func (l *leading) cacheKeyOf(r *store.Run, c *compiler.Compiled) (key string, ttl time.Duration, on bool) {
+	if ttl, on = cacheOn(r, c); !on {
+		return "", 0, false
+	}
+	var component, runPatch json.RawMessage
+	var strategy string
+	if r.Parent != "" && len(r.Compiled) == 0 && r.Blobs == 0 {
+		l.mu.Lock()
+		p := l.pipelines[r.Parent]
+		l.mu.Unlock()
+		if p == nil || p.uuid != r.Parent {
+			return "", 0, false
+		}
+		var err error
+		if component, runPatch, strategy, err = p.cacheDoc(r.Node); err != nil {
+			return "", 0, false
+		}
+	} else {
+		var res resolved
+		if err := json.Unmarshal(r.Compiled, &res); err != nil {
+			return "", 0, false
+		}
+		var op struct {
+			RunPatch      json.RawMessage `json:"runPatch,omitempty"`
+			PatchStrategy string          `json:"patchStrategy,omitempty"`
+		}
+		_ = json.Unmarshal(res.Operation, &op)
+		component, runPatch, strategy = res.Component, op.RunPatch, op.PatchStrategy
+	}
+	key, ok := cacheKey(r.Project, component, runPatch, strategy, c)
+	return key, ttl, ok
+}
+
+// cacheOn says whether the run uses the cache, and its ttl.
+func cacheOn(r *store.Run, c *compiler.Compiled) (time.Duration, bool) {
 	cache := c.Component.Cache
 	switch {
 	case r.RestartOf != "":
-		return "", 0, false
+		return 0, false
 	case r.Parent == "" && (cache == nil || cache.Disable == nil || *cache.Disable):
-		return "", 0, false
+		return 0, false
 	case cache != nil && cache.Disable != nil && *cache.Disable:
-		return "", 0, false
+		return 0, false
 	}
 	if cache != nil && cache.TTL != nil {
-		ttl = time.Duration(cache.TTL.Value) * time.Second
+		return time.Duration(cache.TTL.Value) * time.Second, true
 	}
-	var res resolved
-	if err := json.Unmarshal(r.Compiled, &res); err != nil {
-		return "", 0, false
-	}
-	var op struct {
-		RunPatch      json.RawMessage `json:"runPatch,omitempty"`
-		PatchStrategy string          `json:"patchStrategy,omitempty"`
-	}
-	_ = json.Unmarshal(res.Operation, &op)
+	return 0, true
+}
+
+// cacheKey hashes what makes two runs' results the same.
+func cacheKey(project string, component, runPatch json.RawMessage, strategy string, c *compiler.Compiled) (string, bool) {
+	cache := c.Component.Cache
 	type kv struct {
 		Name  string `json:"name"`
 		Value any    `json:"value"`
@@ -56,27 +90,19 @@ func cacheKeyOf(r *store.Run, c *compiler.Compiled) (key string, ttl time.Durati
 		}
 		params = append(params, kv{p.Name, p.Value})
 	}
-	slices.SortFunc(params, func(a, b kv) int {
-		switch {
-		case a.Name < b.Name:
-			return -1
-		case a.Name > b.Name:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(params, func(a, b kv) int { return strings.Compare(a.Name, b.Name) })
 	doc, err := json.Marshal(struct {
 		Project       string          `json:"project"`
 		Component     json.RawMessage `json:"component"`
 		RunPatch      json.RawMessage `json:"runPatch,omitempty"`
 		PatchStrategy string          `json:"patchStrategy,omitempty"`
 		Params        []kv            `json:"params"`
-	}{r.Project, res.Component, op.RunPatch, op.PatchStrategy, params})
+	}{project, component, runPatch, strategy, params})
 	if err != nil {
-		return "", 0, false
+		return "", false
 	}
 	sum := sha256.Sum256(doc)
-	return hex.EncodeToString(sum[:]), ttl, true
+	return hex.EncodeToString(sum[:]), true
 }
 
 // cacheHit returns the run that last succeeded under key, if it is

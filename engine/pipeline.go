@@ -43,6 +43,7 @@ type pipeline struct {
 	stopping    []specs.EarlyStopping
 
 	mu     sync.Mutex
+	docs   map[*specs.Component]json.RawMessage // components as the cache keys them
 	state  *dag.State
 	nodes  map[string]string // operation → its child run (this attempt)
 	byRun  map[string]string // child run → operation
@@ -99,7 +100,7 @@ func (l *leading) pipelineOf(ctx context.Context, run *store.Run) (*pipeline, er
 		return nil, fmt.Errorf("engine: dag %s: %w", run.UUID, err)
 	}
 	p = &pipeline{uuid: run.UUID, attempt: run.Attempt, root: firstOf(run.Root, run.UUID), project: run.Project,
-		compiled: c, ops: map[string]*specs.Operation{}, comps: map[string]*specs.Component{},
+		compiled: c, ops: map[string]*specs.Operation{}, comps: map[string]*specs.Component{}, docs: map[*specs.Component]json.RawMessage{},
 		stopping: d.EarlyStopping, state: dag.NewState(g, d),
 		nodes: map[string]string{}, byRun: map[string]string{}, live: map[string]bool{}}
 	for i := range d.Operations {
@@ -559,8 +560,22 @@ func (l *leading) prepareChild(ctx context.Context, p *pipeline, r *store.Run, n
 		return nil
 	}
 	_, capped := l.e.cfg.Queues[c.Component.Queue]
-	if _, _, cacheOn := cacheKeyOf(r, c); cacheOn || capped || needsApproval(c) || isPipeline(c) {
+	if capped || needsApproval(c) || isPipeline(c) {
 		return nil
+	}
+	if key, ttl, on := l.cacheKeyOf(r, c); on {
+		hit, err := l.cacheHit(ctx, key, ttl, now)
+		if err != nil {
+			return nil // looked up again on the usual path
+		}
+		if hit != nil {
+			r.Status, r.Attempt = store.Succeeded, 1
+			r.CacheOf, r.Outputs, r.Inputs = hit.UUID, hit.Outputs, inputValues(c)
+			r.Conditions = []store.Condition{cond(store.Created, "", ""),
+				cond(store.Succeeded, "CacheHit", "reused the result of run "+hit.UUID)}
+			return nil
+		}
+		r.CacheKey = key
 	}
 	r.Status, r.Attempt = store.Scheduled, 1
 	r.ExecutorRef = fmt.Sprintf("%s/%d", r.UUID, r.Attempt)
@@ -666,6 +681,40 @@ func (l *leading) compileNode(ctx context.Context, p *pipeline, r *store.Run) (*
 	}
 	return compiler.Compile(op, comp, compiler.Options{Run: ri, Connections: l.e.cfg.Connections, Policy: l.e.cfg.Policy,
 		Refs: pipelineRefs{ctx: ctx, l: l, p: p}, Joins: runJoins{ctx: ctx, st: l.st, self: r.UUID}})
+}
+
+// cacheDoc is what a cache key reads of an operation of the dag: its
+// component as resolved (with the dag's environment, connections and
+// volumes it takes), and its runPatch.
+func (p *pipeline) cacheDoc(node string) (component, runPatch json.RawMessage, strategy string, err error) {
+	op := p.ops[node]
+	if op == nil {
+		return nil, nil, "", fmt.Errorf("engine: dag %s has no operation %q", p.uuid, node)
+	}
+	comp := op.Component
+	if op.DagRef != "" {
+		comp = p.comps[op.DagRef]
+	}
+	p.mu.Lock()
+	component = p.docs[comp]
+	p.mu.Unlock()
+	if component == nil {
+		if component, err = json.Marshal(struct {
+			Component *specs.Component `json:"component"`
+			Defaults  map[string]any   `json:"dagDefaults,omitempty"`
+		}{comp, p.defaults}); err != nil {
+			return nil, nil, "", err
+		}
+		p.mu.Lock()
+		p.docs[comp] = component
+		p.mu.Unlock()
+	}
+	if len(op.RunPatch) > 0 {
+		if runPatch, err = json.Marshal(op.RunPatch); err != nil {
+			return nil, nil, "", err
+		}
+	}
+	return component, runPatch, string(op.PatchStrategy), nil
 }
 
 // pipelineRefs resolves the refs of a dag's child: `ops.X` from the run

@@ -413,11 +413,13 @@ func TestDagLeaderKilled(t *testing.T) {
 			waitLeader(t, a.cli, prefix, a)
 			b := startNode(t, prefix, "b", ex, foOpts{})
 			var ops strings.Builder
-			ops.WriteString("      - {name: root, dagRef: ok}\n")
+			// Each operation has params of its own: none is another's
+			// cache hit.
+			ops.WriteString("      - {name: root, dagRef: ok, params: {x: {value: 100}}}\n")
 			for i := range 20 {
-				fmt.Fprintf(&ops, "      - {name: m%d, dagRef: ok, dependencies: [root]}\n", i)
+				fmt.Fprintf(&ops, "      - {name: m%d, dagRef: ok, params: {x: {value: %d}}, dependencies: [root]}\n", i, i)
 			}
-			ops.WriteString("      - {name: sink, dagRef: ok, dependencies: [m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m15, m16, m17, m18, m19]}\n")
+			ops.WriteString("      - {name: sink, dagRef: ok, params: {x: {value: 200}}, dependencies: [m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m15, m16, m17, m18, m19]}\n")
 			run, err := a.e.Submit(t.Context(), Submission{Source: "pipe.yaml", Spec: dagSpec("", ops.String(), "")})
 			if err != nil {
 				t.Fatal(err)
@@ -558,5 +560,74 @@ component:
 	}
 	if fmt.Sprint(own.Environment.NodeSelector) != "map[pool:gpu zone:b]" || fmt.Sprint(own.Connections) != "[datasets repo]" {
 		t.Errorf("own: node selector %v, connections %v", own.Environment.NodeSelector, own.Connections)
+	}
+}
+
+// TestDagCache: a dag's operations use the cache unless they disable it
+// (the reference's default inside a pipeline). An operation whose
+// component and params are those of a run that succeeded reuses its
+// result, outputs included, within the dag and in a later dag; one with
+// `cache: {disable: true}` runs again; one whose params differ runs.
+func TestDagCache(t *testing.T) {
+	e := startEngine(t)
+	spec := func(x int) string {
+		return dagSpec("", fmt.Sprintf(`
+      - {name: a, dagRef: ok, params: {x: {value: 1}}}
+      - {name: b, dagRef: ok, params: {x: {ref: ops.a, value: outputs.y}}}
+      - {name: again, dagRef: ok, params: {x: {value: 1}}, dependencies: [a]}
+      - {name: other, dagRef: ok, params: {x: {value: %d}}, dependencies: [b]}
+      - {name: nocache, dagRef: fresh, dependencies: [a]}
+`, x), `      - name: fresh
+        cache: {disable: true}
+        run: {kind: job, container: {image: x, command: [sh, -c, 'true']}}
+`)
+	}
+	hitOf := func(r *store.Run) string {
+		for _, c := range r.Conditions {
+			if c.Type == store.Scheduled {
+				return "" // dispatched
+			}
+		}
+		if r.Status != store.Succeeded || r.CacheOf == "" {
+			return ""
+		}
+		return r.CacheOf
+	}
+	first, ch1 := submitDag(t, e, spec(7))
+	if first.Status != store.Succeeded || nodeStatuses(ch1) != "a=succeeded again=succeeded b=succeeded nocache=succeeded other=succeeded" {
+		t.Fatalf("first dag %s, children %s", first.Status, nodeStatuses(ch1))
+	}
+	// Within the dag: `again` is `a` once more.
+	if got := hitOf(ch1["again"]); got != ch1["a"].UUID {
+		t.Errorf("again: cache of %q, want a's run %s; conditions %v", got, ch1["a"].UUID, ch1["again"].Conditions)
+	}
+	if fmt.Sprint(ch1["again"].Outputs["y"]) != "2" {
+		t.Errorf("again: outputs %v, want a's y = 2", ch1["again"].Outputs)
+	}
+	for _, n := range []string{"a", "b", "other", "nocache"} {
+		if got := hitOf(ch1[n]); got != "" {
+			t.Errorf("first dag, %s: a cache hit of %s, want a run of its own", n, got)
+		}
+	}
+
+	// The same dag again: every operation that uses the cache reuses the
+	// first dag's results, outputs flowing as before; `other`, whose
+	// param changed, runs, as does `nocache`.
+	second, ch2 := submitDag(t, e, spec(8))
+	if second.Status != store.Succeeded {
+		t.Fatalf("second dag %s, children %s", second.Status, nodeStatuses(ch2))
+	}
+	for _, n := range []string{"a", "b"} {
+		if got := hitOf(ch2[n]); got != ch1[n].UUID {
+			t.Errorf("second dag, %s: cache of %q, want the first dag's %s", n, got, ch1[n].UUID)
+		}
+	}
+	if fmt.Sprint(ch2["b"].Outputs["y"]) != "3" {
+		t.Errorf("second dag, b: outputs %v, want y = 3", ch2["b"].Outputs)
+	}
+	for _, n := range []string{"other", "nocache"} {
+		if got := hitOf(ch2[n]); got != "" {
+			t.Errorf("second dag, %s: a cache hit of %s, want a run of its own", n, got)
+		}
 	}
 }

@@ -616,7 +616,7 @@ func (l *leading) advance(ctx context.Context, run *store.Run, now time.Time) er
 		}
 	}
 	var hit *store.Run
-	cacheKey, ttl, cacheOn := cacheKeyOf(run, c)
+	cacheKey, ttl, cacheOn := l.cacheKeyOf(run, c)
 	cacheOn = cacheOn && !pipe
 	if cacheOn && from == store.Created {
 		if hit, err = l.cacheHit(ctx, cacheKey, ttl, now); err != nil {

@@ -59,8 +59,8 @@ func (c *console) copyLines(prefix string, r io.Reader) error {
 // dispatched says whether a run's current attempt went to the executor,
 // so that it has a log.
 func dispatched(r *store.Run) bool {
-	if r.Attempt == 0 {
-		return false
+	if r.Attempt == 0 || r.CacheOf != "" {
+		return false // a cache hit reused another run's result
 	}
 	switch r.Status {
 	case store.Created, store.Compiled, store.Queued, store.Resuming, store.Retrying, store.Skipped, store.UpstreamFailed:

@@ -122,6 +122,8 @@ type dagFollower struct {
 	// first seen.
 	conditions bool
 	seen       int
+	// cached are the runs said to be cache hits, which have no log.
+	cached map[string]bool
 
 	streams *logStreams
 }
@@ -229,6 +231,14 @@ func (f *dagFollower) poll(ctx context.Context, v *dagView) error {
 			if err := f.poll(ctx, nv); err != nil {
 				return err
 			}
+		case !n.Pipeline && !kept && r.CacheOf != "":
+			if !f.cached[r.UUID] {
+				if f.cached == nil {
+					f.cached = map[string]bool{}
+				}
+				f.cached[r.UUID] = true
+				f.out.statusf("[%s] cache hit: the result of run %s\n", v.qualify(n.Name), r.CacheOf)
+			}
 		case !n.Pipeline && !kept:
 			f.streams.update(r, 1, v.qualify(n.Name))
 		}
@@ -333,7 +343,11 @@ func printSummary(w io.Writer, v *dagView) error {
 			fmt.Fprintf(tw, "%s\tnot run\t-\t-\n", r.name)
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.name, r.run.Status, runDuration(r.run), r.run.UUID)
+		status := string(r.run.Status)
+		if r.run.CacheOf != "" {
+			status += " (cached)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.name, status, runDuration(r.run), r.run.UUID)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

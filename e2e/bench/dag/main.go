@@ -105,17 +105,28 @@ func chain(n int) graph {
 
 // polyaxonfile is the operation running g as a dag: one component, and
 // every operation a dagRef to it.
-func polyaxonfile(g graph) string {
+// polyaxonfile is the dag of g, every operation the same no-op. Without
+// cache, the cache is disabled (every operation would otherwise reuse the
+// first one's result); with it, each operation has a param of its own,
+// so that each looks the cache up and misses.
+func polyaxonfile(g graph, cache bool) string {
 	var b strings.Builder
 	b.WriteString("version: 1.1\nkind: operation\nname: bench\ncomponent:\n  name: bench\n  run:\n    kind: dag\n    operations:\n")
-	for _, name := range g.names {
+	for i, name := range g.names {
 		fmt.Fprintf(&b, "      - {name: %s, dagRef: noop", name)
+		if cache {
+			fmt.Fprintf(&b, ", params: {i: {value: %d}}", i)
+		}
 		if ups := g.ups[name]; len(ups) > 0 {
 			fmt.Fprintf(&b, ", dependencies: [%s]", strings.Join(ups, ", "))
 		}
 		b.WriteString("}\n")
 	}
-	b.WriteString("    components:\n      - {name: noop, run: {kind: job, container: {image: alpine, command: ['true']}}}\n")
+	if cache {
+		b.WriteString("    components:\n      - {name: noop, inputs: [{name: i, type: int}], run: {kind: job, container: {image: alpine, command: ['true']}}}\n")
+	} else {
+		b.WriteString("    components:\n      - {name: noop, cache: {disable: true}, run: {kind: job, container: {image: alpine, command: ['true']}}}\n")
+	}
 	return b.String()
 }
 
@@ -155,6 +166,7 @@ func main() {
 	seed := flag.Uint64("seed", 1, "seed of the layered shape's dependencies")
 	runs := flag.Int("runs", 1, "times to run the dag, each on a fresh etcd and engine")
 	workers := flag.Int("workers", 0, "the engine's workers (0: the engine's default)")
+	cache := flag.Bool("cache", false, "operations use the cache (each misses): the cost of the lookups")
 	opTime := flag.Duration("op-time", 0, "the mean time an operation takes (uniform from 0 to twice it, on a timer); 0: none")
 	timeout := flag.Duration("timeout", 20*time.Minute, "give up on a dag that has not ended by then")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the runs (submission to end) to this file")
@@ -174,7 +186,7 @@ func main() {
 	default:
 		log.Fatalf("-shape %q: want layered, fan or chain", *shape)
 	}
-	spec := polyaxonfile(g)
+	spec := polyaxonfile(g, *cache)
 
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
