@@ -813,6 +813,8 @@ type GraphNode struct {
 	// status.
 	Run    string       `json:"run,omitempty"`
 	Status store.Status `json:"status,omitempty"`
+	// CacheOf is the run whose result that run reused, if it did.
+	CacheOf string `json:"cacheOf,omitempty"`
 	// Pipeline says the operation is itself a dag.
 	Pipeline bool `json:"pipeline,omitempty"`
 }
@@ -856,7 +858,7 @@ func (e *Engine) Graph(ctx context.Context, uuid string) (*Graph, error) {
 			_, n.Pipeline = comp.Run.(*specs.DAG)
 		}
 		if ch := newest[name]; ch != nil {
-			n.Run, n.Status = ch.UUID, ch.Status
+			n.Run, n.Status, n.CacheOf = ch.UUID, ch.Status, ch.CacheOf
 		}
 		out.Nodes = append(out.Nodes, n)
 	}

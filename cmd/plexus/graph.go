@@ -61,6 +61,9 @@ func graphRows(ctx context.Context, w io.Writer, g *engine.Graph, indent, path s
 		status, run := "- not run", "-"
 		if n.Run != "" {
 			status, run = statusMark(n.Status)+" "+string(n.Status), n.Run
+			if n.CacheOf != "" {
+				status += " (cached)"
+			}
 		}
 		var upstream []string
 		if len(n.Upstream) > 1 {
