@@ -174,7 +174,10 @@ func (e *Engine) Submit(ctx context.Context, sub Submission) (*store.Run, error)
 	if err != nil {
 		return nil, err
 	}
-	pinJoins(&full, c)
+	pinJoins(&full, func(name string) (any, bool) {
+		p, ok := c.Params.Get(name)
+		return p.Value, ok
+	})
 	// The component is stored once, beside the operation: a dag of many
 	// thousand operations is not kept (and decoded) twice.
 	storedOp := full
@@ -205,18 +208,22 @@ func (e *Engine) Submit(ctx context.Context, sub Submission) (*store.Run, error)
 	return run, nil
 }
 
-// pinJoins replaces an operation's joins by the values they gave at
-// submission, so that every later compilation of the run (a new leader's,
-// a retry's) sees the same runs.
-func pinJoins(op *specs.Operation, c *compiler.Compiled) {
+// pinJoins replaces an operation's joins by the values they gave when the
+// run was first compiled (value says what a join param's was), so that
+// every later compilation of the run (a new leader's, a retry's) sees the
+// same runs.
+func pinJoins(op *specs.Operation, value func(name string) (any, bool)) {
 	if len(op.Joins) == 0 {
 		return
 	}
+	if op.Params == nil {
+		op.Params = map[string]specs.Param{}
+	}
 	for _, j := range op.Joins {
 		for name, jp := range j.Params {
-			if p, ok := c.Params.Get(name); ok {
+			if v, ok := value(name); ok {
 				if _, plain := op.Params[name]; !plain { // a plain param wins over a join's
-					op.Params[name] = specs.Param{Value: p.Value, ContextOnly: jp.ContextOnly, ToEnv: jp.ToEnv, ToInit: jp.ToInit, Connection: jp.Connection}
+					op.Params[name] = specs.Param{Value: v, ContextOnly: jp.ContextOnly, ToEnv: jp.ToEnv, ToInit: jp.ToInit, Connection: jp.Connection}
 				}
 			}
 		}

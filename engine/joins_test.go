@@ -196,3 +196,61 @@ func TestJoinResolver(t *testing.T) {
 		t.Errorf("an output serve does not have: %v", err)
 	}
 }
+
+// TestDagJoinPinned: an operation of a dag with joins, compiled again
+// after its first compilation (by a new leader, for a retry), sees the
+// runs its joins found then, not the runs they would find now.
+func TestDagJoinPinned(t *testing.T) {
+	e := startEngine(t)
+	produce := func(loss float64) {
+		t.Helper()
+		run, err := e.Submit(t.Context(), Submission{Source: "producer.yaml", Spec: fmt.Sprintf(`version: 1.1
+kind: component
+outputs: [{name: loss, type: float}]
+run: {container: {image: x, command: [sh, -c, 'echo "{\"loss\": %v}" > $PLEXUS_OUTPUTS_PATH']}}
+`, loss)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := waitFinal(t, e, run.UUID); r.Status != store.Succeeded {
+			t.Fatalf("producer: %s: %v", r.Status, r.Conditions)
+		}
+	}
+	produce(0.3)
+	dagRun, ch := submitDag(t, e, dagSpec("", `
+      - name: gather
+        joins:
+          - query: "status:succeeded, outputs.loss:<0.5, kind:job"
+            sort: outputs.loss
+            params:
+              losses: {value: outputs.loss}
+        component:
+          inputs: [{name: losses, type: float, isList: true}]
+          run: {kind: job, container: {image: x, command: [sh, -c, 'echo {{ losses }}']}}
+`, ""))
+	gather := ch["gather"]
+	if dagRun.Status != store.Succeeded || gather == nil || gather.Status != store.Succeeded {
+		t.Fatalf("dag %s, children %s", dagRun.Status, nodeStatuses(ch))
+	}
+	if diff := cmp.Diff([]any{0.3}, gather.Inputs["losses"]); diff != "" {
+		t.Fatalf("the losses gather was compiled with (-want +got):\n%s", diff)
+	}
+	produce(0.1) // now the join would find two runs
+	// A new term compiles the run again from the store alone.
+	c, err := newLeading(e, e.cfg.Store).compileChild(t.Context(), gather)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := c.Params.Get("losses"); cmp.Diff([]any{0.3}, p.Value) != "" {
+		t.Errorf("compiled again, losses = %v, want the first compilation's [0.3]", p.Value)
+	}
+	// Without the recorded inputs (a first compilation), the join runs.
+	fresh := *gather
+	fresh.Inputs = nil
+	if c, err = newLeading(e, e.cfg.Store).compileChild(t.Context(), &fresh); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := c.Params.Get("losses"); cmp.Diff([]any{0.1, 0.3}, p.Value) != "" {
+		t.Errorf("a first compilation: losses = %v, want [0.1 0.3]", p.Value)
+	}
+}

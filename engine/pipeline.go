@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -668,6 +669,16 @@ func (l *leading) compileNode(ctx context.Context, p *pipeline, r *store.Run) (*
 	}
 	if comp == nil {
 		return nil, fmt.Errorf("engine: run %s: operation %q has no component", r.UUID, r.Node)
+	}
+	if len(op.Joins) > 0 && r.Inputs != nil {
+		// Compiled before: its joins give what they gave then.
+		pinned := *op
+		pinned.Params = maps.Clone(op.Params)
+		pinJoins(&pinned, func(name string) (any, bool) {
+			v, ok := r.Inputs[name]
+			return v, ok
+		})
+		op = &pinned
 	}
 	if p.defaults != nil {
 		var err error
