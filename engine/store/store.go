@@ -577,9 +577,12 @@ func (r *Run) clone() *Run {
 }
 
 // Cached returns the uuid of the last run that succeeded under a cache
-// key, or "" when none did.
+// key, or "" when none did. The read is serializable (the member's own
+// copy, no round through the raft leader): an entry a moment stale only
+// means a run reused is not the newest, or one that could have been
+// reused runs.
 func (s *Store) Cached(ctx context.Context, key string) (string, error) {
-	resp, err := s.cli.Get(ctx, s.cacheKey(key))
+	resp, err := s.cli.Get(ctx, s.cacheKey(key), clientv3.WithSerializable())
 	if err != nil {
 		return "", fmt.Errorf("store: reading cache entry %s: %w", key, err)
 	}
