@@ -70,11 +70,15 @@ bench:
 bench-engine:
 	$(GO) run ./e2e/bench/engine -n 10000
 
-## bench-dag: one large dag on the engine and embedded etcd: a layered dag of
-## 10,000 operations, then a fan-out/fan-in of 100,002 (minutes): nodes/s,
-## the overhead of each step from an upstream's end to dispatch, memory.
+## bench-dag: one large dag on the engine and embedded etcd: a chain of 1,000
+## operations (the engine's own step), a layered dag of 10,000 whose
+## operations take no time (saturated), then take 0-200 ms (not), and a
+## fan-out/fan-in of 100,002 (minutes): nodes/s, the overhead of each step
+## from an upstream's end to dispatch, memory.
 bench-dag:
+	$(GO) run ./e2e/bench/dag -shape chain -n 1000
 	$(GO) run ./e2e/bench/dag -shape layered -n 10000
+	$(GO) run ./e2e/bench/dag -shape layered -n 10000 -op-time 100ms
 	$(GO) run ./e2e/bench/dag -shape fan -n 100000
 
 ## bench-k8s: the engine with the k8s executor on a real control plane
