@@ -154,6 +154,7 @@ type result struct {
 	heapEnd   heap
 	heapPeak  heap
 	specBytes int
+	graph     time.Duration // to read the dag's graph once it ended
 	// progress is when (from submission) a tenth, half, nine tenths and
 	// all of the operations had been dispatched.
 	progress [4]time.Duration
@@ -298,6 +299,12 @@ func once(g graph, spec string, workers int, opTime time.Duration, seed uint64, 
 	res.rss = peakRSS() // before the children are read back for the figures
 	res.rssNow = procStatus("RssAnon") + " anonymous, " + procStatus("RssFile") + " file-backed"
 	res.heapPeak = heap{inUse: max(res.heapPeak.inUse, res.heapEnd.inUse), live: max(res.heapPeak.live, res.heapEnd.live)}
+	// What `plexus ops get --graph` and `plexus run` ask first.
+	graphStart := time.Now()
+	if _, err := eng.Graph(ctx, run.UUID); err != nil {
+		return res, fmt.Errorf("reading the graph: %w", err)
+	}
+	res.graph = time.Since(graphStart)
 	res.writes = revision(st) - rev0
 	if s, err := cli.Status(ctx, emb.Endpoint); err == nil {
 		res.dbSize = s.DbSize
@@ -431,6 +438,7 @@ func report(shape string, i int, r result) {
 	if r.missing > 0 {
 		fmt.Printf("  NOT DISPATCHED                      %d operations\n", r.missing)
 	}
+	fmt.Printf("  the graph (ops get --graph)         %v\n", r.graph.Round(time.Millisecond))
 	fmt.Printf("  etcd writes                         %d (%.1f per operation), db %.1f MiB\n", r.writes,
 		float64(r.writes)/float64(r.nodes), float64(r.dbSize)/(1<<20))
 	fmt.Printf("  Go heap in use                      %.1f MiB at the end, %.1f MiB at most (objects, live or not yet swept)\n",
