@@ -577,12 +577,12 @@ func (r *Run) clone() *Run {
 }
 
 // Cached returns the uuid of the last run that succeeded under a cache
-// key, or "" when none did. The read is serializable (the member's own
-// copy, no round through the raft leader): an entry a moment stale only
-// means a run reused is not the newest, or one that could have been
-// reused runs.
+// key, or "" when none did. The read is linearizable: etcd sends a
+// write's watch event before the write is visible to a serializable read
+// of the same member, and a dag decides an operation ready on that event,
+// so a serializable lookup could miss the entry its upstream just wrote.
 func (s *Store) Cached(ctx context.Context, key string) (string, error) {
-	resp, err := s.cli.Get(ctx, s.cacheKey(key), clientv3.WithSerializable())
+	resp, err := s.cli.Get(ctx, s.cacheKey(key))
 	if err != nil {
 		return "", fmt.Errorf("store: reading cache entry %s: %w", key, err)
 	}
