@@ -108,19 +108,43 @@ func cacheKey(project string, component, runPatch json.RawMessage, strategy stri
 // cacheHit returns the run that last succeeded under key, if it is
 // younger than ttl (0: any age).
 func (l *leading) cacheHit(ctx context.Context, key string, ttl time.Duration, now time.Time) (*store.Run, error) {
-	uuid, err := l.st.Cached(ctx, key)
-	if err != nil || uuid == "" {
+	hits, err := l.cacheHits(ctx, map[string]time.Duration{key: ttl}, now)
+	return hits[key], err
+}
+
+// cacheHits looks up many keys, each with its ttl, in two reads of the
+// store; it returns the hits by key.
+func (l *leading) cacheHits(ctx context.Context, ttls map[string]time.Duration, now time.Time) (map[string]*store.Run, error) {
+	keys := make([]string, 0, len(ttls))
+	for k := range ttls {
+		keys = append(keys, k)
+	}
+	cached, err := l.st.CachedMany(ctx, keys)
+	if err != nil || len(cached) == 0 {
 		return nil, err
 	}
-	r, _, err := l.st.Get(ctx, uuid)
+	uuids := make([]string, 0, len(cached))
+	for _, uuid := range cached {
+		uuids = append(uuids, uuid)
+	}
+	runs, err := l.st.GetMany(ctx, uuids)
 	if err != nil {
-		return nil, nil // the run was deleted: no hit
+		return nil, err
 	}
-	if r.Status != store.Succeeded || len(r.Conditions) == 0 {
-		return nil, nil
+	byUUID := make(map[string]*store.Run, len(runs))
+	for _, r := range runs {
+		byUUID[r.UUID] = r
 	}
-	if ended := r.Conditions[len(r.Conditions)-1].Time; ttl > 0 && now.Sub(ended) > ttl {
-		return nil, nil
+	hits := map[string]*store.Run{}
+	for key, uuid := range cached {
+		r := byUUID[uuid] // absent: the run was deleted, no hit
+		if r == nil || r.Status != store.Succeeded || len(r.Conditions) == 0 {
+			continue
+		}
+		if ended := r.Conditions[len(r.Conditions)-1].Time; ttls[key] > 0 && now.Sub(ended) > ttls[key] {
+			continue
+		}
+		hits[key] = r
 	}
-	return r, nil
+	return hits, nil
 }

@@ -440,9 +440,35 @@ func (l *leading) createChildren(ctx context.Context, run *store.Run, p *pipelin
 		return nil
 	}
 	kept := map[string]*compiler.Compiled{}
+	type lookup struct {
+		r   *store.Run
+		c   *compiler.Compiled
+		key string
+	}
+	var lookups []lookup
+	ttls := map[string]time.Duration{}
 	for _, r := range runs[fresh:] {
-		if c := l.prepareChild(ctx, p, r, now); c != nil {
+		c, key, ttl, look := l.prepareChild(ctx, p, r, now)
+		switch {
+		case look:
+			lookups = append(lookups, lookup{r, c, key})
+			ttls[key] = ttl
+		case c != nil:
 			kept[r.UUID] = c
+		}
+	}
+	if len(lookups) > 0 {
+		// The cache is looked up for all of them at once; if it cannot
+		// be read, they take the usual path, which looks it up again.
+		if hits, err := l.cacheHits(ctx, ttls, now); err == nil {
+			for _, lk := range lookups {
+				if hit := hits[lk.key]; hit != nil {
+					hitChild(lk.r, lk.c, hit, now)
+				} else {
+					scheduleChild(lk.r, lk.c, lk.key, now)
+					kept[lk.r.UUID] = lk.c
+				}
+			}
 		}
 	}
 	// Dispatched at once while the executor's news is recorded as fast
@@ -546,44 +572,47 @@ const keptCompilations = 4096
 
 // prepareChild compiles a ready operation's new run and, when nothing
 // holds it back, makes it scheduled (or skipped, when its conditions are
-// false); it returns the compilation of a scheduled run.
-func (l *leading) prepareChild(ctx context.Context, p *pipeline, r *store.Run, now time.Time) *compiler.Compiled {
+// false); it returns the compilation of a run to schedule. A run that
+// uses the cache is left for the caller to look up (lookup), with its
+// key and ttl, and to schedule or end as a hit (scheduleChild, hitChild).
+func (l *leading) prepareChild(ctx context.Context, p *pipeline, r *store.Run, now time.Time) (c *compiler.Compiled, key string, ttl time.Duration, lookup bool) {
 	c, err := l.compileNode(ctx, p, r)
 	if err != nil {
-		return nil // it fails as it is compiled again, with the usual reason
-	}
-	cond := func(t store.Status, reason, msg string) store.Condition {
-		return store.Condition{Type: t, Reason: reason, Message: msg, Time: now}
+		return nil, "", 0, false // it fails as it is compiled again, with the usual reason
 	}
 	if ok, why := p.conditionsHold(r.Node, c); !ok {
 		r.Status = store.Skipped
-		r.Conditions = []store.Condition{cond(store.Created, "", ""), cond(store.Skipped, "ConditionsCheckFailed", why)}
-		return nil
+		r.Conditions = []store.Condition{{Type: store.Created, Time: now},
+			{Type: store.Skipped, Reason: "ConditionsCheckFailed", Message: why, Time: now}}
+		return nil, "", 0, false
 	}
 	_, capped := l.e.cfg.Queues[c.Component.Queue]
 	if capped || needsApproval(c) || isPipeline(c) {
-		return nil
+		return nil, "", 0, false
 	}
 	if key, ttl, on := l.cacheKeyOf(r, c); on {
-		hit, err := l.cacheHit(ctx, key, ttl, now)
-		if err != nil {
-			return nil // looked up again on the usual path
-		}
-		if hit != nil {
-			r.Status, r.Attempt = store.Succeeded, 1
-			r.CacheOf, r.Outputs, r.Inputs = hit.UUID, hit.Outputs, inputValues(c)
-			r.Conditions = []store.Condition{cond(store.Created, "", ""),
-				cond(store.Succeeded, "CacheHit", "reused the result of run "+hit.UUID)}
-			return nil
-		}
-		r.CacheKey = key
+		return c, key, ttl, true
 	}
-	r.Status, r.Attempt = store.Scheduled, 1
+	scheduleChild(r, c, "", now)
+	return c, "", 0, false
+}
+
+// scheduleChild makes a new child run scheduled, under its cache key if
+// it has one.
+func scheduleChild(r *store.Run, c *compiler.Compiled, key string, now time.Time) {
+	r.Status, r.Attempt, r.CacheKey = store.Scheduled, 1, key
 	r.ExecutorRef = fmt.Sprintf("%s/%d", r.UUID, r.Attempt)
 	r.Inputs = inputValues(c)
-	r.Conditions = []store.Condition{cond(store.Created, "", ""), cond(store.Compiled, "Compiled", ""),
-		cond(store.Queued, "Queued", ""), cond(store.Scheduled, "Scheduled", "")}
-	return c
+	r.Conditions = []store.Condition{{Type: store.Created, Time: now}, {Type: store.Compiled, Reason: "Compiled", Time: now},
+		{Type: store.Queued, Reason: "Queued", Time: now}, {Type: store.Scheduled, Reason: "Scheduled", Time: now}}
+}
+
+// hitChild ends a new child run as a cache hit of run hit.
+func hitChild(r *store.Run, c *compiler.Compiled, hit *store.Run, now time.Time) {
+	r.Status, r.Attempt = store.Succeeded, 1
+	r.CacheOf, r.Outputs, r.Inputs = hit.UUID, hit.Outputs, inputValues(c)
+	r.Conditions = []store.Condition{{Type: store.Created, Time: now},
+		{Type: store.Succeeded, Reason: "CacheHit", Message: "reused the result of run " + hit.UUID, Time: now}}
 }
 
 // stopChildren stops every child of a stopping dag that still runs; the

@@ -576,20 +576,31 @@ func (r *Run) clone() *Run {
 	return &c
 }
 
-// Cached returns the uuid of the last run that succeeded under a cache
-// key, or "" when none did. The read is linearizable: etcd sends a
-// write's watch event before the write is visible to a serializable read
-// of the same member, and a dag decides an operation ready on that event,
-// so a serializable lookup could miss the entry its upstream just wrote.
-func (s *Store) Cached(ctx context.Context, key string) (string, error) {
-	resp, err := s.cli.Get(ctx, s.cacheKey(key))
-	if err != nil {
-		return "", fmt.Errorf("store: reading cache entry %s: %w", key, err)
+// CachedMany returns, for each cache key some run succeeded under, the
+// uuid of the last one; keys no run did are left out. The reads are
+// linearizable: etcd sends a write's watch event before a serializable
+// read of the same member sees the write, and a dag decides an operation
+// ready on that event, so a serializable lookup could miss the entry its
+// upstream just wrote.
+func (s *Store) CachedMany(ctx context.Context, keys []string) (map[string]string, error) {
+	const batch = 100
+	out := map[string]string{}
+	for start := 0; start < len(keys); start += batch {
+		var ops []clientv3.Op
+		for _, k := range keys[start:min(start+batch, len(keys))] {
+			ops = append(ops, clientv3.OpGet(s.cacheKey(k)))
+		}
+		resp, err := s.cli.Txn(ctx).Then(ops...).Commit()
+		if err != nil {
+			return nil, fmt.Errorf("store: reading %d cache entries: %w", len(ops), err)
+		}
+		for _, r := range resp.Responses {
+			for _, kv := range r.GetResponseRange().Kvs {
+				out[strings.TrimPrefix(string(kv.Key), s.prefix+"cache/")] = string(kv.Value)
+			}
+		}
 	}
-	if len(resp.Kvs) == 0 {
-		return "", nil
-	}
-	return string(resp.Kvs[0].Value), nil
+	return out, nil
 }
 
 // Active lists the uuids of runs not yet final: what the leader

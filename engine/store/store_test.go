@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"strconv"
 	"strings"
@@ -372,5 +373,40 @@ func TestChildRunsSince(t *testing.T) {
 	}
 	if again, _, _ := s.ChildRunsSince(ctx, "p", rev2); len(again) != 0 {
 		t.Errorf("nothing changed, yet %d runs", len(again))
+	}
+}
+
+// TestCachedMany: a run that succeeds under a cache key is found under
+// it, one that fails is not, a reused result (cacheOf) does not take the
+// key over, and a key no run had is left out; more keys than one request
+// reads are all looked up.
+func TestCachedMany(t *testing.T) {
+	s, ctx := newStore(t), t.Context()
+	end := func(uuid, key string, st Status, cacheOf string) {
+		t.Helper()
+		if err := s.Create(ctx, &Run{UUID: uuid, Status: Running, CacheKey: key}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Update(ctx, uuid, func(r *Run) error {
+			r.Status, r.CacheOf = st, cacheOf
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	end("a", "k1", Succeeded, "")
+	end("b", "k2", Failed, "")
+	end("c", "k1", Succeeded, "a") // a hit of a: k1 stays a's
+	keys := []string{"k1", "k2", "k3"}
+	for i := range 150 {
+		keys = append(keys, fmt.Sprintf("filler%d", i))
+	}
+	end("d", "filler149", Succeeded, "")
+	got, err := s.CachedMany(ctx, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]string{"k1": "a", "filler149": "d"}; !maps.Equal(got, want) {
+		t.Errorf("CachedMany = %v, want %v", got, want)
 	}
 }
