@@ -32,7 +32,7 @@ func (l *leading) cacheKeyOf(r *store.Run, c *compiler.Compiled) (key string, tt
 	}
 	var component, runPatch json.RawMessage
 	var strategy string
-	if r.Parent != "" && len(r.Compiled) == 0 && r.Blobs == 0 {
+	if compiledByDag(r) {
 		l.mu.Lock()
 		p := l.pipelines[r.Parent]
 		l.mu.Unlock()

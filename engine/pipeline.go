@@ -55,6 +55,12 @@ type pipeline struct {
 	early  string            // why early stopping stops the dag, once it does
 }
 
+// compiledByDag says a run is a dag's child that keeps no compilation of
+// its own: it is compiled from its operation in the dag.
+func compiledByDag(r *store.Run) bool {
+	return r.Parent != "" && len(r.Compiled) == 0 && r.Blobs == 0
+}
+
 // isPipeline says whether a compiled run is a dag whose children the
 // leader runs.
 func isPipeline(c *compiler.Compiled) bool {
@@ -925,7 +931,7 @@ func (e *Engine) dagOf(ctx context.Context, run *store.Run, depth int) (*specs.D
 		return nil, fmt.Errorf("engine: run %s: dags nested too deep", run.UUID)
 	}
 	var comp *specs.Component
-	if run.Parent == "" || len(run.Compiled) > 0 || run.Blobs > 0 {
+	if !compiledByDag(run) {
 		// Its operations as submitted: the graph needs no compilation.
 		c, err := e.stored(ctx, run, nil)
 		if err != nil {

@@ -833,7 +833,7 @@ func (l *leading) compiledOf(r *store.Run) (*compiler.Compiled, error) {
 		return c, nil
 	}
 	var err error
-	if r.Parent != "" && len(r.Compiled) == 0 && r.Blobs == 0 {
+	if compiledByDag(r) {
 		c, err = l.compileChild(context.Background(), r)
 	} else {
 		c, err = l.e.compileStored(context.Background(), r)

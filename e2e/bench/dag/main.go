@@ -40,6 +40,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/plexus-ml/plexus/e2e/bench/figures"
 	"github.com/plexus-ml/plexus/e2e/bench/instant"
 	"github.com/plexus-ml/plexus/engine"
 	"github.com/plexus-ml/plexus/engine/store"
@@ -270,7 +271,7 @@ func once(g graph, spec string, workers int, opTime time.Duration, seed uint64, 
 			return res, fmt.Errorf("the engine did not lead within 30s")
 		}
 	}
-	rev0 := revision(st)
+	rev0 := figures.Revision(st)
 
 	sampler := startHeapSampler(memProfile)
 	start := time.Now()
@@ -309,7 +310,7 @@ func once(g graph, spec string, workers int, opTime time.Duration, seed uint64, 
 		return res, fmt.Errorf("reading the graph: %w", err)
 	}
 	res.graph = time.Since(graphStart)
-	res.writes = revision(st) - rev0
+	res.writes = figures.Revision(st) - rev0
 	if s, err := cli.Status(ctx, emb.Endpoint); err == nil {
 		res.dbSize = s.DbSize
 	}
@@ -336,7 +337,7 @@ func once(g graph, spec string, workers int, opTime time.Duration, seed uint64, 
 	}
 	slices.Sort(since)
 	for i, f := range []float64{0.1, 0.5, 0.9, 1} {
-		res.progress[i] = pct(since, f)
+		res.progress[i] = figures.Pct(since, f)
 	}
 	ends := ex.Ended()
 	ended := func(name string) time.Time { // on the executor's clock
@@ -412,8 +413,8 @@ func report(shape string, i int, r result) {
 		r.progress[0].Round(time.Millisecond), r.progress[1].Round(time.Millisecond), r.progress[2].Round(time.Millisecond),
 		r.progress[3].Round(time.Millisecond), (r.complete - r.progress[3]).Round(time.Millisecond))
 	fmt.Printf("  step (last upstream ended -> dispatched; roots: dag started -> dispatched)\n")
-	fmt.Printf("    p50 %v  p90 %v  p99 %v  max %v  (%d steps)\n", pct(r.steps, 0.5), pct(r.steps, 0.9),
-		pct(r.steps, 0.99), pct(r.steps, 1), len(r.steps))
+	fmt.Printf("    p50 %v  p90 %v  p99 %v  max %v  (%d steps)\n", figures.Pct(r.steps, 0.5), figures.Pct(r.steps, 0.9),
+		figures.Pct(r.steps, 0.99), figures.Pct(r.steps, 1), len(r.steps))
 	var sum time.Duration
 	for _, s := range r.steps {
 		sum += s
@@ -432,7 +433,7 @@ func report(shape string, i int, r result) {
 		"-> scheduled (compiled, queued, scheduled decided)",
 		"-> dispatched",
 	} {
-		fmt.Printf("      %-62s %v / %v\n", what, pct(r.parts[i], 0.5), pct(r.parts[i], 0.99))
+		fmt.Printf("      %-62s %v / %v\n", what, figures.Pct(r.parts[i], 0.5), figures.Pct(r.parts[i], 0.99))
 	}
 	var slowest []string
 	for _, s := range r.slowest {
@@ -451,21 +452,6 @@ func report(shape string, i int, r result) {
 		mib(r.heapEnd.live), mib(r.heapPeak.live))
 	fmt.Printf("  peak RSS                            %s (the process: engine and embedded etcd, since it started; %s once the dag was submitted)\n", r.rss, r.rssSubmitted)
 	fmt.Printf("  RSS when the dag ended              %s\n", r.rssNow)
-}
-
-func revision(st *store.Store) int64 {
-	resp, err := st.Client().Get(context.Background(), "/")
-	if err != nil {
-		log.Fatal(err)
-	}
-	return resp.Header.Revision
-}
-
-func pct(ds []time.Duration, p float64) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	return ds[int(p*float64(len(ds)-1))].Round(10 * time.Microsecond)
 }
 
 func mib(b uint64) float64 { return float64(b) / (1 << 20) }

@@ -25,6 +25,7 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/plexus-ml/plexus/e2e/bench/figures"
 	"github.com/plexus-ml/plexus/e2e/bench/instant"
 	"github.com/plexus-ml/plexus/engine"
 	"github.com/plexus-ml/plexus/engine/store"
@@ -39,7 +40,7 @@ const spec = "version: 1.1\nkind: component\ninputs: [{name: i, type: int}]\nrun
 // and how many etcd transactions were made meanwhile.
 func phase(st *store.Store, eng *engine.Engine, ex *instant.Executor, n, c int, rate float64) (time.Duration, []time.Duration, int64) {
 	ctx := context.Background()
-	rev0 := revision(st)
+	rev0 := figures.Revision(st)
 	created := make([]time.Time, n)
 	uuids := make([]string, n)
 	var next atomic.Int64
@@ -89,22 +90,7 @@ func phase(st *store.Store, eng *engine.Engine, ex *instant.Executor, n, c int, 
 		}
 	}
 	sort.Slice(overheads, func(i, j int) bool { return overheads[i] < overheads[j] })
-	return total, overheads, revision(st) - rev0
-}
-
-func revision(st *store.Store) int64 {
-	resp, err := st.Client().Get(context.Background(), "/")
-	if err != nil {
-		log.Fatal(err)
-	}
-	return resp.Header.Revision
-}
-
-func pct(ds []time.Duration, p float64) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	return ds[int(p*float64(len(ds)-1))].Round(10 * time.Microsecond)
+	return total, overheads, figures.Revision(st) - rev0
 }
 
 // peakRSS is the process's peak resident set (engine and embedded etcd).
@@ -213,12 +199,12 @@ func main() {
 	fmt.Printf("burst: %d runs from %d submitters\n", *n, *submitters)
 	fmt.Printf("  all succeeded in          %v\n", total.Round(time.Millisecond))
 	fmt.Printf("  throughput                %.0f runs/s\n", runsPerSec)
-	fmt.Printf("  overhead created->dispatched  p50 %v  p99 %v\n", pct(overheads, 0.5), pct(overheads, 0.99))
+	fmt.Printf("  overhead created->dispatched  p50 %v  p99 %v\n", figures.Pct(overheads, 0.5), figures.Pct(overheads, 0.99))
 	fmt.Printf("  etcd writes               %.1f per run (submission included), %.0f txn/s\n", perRun, float64(txns)/total.Seconds())
 	if *pacedN > 0 {
 		fmt.Printf("paced: %d runs at %.0f/s\n", *pacedN, *rate)
 		fmt.Printf("  all succeeded in          %v\n", pacedTotal.Round(time.Millisecond))
-		fmt.Printf("  overhead created->dispatched  p50 %v  p99 %v\n", pct(paced, 0.5), pct(paced, 0.99))
+		fmt.Printf("  overhead created->dispatched  p50 %v  p99 %v\n", figures.Pct(paced, 0.5), figures.Pct(paced, 0.99))
 	}
 	fmt.Printf("memory                      heap in use %.1f MiB; peak RSS %s (engine and embedded etcd in one process)\n", float64(mem.HeapInuse)/(1<<20), peakRSS())
 	fmt.Printf("raw etcd                    %.0f txn/s (%d of %d bytes, %d at once)\n", rawRate, *rawOps, len(payload), *rawConc)

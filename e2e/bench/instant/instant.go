@@ -3,6 +3,7 @@ package instant
 import (
 	"context"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -29,11 +30,7 @@ func Taking(mean time.Duration, seed uint64) *Executor {
 func (x *Executor) Dispatched() map[string]time.Time {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	out := make(map[string]time.Time, len(x.dispatched))
-	for k, v := range x.dispatched {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(x.dispatched)
 }
 
 // Ended returns when each run's first attempt ended (the time of its
@@ -41,11 +38,7 @@ func (x *Executor) Dispatched() map[string]time.Time {
 func (x *Executor) Ended() map[string]time.Time {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	out := make(map[string]time.Time, len(x.ended))
-	for k, v := range x.ended {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(x.ended)
 }
 
 // Executor succeeds every attempt as it is dispatched, or after the time
