@@ -7,7 +7,9 @@ STATICCHECK_VERSION := v0.8.2
 FUZZTIME    ?= 10s
 PKGS        := ./...
 
-.PHONY: all build test unit fuzz lint fmt-check vet staticcheck demo e2e k8s-bin bench bench-engine bench-dag bench-k8s clean
+CORPUS      ?= testdata/polyaxonfiles
+
+.PHONY: all build test unit unit-local unit-cluster fuzz lint fmt-check vet staticcheck demo e2e k8s-bin conformance bench bench-engine bench-dag bench-k8s clean
 
 all: build
 
@@ -15,11 +17,31 @@ build:
 	$(GO) build -o $(BIN)/plexus ./cmd/plexus
 
 ## test: everything CI checks: lint, unit tests with the race detector, short fuzzing.
-## The tests under e2e/cluster run a real control plane: k8s-bin builds it first.
-test: lint k8s-bin unit fuzz
+## The tests that run a real control plane (those importing e2e/cluster) need
+## k8s-bin: it is built in the background while lint, the other tests and the
+## fuzzing run, and those tests run once it is there. Nothing is read from
+## outside the checkout (testdata/ holds the corpus; .ci/run proves it).
+test:
+	@log=$$(mktemp); trap 'rm -f $$log' EXIT; \
+	( GO=$(GO) ./scripts/k8s-bin.sh >$$log 2>&1 ) & bin=$$!; \
+	if ! $(MAKE) --no-print-directory lint unit-local fuzz; then \
+		kill $$bin 2>/dev/null; wait $$bin; exit 1; \
+	fi; \
+	if ! wait $$bin; then cat $$log; echo "k8s-bin failed" >&2; exit 1; fi; \
+	tail -n1 $$log; \
+	$(MAKE) --no-print-directory unit-cluster
 
-unit: k8s-bin
-	$(GO) test -race -count=1 $(PKGS)
+# The packages whose tests start a control plane, and the others.
+cluster_pkgs = $$($(GO) list -f '{{.ImportPath}} {{.TestImports}} {{.XTestImports}}' $(PKGS) | awk '/plexus\/e2e\/cluster[] ]/ { print $$1 }')
+local_pkgs = $$($(GO) list -f '{{.ImportPath}} {{.TestImports}} {{.XTestImports}}' $(PKGS) | awk '!/plexus\/e2e\/cluster[] ]/ { print $$1 }')
+
+unit: unit-local unit-cluster
+
+unit-local:
+	$(GO) test -race -count=1 $(local_pkgs)
+
+unit-cluster: k8s-bin
+	$(GO) test -race -count=1 $(cluster_pkgs)
 
 # Short fuzzing of the parser and of value coercion. A new input is minimised
 # for at most a second, so the time goes to finding inputs, not shrinking them.
@@ -62,6 +84,14 @@ e2e: k8s-bin
 ## $PLEXUS_K8S_BIN or .cache/k8s/<versions>/ (cold ~15 min, 3.2 GB; warm: instant).
 k8s-bin:
 	@dir=$$(GO=$(GO) ./scripts/k8s-bin.sh) && echo "k8s-bin: $$dir"
+
+## conformance: check every Polyaxonfile of CORPUS (default: our own,
+## testdata/polyaxonfiles) against its verdict -- in-file `# expect:` headers,
+## or an INDEX.md table as in a corpus of real-world files with the reference
+## implementation's verdicts -- and print `N/M agree`. Not part of `make test`.
+conformance:
+	@$(GO) test -c -o $(BIN)/conformance.test ./cmd/plexus
+	@$(BIN)/conformance.test -test.run '^TestConformance$$' -corpus $(abspath $(CORPUS))
 
 bench:
 	$(GO) test ./specs ./specs/compiler -run '^$$' -bench . -benchmem -cpu 1

@@ -4,12 +4,13 @@
 # in tools/go.mod, into a folder keyed by those versions, and prints the folder.
 #
 # Only missing binaries are built, so a warm run does nothing. A cold run
-# takes about 15 minutes on 2 cores and ~3.2 GB of memory (the three
-# Kubernetes binaries are linked in one `go build`).
+# builds all five in one `go build` (the packages they share are compiled
+# once) and needs ~3.2 GB of memory.
 #
 # The folder is $PLEXUS_K8S_BIN when set, else
 # .cache/k8s/<kubernetes>-<etcd>-<kwok>/ at the repository root; e2e/cluster
-# looks in the same place.
+# looks in the same place. `k8s-bin.sh --dir` prints the folder and builds
+# nothing.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -29,6 +30,10 @@ if [[ -z "$k8s" || -z "$etcd" || -z "$kwok" ]]; then
 fi
 
 dir="${PLEXUS_K8S_BIN:-$root/.cache/k8s/$k8s-$etcd-$kwok}"
+if [[ "${1:-}" == --dir ]]; then
+	echo "$dir"
+	exit 0
+fi
 mkdir -p "$dir"
 
 # One builder at a time per folder: a second `make test` waits instead of
@@ -39,36 +44,38 @@ flock 9
 k8s_minor="${k8s#v}"
 k8s_minor="${k8s_minor#*.}"
 k8s_minor="${k8s_minor%%.*}"
-k8s_ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$k8s -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$k8s_minor"
-kwok_ldflags="-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=$kwok"
+# Both version stamps go to every binary: -X of a package a binary does not
+# link is ignored. -s -w and -dwarf=false: no debug info is generated, only
+# to be stripped at link.
+ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$k8s -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$k8s_minor -X sigs.k8s.io/kwok/pkg/consts.Version=$kwok"
 
 # Builds into a scratch folder and renames, so an interrupted build never
 # leaves a truncated binary that later runs would take for a good one.
 tmp="$(mktemp -d "$dir/.build.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
 
-build() { # name ldflags package...
-	local name="$1" ldflags="$2"
-	shift 2
-	echo "k8s-bin: building $* into $dir" >&2
-	(cd "$tools" && "$GO" build -buildvcs=false -ldflags "$ldflags" -o "$tmp/$name" "$@")
-}
-
-kube=()
-for b in kube-apiserver kube-controller-manager kube-scheduler; do
-	[[ -x "$dir/$b" ]] || kube+=("k8s.io/kubernetes/cmd/$b")
+# The missing binaries, by the package that builds them. With several
+# packages, -o names a folder and each binary takes its package's name
+# (etcd's module root builds `server`); one invocation compiles the packages
+# they share (client-go, etcd's client, grpc...) once.
+declare -A pkg=(
+	[kube-apiserver]=k8s.io/kubernetes/cmd/kube-apiserver
+	[kube-controller-manager]=k8s.io/kubernetes/cmd/kube-controller-manager
+	[kube-scheduler]=k8s.io/kubernetes/cmd/kube-scheduler
+	[etcd]=go.etcd.io/etcd/server/v3
+	[kwok]=sigs.k8s.io/kwok/cmd/kwok
+)
+missing=()
+for b in "${!pkg[@]}"; do
+	[[ -x "$dir/$b" ]] || missing+=("${pkg[$b]}")
 done
-case ${#kube[@]} in
-0) ;;
-1) build "$(basename "${kube[0]}")" "$k8s_ldflags" "${kube[0]}" ;;
-# With several packages, -o names a folder and each binary takes its
-# package's name; one invocation shares the compilation of common packages.
-*) build "" "$k8s_ldflags" "${kube[@]}" ;;
-esac
-[[ -x "$dir/etcd" ]] || build etcd "-s -w" go.etcd.io/etcd/server/v3
-[[ -x "$dir/kwok" ]] || build kwok "$kwok_ldflags" sigs.k8s.io/kwok/cmd/kwok
-
-for f in "$tmp"/*; do
-	[[ -e "$f" ]] && mv -f "$f" "$dir/"
-done
+if ((${#missing[@]} > 0)); then
+	echo "k8s-bin: building ${missing[*]} into $dir" >&2
+	mkdir -p "$tmp/out"
+	(cd "$tools" && "$GO" build -buildvcs=false -trimpath -gcflags=all=-dwarf=false -ldflags "$ldflags" -o "$tmp/out/" "${missing[@]}")
+	[[ -e "$tmp/out/server" ]] && mv "$tmp/out/server" "$tmp/out/etcd"
+	for f in "$tmp"/out/*; do
+		mv -f "$f" "$dir/"
+	done
+fi
 echo "$dir"

@@ -10,33 +10,59 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/plexus-ml/plexus/specs/corpus"
 )
 
-const corpusDir = "../../shared/conformance"
+// ownCorpus is Plexus's own Polyaxonfile corpus, inside the checkout.
+const ownCorpus = "../testdata/polyaxonfiles"
 
-// corpus returns the accepted Polyaxonfiles we own or read: the examples
-// and every conformance file the reference accepts at check.
-func corpus(t testing.TB) map[string][]byte {
+// corpusFiles returns the Polyaxonfiles we own: the examples and every file
+// of the corpus, with whether check accepts them (with their params).
+func corpusFiles(t testing.TB) map[string]accepted {
 	t.Helper()
-	out := map[string][]byte{}
-	for _, pattern := range []string{"../examples/*.yaml", filepath.Join(corpusDir, "*.yaml")} {
-		paths, err := filepath.Glob(pattern)
+	out := map[string]accepted{}
+	examples, err := filepath.Glob("../examples/*.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range examples {
+		data, err := os.ReadFile(p)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, p := range paths {
-			if strings.HasPrefix(filepath.Base(p), "bad-") {
-				continue
-			}
-			data, err := os.ReadFile(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out[p] = data
+		out[p] = accepted{data, true}
+	}
+	cases, err := corpus.Load(ownCorpus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		data, err := os.ReadFile(c.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[c.Path] = accepted{data, c.Accepted()}
+	}
+	return out
+}
+
+type accepted struct {
+	data []byte
+	ok   bool
+}
+
+// acceptedCorpus returns the accepted Polyaxonfiles we own.
+func acceptedCorpus(t testing.TB) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	for p, f := range corpusFiles(t) {
+		if f.ok {
+			out[p] = f.data
 		}
 	}
 	if len(out) < 30 {
-		t.Fatalf("corpus has %d files; is %s there?", len(out), corpusDir)
+		t.Fatalf("the corpus has %d accepted files; is %s there?", len(out), ownCorpus)
 	}
 	return out
 }
@@ -97,7 +123,7 @@ func roundTrip(t testing.TB, source string, files []*File) {
 }
 
 func TestRoundTrip(t *testing.T) {
-	for path, data := range corpus(t) {
+	for path, data := range acceptedCorpus(t) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			files, err := Parse(path, data)
 			if err != nil {
@@ -111,8 +137,8 @@ func TestRoundTrip(t *testing.T) {
 // FuzzParse checks that parsing never panics and that whatever it accepts
 // marshals and parses back to the same value.
 func FuzzParse(f *testing.F) {
-	for _, data := range corpus(f) {
-		f.Add(data)
+	for _, file := range corpusFiles(f) {
+		f.Add(file.data)
 	}
 	f.Add([]byte("version: 1.1\nkind: component\nrun: {container: {image: x}}\n"))
 	f.Add([]byte(`{"version": 1.1, "kind": "operation", "hubRef": "tensorboard"}`))

@@ -3,19 +3,14 @@ package specs
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"sigs.k8s.io/yaml"
 )
-
-const conformanceDir = "/work/shared/conformance"
 
 // compileSchema compiles the output of JSONSchema; compiling checks it
 // against the draft 2020-12 meta-schema.
@@ -118,32 +113,17 @@ func TestJSONSchemaVariants(t *testing.T) {
 	}
 }
 
+// Every Polyaxonfile of the corpus and the examples that check accepts is
+// valid under the schema.
 func TestJSONSchemaConformance(t *testing.T) {
 	sch := compileSchema(t)
-	files, err := filepath.Glob(filepath.Join(conformanceDir, "*.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(files) == 0 {
-		t.Skipf("no conformance files in %s", conformanceDir)
-	}
-	n := 0
-	for _, f := range files {
-		if strings.HasPrefix(filepath.Base(f), "bad-") {
-			continue
-		}
-		n++
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			src, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
+	for p, src := range acceptedCorpus(t) {
+		t.Run(filepath.Base(p), func(t *testing.T) {
 			if err := sch.Validate(yamlInstance(t, src)); err != nil {
 				t.Errorf("rejected by the schema:\n%v", err)
 			}
 		})
 	}
-	t.Logf("%d accepted conformance files checked", n)
 }
 
 // The schema and the parser agree on small documents: the valid ones pass
@@ -294,25 +274,32 @@ run: {container: {image: busybox}}
 	}
 }
 
-// The conformance files the reference rejects for their structure are
-// rejected by the schema too (the others fail on semantics: cycles,
-// unresolved refs).
-func TestJSONSchemaRejectsBadConformance(t *testing.T) {
+// The corpus files rejected for their structure are rejected by the schema
+// too (the others fail on what a schema cannot say: cycles, unresolved
+// refs, params against inputs).
+func TestJSONSchemaRejectsBadStructure(t *testing.T) {
 	sch := compileSchema(t)
-	for _, name := range []string{
-		"bad-missing-version.yaml", "bad-missing-kind.yaml", "bad-unsupported-version.yaml",
-		"bad-examples-version-1.yaml", "bad-missing-run.yaml", "bad-toplevel-environment.yaml",
-		"bad-matrix-kind-and-io-type.yaml", "bad-examples-range-four-values.yaml",
-	} {
-		src, err := os.ReadFile(filepath.Join(conformanceDir, name))
-		if errors.Is(err, fs.ErrNotExist) {
-			t.Logf("%s: not in the corpus", name)
-			continue
-		} else if err != nil {
+	for _, name := range schemaRejects {
+		src, err := os.ReadFile(filepath.Join(ownCorpus, name))
+		if err != nil {
 			t.Fatal(err)
 		}
 		if err := sch.Validate(yamlInstance(t, src)); err == nil {
 			t.Errorf("%s: accepted by the schema", name)
 		}
 	}
+}
+
+// schemaRejects are the corpus files whose fault is one of structure.
+var schemaRejects = []string{
+	"bad-connection-not-string.yaml", "bad-early-stopping-median-top-level.yaml", "bad-empty.yaml",
+	"bad-events-unknown-kind.yaml", "bad-hooks-unknown-trigger.yaml", "bad-io-unknown-type.yaml",
+	"bad-kind-missing.yaml", "bad-kind-unknown.yaml", "bad-legacy-sections.yaml",
+	"bad-matrix-mapping-not-dicts.yaml", "bad-matrix-random-no-numruns.yaml",
+	"bad-matrix-unknown-distribution.yaml", "bad-patch-strategy.yaml", "bad-run-kind-unknown.yaml",
+	"bad-run-missing.yaml", "bad-schedule-interval-no-frequency.yaml",
+	"bad-schedule-unknown-kind.yaml", "bad-service-port.yaml", "bad-several-errors.yaml",
+	"bad-trigger-unknown.yaml", "bad-type-inputs-mapping.yaml", "bad-type-termination-string.yaml",
+	"bad-unknown-key-suggestion.yaml", "bad-version-0-4.yaml", "bad-version-1.yaml",
+	"bad-version-2.yaml", "bad-version-missing.yaml",
 }

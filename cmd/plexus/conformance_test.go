@@ -1,55 +1,40 @@
 package main
 
 import (
-	"bufio"
 	"context"
+	"flag"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/plexus-ml/plexus/specs"
 	"github.com/plexus-ml/plexus/specs/compiler"
+	"github.com/plexus-ml/plexus/specs/corpus"
 )
 
-// conformanceDir holds real-world Polyaxonfiles with the reference's
-// verdicts in INDEX.md. They are read in place, never copied into the repo.
-const conformanceDir = "../../../shared/conformance"
+// ownCorpus is Plexus's own Polyaxonfile corpus, inside the checkout.
+const ownCorpus = "../../testdata/polyaxonfiles"
 
-// rejectPaths says, for each file the reference rejects, the paths our
-// errors must name (each must appear among the error paths). INDEX.md gives
-// the reference's messages; these are the fields those messages are about.
-var rejectPaths = map[string][]string{
-	"bad-missing-version.yaml":            {"version"},
-	"bad-missing-kind.yaml":               {"kind"},
-	"bad-unsupported-version.yaml":        {"version"},
-	"bad-examples-version-1.yaml":         {"version"},
-	"bad-missing-run.yaml":                {"run"},
-	"bad-toplevel-environment.yaml":       {"environment"},
-	"bad-matrix-kind-and-io-type.yaml":    {"matrix.params.lr.kind", "component.inputs[0].type"},
-	"bad-examples-range-four-values.yaml": {"matrix.params.n_estimators.value", "matrix.numRuns"},
-	"bad-cyclic-dag.yaml":                 {"run.operations[0]"},
-	"bad-dag-missing-component.yaml":      {"run.operations[0].dagRef"},
-	"bad-dag-no-operations.yaml":          {"run.operations"},
-	"bad-events-unresolvable-refs.yaml":   {"run.operations[0].pathRef", "run.operations[1].urlRef"},
-}
+// corpusDir is the corpus TestConformance checks; `make conformance
+// CORPUS=DIR` points it at another folder laid out like ours or with an
+// INDEX.md of verdicts.
+var corpusDir = flag.String("corpus", ownCorpus, "folder of Polyaxonfiles with verdicts (in-file headers or INDEX.md)")
 
-// rejectMessages are substrings the rejection must also contain.
-var rejectMessages = map[string][]string{
-	"bad-cyclic-dag.yaml":                 {"A -> B -> A"},
-	"bad-examples-range-four-values.yaml": {"got 4"},
-	"bad-matrix-kind-and-io-type.yaml":    {`"activation"`, `"string"`},
-}
+// refsHost is the host whose URLs the corpus's urlRefs name: they are
+// served from the corpus's refs/ folder.
+const refsHost = "https://components.plexus.test/"
 
-// corpusSources resolve the corpus's references as the reference's run did:
-// hubRefs from the built-in hub, and the one example URL served locally (a
-// stand-in component with the inputs its operation passes). No network.
-var corpusSources = compiler.Sources{
-	Hub: compiler.StubHub(),
-	URL: urlMap{
+// corpusSources resolve a corpus's references without the network: hubRefs
+// from the built-in hub; urlRefs on refsHost from DIR/refs, and the one
+// example URL of the shared corpus served by a stand-in component with the
+// inputs its operation passes.
+func corpusSources(dir string) compiler.Sources {
+	return compiler.Sources{Hub: compiler.StubHub(), URL: corpusURLs{dir: dir, fixed: map[string]string{
 		"https://raw.githubusercontent.com/polyaxon/polyaxon-examples/master/in_cluster/kubeflow/tfjob/component.yaml": `version: 1.1
 kind: component
 inputs:
@@ -61,205 +46,165 @@ run:
     replicas: 2
     container: {image: tensorflow/tensorflow, command: [python, train.py]}
 `,
-	},
+	}}}
 }
 
-// urlMap serves fixed documents by URL.
-type urlMap map[string]string
+// corpusURLs serves a corpus's urlRefs.
+type corpusURLs struct {
+	dir   string
+	fixed map[string]string
+}
 
-func (m urlMap) Fetch(_ context.Context, url string) ([]byte, error) {
-	if doc, ok := m[url]; ok {
+func (u corpusURLs) Fetch(_ context.Context, url string) ([]byte, error) {
+	if doc, ok := u.fixed[url]; ok {
 		return []byte(doc), nil
+	}
+	if name, ok := strings.CutPrefix(url, refsHost); ok && name == path.Base(name) {
+		if data, err := os.ReadFile(filepath.Join(u.dir, "refs", name)); err == nil {
+			return data, nil
+		}
 	}
 	return nil, fmt.Errorf("GET %s: 404 Not Found", url)
 }
 
-type verdict struct {
-	file   string
-	check  string // the INDEX's check column
-	reject bool   // rejected without params
-	// params, when set, make a file rejected without them acceptable.
-	params []string
-}
-
-var paramFlagRE = regexp.MustCompile(`-P ([A-Za-z0-9_-]+)=([^\s` + "`" + `;)]+)`)
-
-func readIndex(t *testing.T) []verdict {
-	t.Helper()
-	f, err := os.Open(filepath.Join(conformanceDir, "INDEX.md"))
-	if err != nil {
-		t.Fatalf("the conformance corpus must be at %s: %v", conformanceDir, err)
-	}
-	defer f.Close()
-	var out []verdict
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		cols := strings.Split(sc.Text(), "|")
-		if len(cols) < 5 || !strings.HasSuffix(strings.TrimSpace(cols[1]), ".yaml") {
-			continue
-		}
-		v := verdict{file: strings.TrimSpace(cols[1]), check: strings.TrimSpace(cols[3])}
-		low := strings.ToLower(v.check)
-		v.reject = strings.HasPrefix(strings.Trim(low, "* "), "reject")
-		if v.reject && strings.Contains(low, "accept") {
-			for _, m := range paramFlagRE.FindAllStringSubmatch(v.check, -1) {
-				v.params = append(v.params, m[1]+"="+m[2])
-			}
-			if len(v.params) == 0 {
-				// "accept with -P": the file's own note names the params.
-				v.params = noteParams(t, v.file)
-			}
-		}
-		out = append(out, v)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-// noteParams reads `-P name=value` from a file's leading comments.
-func noteParams(t *testing.T, file string) []string {
-	data, err := os.ReadFile(filepath.Join(conformanceDir, file))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var params []string
-	for _, line := range strings.Split(string(data), "\n") {
-		if !strings.HasPrefix(line, "#") {
-			break
-		}
-		for _, m := range paramFlagRE.FindAllStringSubmatch(line, -1) {
-			params = append(params, m[1]+"="+m[2])
-		}
-	}
-	return params
-}
-
-// TestConformance checks every corpus file as `plexus check` does and
-// compares with the reference's verdict.
+// TestConformance checks every file of the corpus as `plexus check` does
+// and compares with its verdict: accepted, rejected, or accepted only with
+// its params. For Plexus's own corpus it also checks that a rejection names
+// the paths the file says, with a line for every error, and that an
+// accepted file gets exactly the warnings it says.
 func TestConformance(t *testing.T) {
-	verdicts := readIndex(t)
-	files, err := filepath.Glob(filepath.Join(conformanceDir, "*.yaml"))
+	dir := *corpusDir
+	cases, err := corpus.Load(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	indexed := map[string]bool{}
-	for _, v := range verdicts {
-		indexed[v.file] = true
-	}
-	var onDisk []string
-	for _, f := range files {
-		onDisk = append(onDisk, filepath.Base(f))
-		if !indexed[filepath.Base(f)] {
-			t.Errorf("%s is in the corpus but not in INDEX.md", filepath.Base(f))
+	src := corpusSources(dir)
+	agree := 0
+	var disagree []string
+	for _, c := range cases {
+		if t.Run(strings.TrimSuffix(c.Name, ".yaml"), func(t *testing.T) { checkCase(t, c, src) }) {
+			agree++
+		} else {
+			disagree = append(disagree, c.Name)
 		}
 	}
-	sort.Strings(onDisk)
-	if len(verdicts) != len(onDisk) {
-		t.Errorf("INDEX.md lists %d files, the directory holds %d", len(verdicts), len(onDisk))
+	// Printed, not logged: `make conformance` runs the test binary and
+	// shows this line whatever the outcome.
+	fmt.Printf("conformance: %d/%d agree (%s)\n", agree, len(cases), dir)
+	for _, name := range disagree {
+		fmt.Printf("  disagrees: %s\n", name)
 	}
-	for _, v := range verdicts {
-		t.Run(strings.TrimSuffix(v.file, ".yaml"), func(t *testing.T) {
-			path := stagedPath(t, v.file)
-			r := checkSource(t.Context(), nil, path, nil, false, corpusSources)
-			switch {
-			case v.reject && r.Valid:
-				t.Fatalf("accepted; the reference rejects it (%s)", v.check)
-			case !v.reject && !r.Valid:
-				t.Fatalf("rejected; the reference accepts it (%s):\n%v", v.check, r.Errors)
-			}
-			if !v.reject {
-				return
-			}
-			if len(v.params) > 0 {
-				params, err := parseParamFlags(fillPlaceholders(v.params))
-				if err != nil {
-					t.Fatal(err)
-				}
-				if r2 := checkSource(t.Context(), nil, path, params, false, corpusSources); !r2.Valid {
-					t.Fatalf("rejected with params %v; the reference accepts it:\n%v", v.params, r2.Errors)
-				}
-				return
-			}
-			want, ok := rejectPaths[v.file]
-			if !ok {
-				t.Fatalf("no expected error paths recorded for %s: add them to rejectPaths (errors: %v)", v.file, r.Errors)
-			}
-			got := map[string]bool{}
-			for _, e := range r.Errors {
-				got[string(e.Path)] = true
-			}
-			for _, p := range want {
-				if !got[p] {
-					t.Errorf("no error names %s; got:\n%v", p, r.Errors)
-				}
-			}
-			all := r.Errors.Error()
-			for _, m := range rejectMessages[v.file] {
-				if !strings.Contains(all, m) {
-					t.Errorf("errors do not mention %s:\n%s", m, all)
-				}
-			}
-			for _, e := range r.Errors {
-				if e.Line == 0 {
-					t.Errorf("error without a source line: %v", e)
-				}
-			}
-		})
+	if dir == ownCorpus && len(cases) < 60 {
+		t.Errorf("the corpus holds %d files; it should cover every run kind, IO type and operation power", len(cases))
 	}
 }
 
-// stagedPath returns where to check a corpus file. A file whose pathRef
-// only resolves "in its repo" is checked in a temporary copy of that layout
-// with a stub component beside it.
-func stagedPath(t *testing.T, file string) string {
-	src := filepath.Join(conformanceDir, file)
-	if file != "examples-random-pathref.yaml" {
-		return src
+func checkCase(t *testing.T, c corpus.Case, src compiler.Sources) {
+	p := stagedPath(t, c)
+	r := checkSource(t.Context(), nil, p, nil, false, src)
+	switch {
+	case c.Expect == corpus.Reject && r.Valid, c.Expect == corpus.NeedsParams && r.Valid:
+		t.Fatalf("accepted; expected %s (%s)", c.Expect, c.Check)
+	case c.Expect == corpus.Accept && !r.Valid:
+		t.Fatalf("rejected; expected accept (%s):\n%v", c.Check, r.Errors)
 	}
-	data, err := os.ReadFile(src)
+	if c.Expect == corpus.NeedsParams {
+		params, err := parseParamFlags(c.Params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r = checkSource(t.Context(), nil, p, params, false, src); !r.Valid {
+			t.Fatalf("rejected with params %v; expected accept:\n%v", c.Params, r.Errors)
+		}
+	}
+	if c.FromIndex {
+		return // an INDEX.md gives the verdict only
+	}
+	if c.Expect != corpus.Reject {
+		var got []string
+		for _, w := range r.Warnings {
+			got = append(got, string(w.Path))
+		}
+		slices.Sort(got)
+		want := slices.Sorted(slices.Values(c.Warnings))
+		if !slices.Equal(got, want) {
+			t.Errorf("warnings at %q, the file says %q:\n%v", got, want, r.Warnings)
+		}
+		return
+	}
+	paths := map[string]bool{}
+	for _, e := range r.Errors {
+		paths[string(e.Path)] = true
+		// Only a document that is missing altogether has no line.
+		if e.Line == 0 && (e.Path != "" || e.Type != specs.ErrRequired) {
+			t.Errorf("an error without a source line: %v", e)
+		}
+	}
+	all := r.Errors.Error()
+	for _, w := range c.Errors {
+		if !paths[w.Path] {
+			t.Errorf("no error names %s; got:\n%s", w.Path, all)
+		}
+		if w.Message != "" && !strings.Contains(all, w.Message) {
+			t.Errorf("the errors do not say %q:\n%s", w.Message, all)
+		}
+	}
+}
+
+var pathRefRE = regexp.MustCompile(`(?m)^\s*-?\s*pathRef:\s*["']?([^"'\s#]+)`)
+
+// stagedPath returns where to check a case. A file an INDEX.md accepts only
+// "in its repo" is checked in a temporary copy with a stub component at
+// each pathRef that is missing beside it.
+func stagedPath(t *testing.T, c corpus.Case) string {
+	if !c.FromIndex || !strings.Contains(c.Check, "in its repo") {
+		return c.Path
+	}
+	data, err := os.ReadFile(c.Path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	dst := filepath.Join(dir, file)
-	stub := "version: 1.1\nkind: component\nrun: {kind: job, container: {image: stub}}\n"
+	dst := filepath.Join(dir, c.Name)
 	if err := os.WriteFile(dst, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "polyaxonfile.yml"), []byte(stub), 0o644); err != nil {
-		t.Fatal(err)
+	stub := "version: 1.1\nkind: component\nrun: {kind: job, container: {image: stub}}\n"
+	for _, m := range pathRefRE.FindAllStringSubmatch(string(data), -1) {
+		if _, err := os.Stat(filepath.Join(filepath.Dir(c.Path), m[1])); err == nil {
+			continue
+		}
+		ref := filepath.Join(dir, filepath.FromSlash(m[1]))
+		if !strings.HasPrefix(ref, dir+string(filepath.Separator)) {
+			t.Fatalf("pathRef %s leaves the folder", m[1])
+		}
+		if err := os.MkdirAll(filepath.Dir(ref), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(ref, []byte(stub), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return dst
 }
 
-// fillPlaceholders replaces the INDEX's "…" placeholder values.
-func fillPlaceholders(params []string) []string {
-	out := make([]string, len(params))
-	for i, p := range params {
-		name, value, _ := strings.Cut(p, "=")
-		if value == "…" {
-			value = "MeanSquaredError"
-		}
-		out[i] = name + "=" + value
-	}
-	return out
-}
-
-// TestConformanceWarnings pins the warnings accepted files get for what
-// Kubernetes would ignore or what Plexus reads differently.
-func TestConformanceWarnings(t *testing.T) {
-	files, err := specs.ParseFile(filepath.Join(conformanceDir, "job-init-git-dockerfile.yaml"))
+// TestCorpusLoad: the own corpus reads back with every verdict, and every
+// file in it is a case or a component a case refers to.
+func TestCorpusLoad(t *testing.T) {
+	cases, err := corpus.Load(ownCorpus)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []string
-	for _, w := range files[0].Warnings {
-		got = append(got, string(w.Path))
+	kinds := map[corpus.Expect]int{}
+	for _, c := range cases {
+		kinds[c.Expect]++
+		if c.Exercises == "" {
+			t.Errorf("%s: no `# exercises:` line", c.Name)
+		}
 	}
-	want := []string{"run.volumes[1].configMap.configName", "run.container.volumeMounts"}
-	if strings.Join(got, ",") != strings.Join(want, ",") {
-		t.Errorf("warnings at %v, want %v", got, want)
+	for _, e := range []corpus.Expect{corpus.Accept, corpus.Reject, corpus.NeedsParams} {
+		if kinds[e] == 0 {
+			t.Errorf("no case expects %s", e)
+		}
 	}
 }

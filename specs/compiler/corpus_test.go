@@ -2,7 +2,9 @@ package compiler
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,50 +13,92 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/plexus-ml/plexus/specs"
+	"github.com/plexus-ml/plexus/specs/corpus"
 )
+
+// ownCorpus is Plexus's own Polyaxonfile corpus, inside the checkout.
+const ownCorpus = "../../testdata/polyaxonfiles"
+
+// ownFiles returns the Polyaxonfiles we own: the corpus's cases and the
+// examples (which check accepts as they are).
+func ownFiles(t testing.TB) []corpus.Case {
+	t.Helper()
+	out, err := corpus.Load(ownCorpus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	examples, _ := filepath.Glob("../../examples/*.yaml")
+	for _, p := range examples {
+		out = append(out, corpus.Case{Name: filepath.Base(p), Path: p, Expect: corpus.Accept})
+	}
+	return out
+}
+
+// corpusSources resolve the corpus's references with no network: hubRefs
+// from the built-in hub, urlRefs on components.plexus.test from refs/.
+var corpusSources = Sources{Hub: StubHub(), URL: refsFetcher{}}
+
+type refsFetcher struct{}
+
+func (refsFetcher) Fetch(_ context.Context, url string) ([]byte, error) {
+	if name, ok := strings.CutPrefix(url, "https://components.plexus.test/"); ok && name == path.Base(name) {
+		return os.ReadFile(filepath.Join(ownCorpus, "refs", name))
+	}
+	return nil, fmt.Errorf("GET %s: 404 Not Found", url)
+}
+
+// corpusParams are a case's params as the compiler takes them.
+func corpusParams(c corpus.Case) map[string]specs.Param {
+	if len(c.Params) == 0 {
+		return nil
+	}
+	out := map[string]specs.Param{}
+	for _, p := range c.Params {
+		k, v, _ := strings.Cut(p, "=")
+		out[k] = specs.Param{Value: v}
+	}
+	return out
+}
 
 // TestCorpusMerges merges every operation of every accepted file of the
 // conformance corpus, and of the examples, onto the component it resolves
 // to: the merge succeeds and gives a valid component.
 func TestCorpusMerges(t *testing.T) {
-	var paths []string
-	for _, pattern := range []string{"../../../shared/conformance/*.yaml", "../../examples/*.yaml"} {
-		found, _ := filepath.Glob(pattern)
-		paths = append(paths, found...)
-	}
 	merged := 0
-	for _, path := range paths {
-		if strings.HasPrefix(filepath.Base(path), "bad-") {
+	for _, c := range ownFiles(t) {
+		if !c.Accepted() {
 			continue
 		}
-		files, err := specs.ParseFile(path)
+		files, err := specs.ParseFile(c.Path)
 		if err != nil {
-			t.Fatalf("%s: %v", path, err)
+			t.Fatalf("%s: %v", c.Name, err)
 		}
-		res, _ := Resolve(context.Background(), files[0], filepath.Dir(path), Sources{Hub: StubHub()})
-		for _, op := range res.Operations() {
-			rv := res.Of(op)
-			c, err := Merge(op, rv.Component)
-			if err != nil {
-				t.Errorf("%s: %s: %v", path, rv.Path, err)
-				continue
+		for _, f := range files {
+			res, _ := Resolve(context.Background(), f, filepath.Dir(c.Path), corpusSources)
+			for _, op := range res.Operations() {
+				rv := res.Of(op)
+				m, err := Merge(op, rv.Component)
+				if err != nil {
+					t.Errorf("%s: %s: %v", c.Name, rv.Path, err)
+					continue
+				}
+				if errs := m.Validate(); len(errs) > 0 {
+					t.Errorf("%s: %s: the merged component is invalid:\n%v", c.Name, rv.Path, errs)
+				}
+				merged++
 			}
-			if errs := c.Validate(); len(errs) > 0 {
-				t.Errorf("%s: %s: the merged component is invalid:\n%v", path, rv.Path, errs)
-			}
-			merged++
 		}
 	}
 	if merged < 30 {
-		t.Fatalf("merged only %d operations; is the corpus at ../../../shared/conformance?", merged)
+		t.Fatalf("merged only %d operations; is the corpus at %s?", merged, ownCorpus)
 	}
 }
 
 // TestPatchWithNothingCopies: patching with an empty value gives an equal,
 // independent copy, for every component of the corpus.
 func TestPatchWithNothingCopies(t *testing.T) {
-	paths, _ := filepath.Glob("../../../shared/conformance/*.yaml")
-	for _, path := range paths {
+	for _, c := range ownFiles(t) {
+		path := c.Path
 		data, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
@@ -76,70 +120,50 @@ func TestPatchWithNothingCopies(t *testing.T) {
 	}
 }
 
-// corpusCompileParams are the params the reference needs for a file to get
-// through its runtime stage (INDEX.md).
-var corpusCompileParams = map[string]map[string]specs.Param{
-	"required-inputs-flag.yaml":       {"loss": {Value: "MeanSquaredError"}, "flag": {Value: "true"}},
-	"required-inputs-as-arg.yaml":     {"loss": {Value: "MeanSquaredError"}, "flag": {Value: "true"}},
-	"hub-tensorboard-single-run.yaml": {"uuid": {Value: "8f3c2a9e4b1d4e6f9a7b5c3d2e1f0a9b"}},
-	"hub-kaniko.yaml":                 {"destination": {Value: "app:1", Connection: "registry"}},
-}
-
-// corpusCompileRejects are the files Plexus refuses on purpose where the
-// reference renders an undefined variable as "" (conformance README): the
-// error must name the variable.
-var corpusCompileRejects = map[string]string{
-	"params-templated-deferred.yaml": `undefined variable "future_context_value"`,
-}
-
 // TestCorpusCompiles compiles every operation of every accepted corpus file
-// and example, with the params and the `registry` connection the reference
-// needs for them.
+// and example, with the case's params and the test connections, and lowers
+// it to Kubernetes objects when it is not a pipeline, as `plexus compile`
+// does; a case refused on purpose must fail with what it says.
 func TestCorpusCompiles(t *testing.T) {
-	var paths []string
-	for _, pattern := range []string{"../../../shared/conformance/*.yaml", "../../examples/*.yaml"} {
-		found, _ := filepath.Glob(pattern)
-		paths = append(paths, found...)
-	}
-	compiled := 0
-	for _, path := range paths {
-		name := filepath.Base(path)
-		if strings.HasPrefix(name, "bad-") || name == "examples-urlref-operation.yaml" {
-			continue // the URL is not served here; cmd/plexus covers it
-		}
-		files, err := specs.ParseFile(path)
-		if err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		f := files[0]
-		res, err := Resolve(context.Background(), f, filepath.Dir(path), Sources{Hub: StubHub()})
-		if err != nil && name != "examples-random-pathref.yaml" {
-			t.Errorf("%s: %v", name, err)
+	n := 0
+	for _, c := range ownFiles(t) {
+		if !c.Accepted() {
 			continue
 		}
-		op, comp := f.Operation, f.Component
-		if op == nil {
-			op = &specs.Operation{}
-		} else if rv := res.Of(op); rv != nil {
-			comp = rv.Component
+		files, err := specs.ParseFile(c.Path)
+		if err != nil {
+			t.Fatalf("%s: %v", c.Name, err)
 		}
-		if comp == nil {
-			continue // the pathRef of an example that lives in its own repo
-		}
-		_, err = Compile(op, comp, Options{Run: testRun, Params: corpusCompileParams[name], Connections: testConnections})
-		if want, ok := corpusCompileRejects[name]; ok {
-			if err == nil || !strings.Contains(err.Error(), want) {
-				t.Errorf("%s: got %v, want an error naming %s", name, err, want)
+		for i, f := range files {
+			res, err := Resolve(context.Background(), f, filepath.Dir(c.Path), corpusSources)
+			if err != nil {
+				t.Errorf("%s[%d]: %v", c.Name, i, err)
+				continue
 			}
-			continue
+			op, comp := f.Operation, f.Component
+			if op == nil {
+				op = &specs.Operation{}
+			} else if rv := res.Of(op); rv != nil {
+				comp = rv.Component
+			}
+			compiled, err := Compile(op, comp, Options{Run: testRun, Params: corpusParams(c), Connections: testConnections})
+			if err == nil && !isPipeline(compiled.Operation, compiled.Component) {
+				_, err = Lower(compiled, testRun, LowerOptions{Attempt: 1})
+			}
+			if c.CompileReject != "" {
+				if err == nil || !strings.Contains(err.Error(), c.CompileReject) {
+					t.Errorf("%s[%d]: got %v, want an error saying %s", c.Name, i, err, c.CompileReject)
+				}
+				continue
+			}
+			if err != nil {
+				t.Errorf("%s[%d]: %v", c.Name, i, err)
+				continue
+			}
+			n++
 		}
-		if err != nil {
-			t.Errorf("%s: %v", name, err)
-			continue
-		}
-		compiled++
 	}
-	if compiled < 30 {
-		t.Fatalf("compiled only %d files", compiled)
+	if n < 30 {
+		t.Fatalf("compiled only %d documents", n)
 	}
 }

@@ -14,13 +14,17 @@ import (
 // CompilationError, never a panic; and what compiles lowers or fails the
 // same way.
 func FuzzCompile(f *testing.F) {
-	for _, pattern := range []string{"../../../shared/conformance/*.yaml", "../../examples/*.yaml", "testdata/*/*.yaml"} {
-		paths, _ := filepath.Glob(pattern)
-		for _, p := range paths {
-			if data, err := os.ReadFile(p); err == nil {
-				f.Add(data, "lr=0.1")
-			}
+	var paths []string
+	for _, c := range ownFiles(f) {
+		paths = append(paths, c.Path)
+	}
+	golden, _ := filepath.Glob("testdata/*/*.yaml")
+	for _, p := range append(paths, golden...) {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
 		}
+		f.Add(data, "lr=0.1")
 	}
 	f.Fuzz(func(t *testing.T, data []byte, param string) {
 		files, err := specs.Parse("fuzz.yaml", data)
