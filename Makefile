@@ -23,9 +23,9 @@ build:
 ## outside the checkout (testdata/ holds the corpus; .ci/run proves it).
 test:
 	@log=$$(mktemp); trap 'rm -f $$log' EXIT; \
-	( GO=$(GO) ./scripts/k8s-bin.sh >$$log 2>&1 ) & bin=$$!; \
+	GO=$(GO) setsid ./scripts/k8s-bin.sh >$$log 2>&1 & bin=$$!; \
 	if ! $(MAKE) --no-print-directory lint unit-local fuzz; then \
-		kill $$bin 2>/dev/null; wait $$bin; exit 1; \
+		kill -- -$$bin 2>/dev/null; wait $$bin; exit 1; \
 	fi; \
 	if ! wait $$bin; then cat $$log; echo "k8s-bin failed" >&2; exit 1; fi; \
 	tail -n1 $$log; \
@@ -57,14 +57,16 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
+# vet and staticcheck type-check against the race build of the packages, the
+# one the tests compile: a cold run compiles the dependencies once, not twice.
 vet:
-	$(GO) vet $(PKGS)
+	$(GO) vet -race $(PKGS)
 
 $(STATICCHECK):
 	GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
 staticcheck: $(STATICCHECK)
-	$(STATICCHECK) $(PKGS)
+	GOFLAGS="$(GOFLAGS) -race" $(STATICCHECK) $(PKGS)
 
 ## demo: the main job on the embedded default: the training example runs to
 ## its end in an in-process engine (embedded etcd, local executor, state
