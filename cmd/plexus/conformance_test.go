@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -25,12 +24,8 @@ const ownCorpus = "../../testdata/polyaxonfiles"
 // INDEX.md of verdicts.
 var corpusDir = flag.String("corpus", ownCorpus, "folder of Polyaxonfiles with verdicts (in-file headers or INDEX.md)")
 
-// refsHost is the host whose URLs the corpus's urlRefs name: they are
-// served from the corpus's refs/ folder.
-const refsHost = "https://components.plexus.test/"
-
 // corpusSources resolve a corpus's references without the network: hubRefs
-// from the built-in hub; urlRefs on refsHost from DIR/refs, and the one
+// from the built-in hub; urlRefs on corpus.RefsURL from DIR/refs, and the one
 // example URL of the shared corpus served by a stand-in component with the
 // inputs its operation passes.
 func corpusSources(dir string) compiler.Sources {
@@ -59,10 +54,8 @@ func (u corpusURLs) Fetch(_ context.Context, url string) ([]byte, error) {
 	if doc, ok := u.fixed[url]; ok {
 		return []byte(doc), nil
 	}
-	if name, ok := strings.CutPrefix(url, refsHost); ok && name == path.Base(name) {
-		if data, err := os.ReadFile(filepath.Join(u.dir, "refs", name)); err == nil {
-			return data, nil
-		}
+	if data, ok, err := corpus.ReadRef(u.dir, url); ok && err == nil {
+		return data, nil
 	}
 	return nil, fmt.Errorf("GET %s: 404 Not Found", url)
 }

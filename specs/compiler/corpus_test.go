@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -35,14 +34,14 @@ func ownFiles(t testing.TB) []corpus.Case {
 }
 
 // corpusSources resolve the corpus's references with no network: hubRefs
-// from the built-in hub, urlRefs on components.plexus.test from refs/.
+// from the built-in hub, urlRefs from refs/ (corpus.RefsURL).
 var corpusSources = Sources{Hub: StubHub(), URL: refsFetcher{}}
 
 type refsFetcher struct{}
 
 func (refsFetcher) Fetch(_ context.Context, url string) ([]byte, error) {
-	if name, ok := strings.CutPrefix(url, "https://components.plexus.test/"); ok && name == path.Base(name) {
-		return os.ReadFile(filepath.Join(ownCorpus, "refs", name))
+	if data, ok, err := corpus.ReadRef(ownCorpus, url); ok {
+		return data, err
 	}
 	return nil, fmt.Errorf("GET %s: 404 Not Found", url)
 }

@@ -286,3 +286,18 @@ func leadingComments(data []byte) string {
 	}
 	return b.String()
 }
+
+// RefsURL is where a corpus's urlRefs point: a URL RefsURL+NAME names the
+// component refs/NAME of the corpus's folder, so no test needs the network.
+const RefsURL = "https://components.plexus.test/"
+
+// ReadRef returns the component a urlRef of the corpus in dir names, and
+// false for a URL outside RefsURL.
+func ReadRef(dir, url string) ([]byte, bool, error) {
+	name, ok := strings.CutPrefix(url, RefsURL)
+	if !ok || name == "" || name != filepath.Base(name) {
+		return nil, false, nil
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "refs", name))
+	return data, true, err
+}

@@ -81,6 +81,14 @@ func TestLoadHeaders(t *testing.T) {
 	if len(cases) != 2 || cases[0].Name != "a.yaml" || cases[1].Name != "b.yaml" || cases[0].Path != filepath.Join(dir, "a.yaml") {
 		t.Errorf("got %+v", cases)
 	}
+	if data, ok, err := ReadRef(dir, RefsURL+"c.yaml"); !ok || err != nil || string(data) != "version: 1.1\n" {
+		t.Errorf("ReadRef of refs/c.yaml: %q %v %v", data, ok, err)
+	}
+	for _, url := range []string{"https://example.com/c.yaml", RefsURL + "../a.yaml", RefsURL} {
+		if _, ok, _ := ReadRef(dir, url); ok {
+			t.Errorf("ReadRef(%s) served a file", url)
+		}
+	}
 	write(t, dir, "c.yaml", "version: 1.1\n")
 	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "c.yaml: no `# expect:` line") {
 		t.Errorf("a file without a verdict: got %v", err)
