@@ -6,6 +6,10 @@ STATICCHECK := $(BIN)/staticcheck
 STATICCHECK_VERSION := v0.8.2
 FUZZTIME    ?= 10s
 PKGS        := ./...
+# Compile flags of bin/plexus and of the control plane (scripts/k8s-bin.sh):
+# the same flags let the two builds share the packages they both link.
+BUILDFLAGS  := -trimpath -gcflags=all=-dwarf=false
+export BUILDFLAGS
 
 CORPUS      ?= testdata/polyaxonfiles
 
@@ -14,7 +18,7 @@ CORPUS      ?= testdata/polyaxonfiles
 all: build
 
 build:
-	$(GO) build -o $(BIN)/plexus ./cmd/plexus
+	$(GO) build $(BUILDFLAGS) -o $(BIN)/plexus ./cmd/plexus
 
 ## test: everything CI checks: lint, unit tests with the race detector, short fuzzing.
 ## The tests that run a real control plane (those importing e2e/cluster) need

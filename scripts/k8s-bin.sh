@@ -45,8 +45,13 @@ k8s_minor="${k8s#v}"
 k8s_minor="${k8s_minor#*.}"
 k8s_minor="${k8s_minor%%.*}"
 # Both version stamps go to every binary: -X of a package a binary does not
-# link is ignored. -s -w and -dwarf=false: no debug info is generated, only
-# to be stripped at link.
+# link is ignored. -s -w strips at link.
+#
+# The compile flags are the Makefile's BUILDFLAGS (make build uses them too),
+# and tools/go.mod selects the same versions as go.mod for every module both
+# link (protobuf, grpc, client-go, etcd...): after `make demo` the packages
+# bin/plexus shares with the control plane are in the build cache already.
+buildflags="${BUILDFLAGS:--trimpath -gcflags=all=-dwarf=false}"
 ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$k8s -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$k8s_minor -X sigs.k8s.io/kwok/pkg/consts.Version=$kwok"
 
 # Builds into a scratch folder and renames, so an interrupted build never
@@ -72,7 +77,7 @@ done
 if ((${#missing[@]} > 0)); then
 	echo "k8s-bin: building ${missing[*]} into $dir" >&2
 	mkdir -p "$tmp/out"
-	(cd "$tools" && "$GO" build -buildvcs=false -trimpath -gcflags=all=-dwarf=false -ldflags "$ldflags" -o "$tmp/out/" "${missing[@]}")
+	(cd "$tools" && "$GO" build -buildvcs=false $buildflags -ldflags "$ldflags" -o "$tmp/out/" "${missing[@]}")
 	[[ -e "$tmp/out/server" ]] && mv "$tmp/out/server" "$tmp/out/etcd"
 	for f in "$tmp"/out/*; do
 		mv -f "$f" "$dir/"
