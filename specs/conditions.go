@@ -19,11 +19,45 @@ func CompileCondition(cond string) (*vm.Program, error) {
 	if err != nil {
 		return nil, err
 	}
-	prog, err := expr.Compile(src, expr.AllowUndefinedVariables(), expr.AsBool())
+	if len(src) > MaxConditionBytes {
+		return nil, fmt.Errorf("condition of %d bytes: at most %d", len(src), MaxConditionBytes)
+	}
+	if n := BracketNesting(src); n > MaxConditionNesting {
+		return nil, fmt.Errorf("condition nests brackets %d deep: at most %d", n, MaxConditionNesting)
+	}
+	prog, err := expr.Compile(src, expr.AllowUndefinedVariables(), expr.AsBool(), expr.MaxNodes(MaxConditionNodes))
 	if err != nil {
 		return nil, fmt.Errorf("condition %q does not compile: %w", cond, firstLine(err))
 	}
 	return prog, nil
+}
+
+// The bounds of a condition, checked when it compiles (before its parser,
+// which recurses on brackets, runs); at run time expr's own memory budget
+// (conf.DefaultMemoryBudget) bounds what it allocates, and a panic inside
+// it is returned as an error.
+const (
+	MaxConditionBytes   = 16 << 10
+	MaxConditionNesting = 100
+	MaxConditionNodes   = 2000
+)
+
+// BracketNesting is the deepest nesting of brackets in s: parsers of
+// templates and expressions recurse on it.
+func BracketNesting(s string) int {
+	depth, deepest := 0, 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '(', '[', '{':
+			depth++
+			deepest = max(deepest, depth)
+		case ')', ']', '}':
+			if depth > 0 {
+				depth--
+			}
+		}
+	}
+	return deepest
 }
 
 func firstLine(err error) error {

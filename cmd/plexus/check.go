@@ -162,6 +162,9 @@ func checkSource(ctx context.Context, stdin io.Reader, name string, params map[s
 			}
 			if len(f.Errors) == 0 {
 				r.Warnings = append(r.Warnings, res.Warnings...)
+				if err == nil {
+					errs = append(errs, compiler.LintTemplates(f, res)...)
+				}
 			}
 		} else {
 			cerrs, warnings := compiler.Check(ctx, f, dir, params, src)

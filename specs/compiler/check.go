@@ -50,7 +50,30 @@ func Check(ctx context.Context, f *specs.File, dir string, extra map[string]spec
 					errs = append(errs, e)
 				}
 			}
+			if len(errs) == 0 {
+				errs = append(errs, f.Locate(checkTemplates(op, rv.Component, extra))...)
+			}
 		}
+	} else if c := f.Component; c != nil && len(errs) == 0 {
+		errs = append(errs, f.Locate(checkTemplates(nil, c, extra))...)
 	}
 	return errs, res.Warnings
+}
+
+// LintTemplates renders the templates of a valid file's operation (on the
+// component it resolved to) or component as compile would, with a
+// placeholder of its type for every value only a run knows: what `check
+// --lint` adds to the spec's own checks.
+func LintTemplates(f *specs.File, res *Resolution) specs.ErrorList {
+	if len(f.Errors) > 0 || res == nil {
+		return nil
+	}
+	if op := f.Operation; op != nil {
+		rv := res.Of(op)
+		if op.IsPreset || rv == nil {
+			return nil
+		}
+		return f.Locate(checkTemplates(op, rv.Component, nil))
+	}
+	return f.Locate(checkTemplates(nil, f.Component, nil))
 }

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/nikolalohinski/gonja/v2"
 	"github.com/nikolalohinski/gonja/v2/builtins"
 	"github.com/nikolalohinski/gonja/v2/config"
 	"github.com/nikolalohinski/gonja/v2/exec"
@@ -32,7 +31,8 @@ var (
 // environment is Jinja as the reference runs it, with three differences:
 // an undefined variable is an error (never an empty string), templates
 // cannot include or import files, and there is no access to the process
-// environment. The reference's map_format filter is added.
+// environment. The reference's map_format filter is added. Every filter
+// is wrapped by the sandbox (guard.go); methods are wrapped per render.
 func environment() (*exec.Environment, *config.Config) {
 	envOnce.Do(func() {
 		filters := exec.NewFilterSet(map[string]exec.FilterFunction{}).Update(builtins.Filters)
@@ -40,8 +40,8 @@ func environment() (*exec.Environment, *config.Config) {
 			panic(err)
 		}
 		templateEnv = &exec.Environment{
-			Context:           gonja.DefaultContext,
-			Filters:           filters,
+			Context:           sandboxGlobals,
+			Filters:           guardFilters(filters),
 			Tests:             builtins.Tests,
 			ControlStructures: builtins.ControlStructures,
 			Methods:           builtins.Methods,
@@ -72,19 +72,28 @@ func filterMapFormat(_ *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *e
 	return exec.AsValue(strings.ReplaceAll(pattern, "%s", value))
 }
 
+// renderer renders the templates of one spec (or one stage of it) with one
+// budget: the limits of TemplateLimits hold across all its renders.
 type renderer struct {
-	ctx map[string]any
+	ctx     map[string]any
+	b       *budget
+	base    *exec.Context
+	methods exec.Methods
 }
 
-func newRenderer(ctx map[string]any) *renderer { return &renderer{ctx: ctx} }
+func newRenderer(ctx map[string]any) *renderer {
+	return &renderer{ctx: ctx, b: newBudget(CurrentTemplateLimits())}
+}
 
 var (
 	undefinedRE = regexp.MustCompile(`Unable to evaluate (?:name "([^"]+)"|([^:]+): attribute '([^']+)' not found)`)
+	lineRE      = regexp.MustCompile(`at line (\d+)`)
 	noItemRE    = regexp.MustCompile(`unable to evaluate ([^:\[]+)\[[^:]*: item '([^']+)' not found`)
 )
 
-// parsed caches parsed templates by source: the same components compile
-// again and again, and parsing is most of the cost of rendering.
+// parsed caches parsed and sandboxed templates by source: the same
+// components compile again and again, and parsing is most of the cost of
+// rendering.
 var parsed struct {
 	sync.Mutex
 	m map[string]*exec.Template
@@ -109,6 +118,9 @@ func parseTemplate(src string) (*exec.Template, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := sandboxTemplate(tpl.Root()); err != nil {
+		return nil, err
+	}
 	parsed.Lock()
 	if parsed.m == nil || len(parsed.m) >= maxParsed {
 		parsed.m = make(map[string]*exec.Template)
@@ -118,14 +130,68 @@ func parseTemplate(src string) (*exec.Template, error) {
 	return tpl, nil
 }
 
-// render renders one template string.
-func (r *renderer) render(src string) (string, error) {
+// clip shortens a template's source for an error message.
+func clip(src string) string {
+	if len(src) > 120 {
+		return src[:100] + "..."
+	}
+	return src
+}
+
+// render renders one template string in the sandbox.
+func (r *renderer) render(src string) (out string, err error) {
+	b := r.b
+	if b.err != nil {
+		return "", fmt.Errorf("template %q not rendered: %w", clip(src), b.err)
+	}
+	if len(src) > b.lim.SourceBytes {
+		return "", fmt.Errorf("template of %d bytes: %w", len(src), &LimitError{Limit: "source size", Max: byteSize(b.lim.SourceBytes)})
+	}
+	if strings.Contains(src, reservedPrefix) {
+		return "", fmt.Errorf("template %q: names starting with %s are reserved", clip(src), reservedPrefix)
+	}
+	if n := specs.BracketNesting(src); n > b.lim.Nesting {
+		return "", fmt.Errorf("template %q nests brackets %d deep: %w", clip(src), n, &LimitError{Limit: "nesting", Max: fmt.Sprintf("%d levels", b.lim.Nesting)})
+	}
+	b.begin()
+	b.last = nil
+	defer b.end()
+	defer func() {
+		if p := recover(); p != nil {
+			out, err = "", fmt.Errorf("%w: %q: %v", ErrTemplatePanic, clip(src), p)
+		}
+	}()
 	tpl, err := parseTemplate(src)
 	if err != nil {
-		return "", fmt.Errorf("template %q does not parse: %s", src, cleanGonjaError(err))
+		return "", fmt.Errorf("template %q does not parse: %s", clip(src), cleanGonjaError(err))
 	}
-	out, err := tpl.ExecuteToString(exec.NewContext(r.ctx))
-	if err != nil {
+	env, cfg := environment()
+	if r.base == nil {
+		r.base = sandboxGlobals.Inherit().Update(exec.NewContext(r.ctx))
+		r.base.Set(budgetKey, b)
+		r.methods = guardAllMethods(b, env.Methods)
+	}
+	w := &fieldWriter{b: b, max: b.lim.FieldBytes}
+	rr := exec.NewRenderer(&exec.Environment{
+		Context:           r.base.Inherit(),
+		Filters:           env.Filters,
+		Tests:             env.Tests,
+		ControlStructures: env.ControlStructures,
+		Methods:           r.methods,
+	}, w, cfg, nil, tpl)
+	if err := rr.Execute(); err != nil {
+		if w.err != nil {
+			return "", fmt.Errorf("template %q: %w", clip(src), w.err)
+		}
+		if b.err != nil {
+			return "", fmt.Errorf("template %q: %w", clip(src), b.err)
+		}
+		if b.last != nil {
+			if m := lineRE.FindStringSubmatch(err.Error()); m != nil {
+				return "", fmt.Errorf("template %q, line %s: %w", clip(src), m[1], b.last)
+			}
+			return "", fmt.Errorf("template %q: %w", clip(src), b.last)
+		}
 		if m := undefinedRE.FindStringSubmatch(err.Error()); m != nil {
 			if m[1] != "" {
 				return "", fmt.Errorf("undefined variable %q in %q", m[1], src)
@@ -136,9 +202,9 @@ func (r *renderer) render(src string) (string, error) {
 		if m := noItemRE.FindStringSubmatch(err.Error()); m != nil {
 			return "", fmt.Errorf("%s has no item for %s in %q", strings.TrimSpace(m[1]), m[2], src)
 		}
-		return "", fmt.Errorf("template %q: %s", src, cleanGonjaError(err))
+		return "", fmt.Errorf("template %q: %s", clip(src), cleanGonjaError(err))
 	}
-	return out, nil
+	return string(w.buf), nil
 }
 
 func cleanGonjaError(err error) string {
