@@ -11,8 +11,11 @@
 //
 // Param values are coerced to their input's type by CoerceValue (§2.3 of
 // the reference); matrix search spaces are read by ParseSpace; conditions are
-// compiled once by CompileCondition. The package does no I/O beyond
-// ParseFile's read, and keeps no global state but its type caches.
+// compiled once by CompileCondition. A number that becomes a Kubernetes
+// int32 or a time.Duration is bounded by what holds it (Bound, refused with
+// the field's path and line; Seconds where it meets a clock). The package
+// does no I/O beyond ParseFile's read, and keeps no global state but its
+// type caches.
 //
 // Types are safe for concurrent reads; nothing here mutates a parsed spec.
 package specs

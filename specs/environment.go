@@ -91,9 +91,9 @@ func (t *Termination) validate(p Path) ErrorList {
 		return nil
 	}
 	var errs ErrorList
-	errs = append(errs, nonNegative(p.Child("maxRetries"), t.MaxRetries)...)
-	errs = append(errs, nonNegative(p.Child("ttl"), t.TTL)...)
-	errs = append(errs, nonNegative(p.Child("timeout"), t.Timeout)...)
+	errs = append(errs, BoundMaxRetries.checkRef(p.Child("maxRetries"), t.MaxRetries)...)
+	errs = append(errs, BoundTTL.checkRef(p.Child("ttl"), t.TTL)...)
+	errs = append(errs, BoundTimeout.checkRef(p.Child("timeout"), t.Timeout)...)
 	return errs
 }
 
@@ -127,7 +127,7 @@ func (c *Cache) validate(p Path) ErrorList {
 		return nil
 	}
 	var errs ErrorList
-	errs = append(errs, nonNegative(p.Child("ttl"), c.TTL)...)
+	errs = append(errs, BoundCacheTTL.checkRef(p.Child("ttl"), c.TTL)...)
 	for i, s := range c.Sections {
 		if !slices.Contains(CacheSections, s) {
 			errs = append(errs, NotSupported(p.Child("sections").Index(i), s, CacheSections))
@@ -183,12 +183,8 @@ func (pl *Plugins) validate(p Path) ErrorList {
 	}
 	if pl.Sidecar != nil {
 		sp := p.Child("sidecar")
-		if pl.Sidecar.SleepInterval != nil && *pl.Sidecar.SleepInterval < 0 {
-			errs = append(errs, Invalid(sp.Child("sleepInterval"), *pl.Sidecar.SleepInterval, "must not be negative"))
-		}
-		if pl.Sidecar.SyncInterval != nil && *pl.Sidecar.SyncInterval < 0 {
-			errs = append(errs, Invalid(sp.Child("syncInterval"), *pl.Sidecar.SyncInterval, "must not be negative"))
-		}
+		errs = append(errs, BoundSidecarInterval.checkInt(sp.Child("sleepInterval"), pl.Sidecar.SleepInterval)...)
+		errs = append(errs, BoundSidecarInterval.checkInt(sp.Child("syncInterval"), pl.Sidecar.SyncInterval)...)
 	}
 	for i, n := range pl.Notifications {
 		if len(n.Connections) == 0 {

@@ -209,7 +209,7 @@ func (s *Service) validate(p Path, c vctx) ErrorList {
 			errs = append(errs, Invalidf(p.Child("ports").Index(i), port, "a port is between 1 and 65535, got %d", port))
 		}
 	}
-	errs = append(errs, nonNegative(p.Child("replicas"), s.Replicas)...)
+	errs = append(errs, BoundReplicas.checkRef(p.Child("replicas"), s.Replicas)...)
 	return errs
 }
 
@@ -223,7 +223,7 @@ func (r *KFReplica) validate(p Path, c vctx) ErrorList {
 	if r == nil {
 		return nil
 	}
-	errs := nonNegative(p.Child("replicas"), r.Replicas)
+	errs := BoundReplicas.checkRef(p.Child("replicas"), r.Replicas)
 	return append(errs, r.Replica.validate(p, c)...)
 }
 
@@ -248,8 +248,8 @@ func (dj *Distributed) validate(p Path, roles map[string]*KFReplica, c vctx) Err
 	if dj.CleanPodPolicy != "" && !slices.ContainsFunc(CleanPodPolicies, func(s string) bool { return strings.EqualFold(s, dj.CleanPodPolicy) }) {
 		errs = append(errs, NotSupported(p.Child("cleanPodPolicy"), dj.CleanPodPolicy, CleanPodPolicies))
 	}
-	if sp := dj.SchedulingPolicy; sp != nil && sp.MinAvailable != nil && *sp.MinAvailable < 0 {
-		errs = append(errs, Invalid(p.Child("schedulingPolicy").Child("minAvailable"), *sp.MinAvailable, "must not be negative"))
+	if sp := dj.SchedulingPolicy; sp != nil {
+		errs = append(errs, BoundMinAvailable.checkInt(p.Child("schedulingPolicy").Child("minAvailable"), sp.MinAvailable)...)
 	}
 	hasRole := false
 	for _, name := range sortedKeys(roles) {
@@ -320,10 +320,7 @@ func (j *MPIJob) RunKind() RunKind { return j.Kind }
 
 func (j *MPIJob) validate(p Path, c vctx) ErrorList {
 	errs := j.Distributed.validate(p, map[string]*KFReplica{"launcher": j.Launcher, "worker": j.Worker}, c)
-	if j.SlotsPerWorker != nil && *j.SlotsPerWorker < 1 {
-		errs = append(errs, Invalid(p.Child("slotsPerWorker"), *j.SlotsPerWorker, "must be at least 1"))
-	}
-	return errs
+	return append(errs, BoundSlotsPerWorker.checkInt(p.Child("slotsPerWorker"), j.SlotsPerWorker)...)
 }
 
 // MXJob is a distributed MXNet job.

@@ -123,7 +123,7 @@ func (s *IntervalSchedule) validate(p Path) ErrorList {
 	if s.Frequency == nil {
 		errs = append(errs, Required(p.Child("frequency"), "an interval schedule needs a frequency in seconds"))
 	}
-	errs = append(errs, atLeastOne(p.Child("frequency"), s.Frequency)...)
+	errs = append(errs, BoundFrequency.checkRef(p.Child("frequency"), s.Frequency)...)
 	return append(errs, validateWindow(p, s.StartAt, s.EndAt, s.MaxRuns)...)
 }
 

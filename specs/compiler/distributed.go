@@ -52,7 +52,7 @@ func (l *lowering) distributed(run specs.Run) *unstructured.Unstructured {
 		delete(tpl, "metadata") // set below, the same for every role
 		replicas := int64(1)
 		if r.Replicas != nil {
-			replicas = int64(r.Replicas.Value)
+			replicas, _ = l.int64Of(p.Child("replicas"), r.Replicas.Value, specs.BoundReplicas)
 		}
 		role := string(p[strings.LastIndexByte(string(p), '.')+1:])
 		replicaSpecs[roleName(role)] = map[string]any{
@@ -72,7 +72,7 @@ func (l *lowering) distributed(run specs.Run) *unstructured.Unstructured {
 	if sp := d.SchedulingPolicy; sp != nil {
 		s := map[string]any{}
 		if sp.MinAvailable != nil {
-			s["minAvailable"] = int64(*sp.MinAvailable)
+			s["minAvailable"], _ = l.int64Of("run.schedulingPolicy.minAvailable", *sp.MinAvailable, specs.BoundMinAvailable)
 		}
 		if sp.Queue != "" {
 			s["queue"] = sp.Queue
@@ -84,13 +84,13 @@ func (l *lowering) distributed(run specs.Run) *unstructured.Unstructured {
 	}
 	if t := l.c.Component.Termination; t != nil {
 		if t.MaxRetries != nil {
-			runPolicy["backoffLimit"] = int64(t.MaxRetries.Value)
+			runPolicy["backoffLimit"], _ = l.int64Of("termination.maxRetries", t.MaxRetries.Value, specs.BoundMaxRetries)
 		}
 		if t.Timeout != nil {
-			runPolicy["activeDeadlineSeconds"] = int64(t.Timeout.Value)
+			runPolicy["activeDeadlineSeconds"], _ = l.int64Of("termination.timeout", t.Timeout.Value, specs.BoundTimeout)
 		}
 		if t.TTL != nil {
-			runPolicy["ttlSecondsAfterFinished"] = int64(t.TTL.Value)
+			runPolicy["ttlSecondsAfterFinished"], _ = l.int64Of("termination.ttl", t.TTL.Value, specs.BoundTTL)
 		}
 	}
 	spec := map[string]any{kf.specsKey: replicaSpecs}
@@ -98,7 +98,7 @@ func (l *lowering) distributed(run specs.Run) *unstructured.Unstructured {
 		spec["runPolicy"] = runPolicy
 	}
 	if mpi, ok := run.(*specs.MPIJob); ok && mpi.SlotsPerWorker != nil {
-		spec["slotsPerWorker"] = int64(*mpi.SlotsPerWorker)
+		spec["slotsPerWorker"], _ = l.int64Of("run.slotsPerWorker", *mpi.SlotsPerWorker, specs.BoundSlotsPerWorker)
 	}
 	meta := l.meta(nil)
 	obj := &unstructured.Unstructured{Object: map[string]any{

@@ -357,14 +357,21 @@ func (l *lowering) job(pod corev1.PodTemplateSpec) *batchv1.Job {
 		Spec:       batchv1.JobSpec{Template: pod, BackoffLimit: ptr(int32(0))},
 	}
 	if t := l.c.Component.Termination; t != nil {
+		p := specs.Path("termination")
 		if t.MaxRetries != nil {
-			job.Spec.BackoffLimit = ptr(int32(t.MaxRetries.Value))
+			if n, ok := l.int32Of(p.Child("maxRetries"), t.MaxRetries.Value, specs.BoundMaxRetries); ok {
+				job.Spec.BackoffLimit = &n
+			}
 		}
 		if t.Timeout != nil {
-			job.Spec.ActiveDeadlineSeconds = ptr(int64(t.Timeout.Value))
+			if n, ok := l.int64Of(p.Child("timeout"), t.Timeout.Value, specs.BoundTimeout); ok {
+				job.Spec.ActiveDeadlineSeconds = &n
+			}
 		}
 		if t.TTL != nil {
-			job.Spec.TTLSecondsAfterFinished = ptr(int32(t.TTL.Value))
+			if n, ok := l.int32Of(p.Child("ttl"), t.TTL.Value, specs.BoundTTL); ok {
+				job.Spec.TTLSecondsAfterFinished = &n
+			}
 		}
 	}
 	return job
@@ -374,7 +381,7 @@ func (l *lowering) job(pod corev1.PodTemplateSpec) *batchv1.Job {
 func (l *lowering) service(svc *specs.Service, pod corev1.PodTemplateSpec) (*appsv1.Deployment, *corev1.Service) {
 	replicas := int32(1)
 	if svc.Replicas != nil {
-		replicas = int32(svc.Replicas.Value)
+		replicas, _ = l.int32Of("run.replicas", svc.Replicas.Value, specs.BoundReplicas)
 	}
 	meta := l.meta(svc.Environment)
 	selector := map[string]string{LabelRun: l.ri.UUID, LabelAttempt: strconv.Itoa(l.opts.Attempt)}
@@ -388,7 +395,9 @@ func (l *lowering) service(svc *specs.Service, pod corev1.PodTemplateSpec) (*app
 		},
 	}
 	if t := l.c.Component.Termination; t != nil && t.Timeout != nil {
-		dep.Spec.Template.Spec.ActiveDeadlineSeconds = ptr(int64(t.Timeout.Value))
+		if n, ok := l.int64Of("termination.timeout", t.Timeout.Value, specs.BoundTimeout); ok {
+			dep.Spec.Template.Spec.ActiveDeadlineSeconds = &n
+		}
 	}
 	s := &corev1.Service{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
@@ -396,10 +405,14 @@ func (l *lowering) service(svc *specs.Service, pod corev1.PodTemplateSpec) (*app
 		Spec:       corev1.ServiceSpec{Selector: selector},
 	}
 	for i, port := range svc.Ports.Items {
+		n, ok := l.int32Of(specs.Path("run.ports").Index(i), port, specs.BoundPort)
+		if !ok {
+			continue
+		}
 		s.Spec.Ports = append(s.Spec.Ports, corev1.ServicePort{
 			Name:       fmt.Sprintf("port-%d", i),
-			Port:       int32(port),
-			TargetPort: intstr.FromInt32(int32(port)),
+			Port:       n,
+			TargetPort: intstr.FromInt32(n),
 		})
 	}
 	return dep, s
