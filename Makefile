@@ -47,13 +47,15 @@ unit-local:
 unit-cluster: k8s-bin
 	$(GO) test -race -count=1 $(cluster_pkgs)
 
-# Short fuzzing of the parser and of value coercion. A new input is minimised
+# Short fuzzing of the parser, of value coercion, of compiling and of
+# rendering templates in the sandbox. A new input is minimised
 # for at most a second, so the time goes to finding inputs, not shrinking them.
 fuzz:
 	$(GO) test ./specs -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
 	$(GO) test ./specs -run '^$$' -fuzz '^FuzzCoerceValue$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
 	$(GO) test ./specs -run '^$$' -fuzz '^FuzzParseSpace$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
 	$(GO) test ./specs/compiler -run '^$$' -fuzz '^FuzzCompile$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
+	$(GO) test ./specs/compiler -run '^$$' -fuzz '^FuzzRender$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
 
 lint: fmt-check vet staticcheck
 
