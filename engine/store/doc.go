@@ -5,6 +5,8 @@
 // was read, else it reads again); a leader's writes are fenced (they also
 // require its election key to be unchanged), so a deposed leader's late
 // write never lands. StartEmbedded runs etcd in-process, the default when
-// no endpoints are configured; Connect opens a client of an external etcd,
+// no endpoints are configured, sized to start under an address-space limit
+// (a 256 MiB map; docs/limits.md) and failing with an error, not a panic,
+// when it cannot start; Connect opens a client of an external etcd,
 // with TLS and auth as etcdctl takes them, and checks it gets in.
 package store

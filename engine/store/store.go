@@ -126,7 +126,93 @@ var (
 	ErrFenced = errors.New("store: not the leader any more")
 	// ErrConflict: the run kept changing under an update; try later.
 	ErrConflict = errors.New("store: too many concurrent updates")
+	// ErrUnreadable: a record cannot be decoded (written by hand, or by a
+	// version that let it nest deeper than encoding/json reads). No write
+	// of the store makes one: a record that would not read back is
+	// refused with this error, written nothing. Reads report it; Repair
+	// rewrites such a record from what can be read of it.
+	ErrUnreadable = errors.New("store: the record cannot be read back")
 )
+
+// Unreadable names the records a read left out because they cannot be
+// decoded, each as "uuid: error". A read of many records returns it as
+// its error beside the records it could read; it matches ErrUnreadable.
+type Unreadable []string
+
+func (u Unreadable) Error() string {
+	return fmt.Sprintf("store: %d records cannot be read: %s", len(u), strings.Join(u, "; "))
+}
+
+// Is makes errors.Is(u, ErrUnreadable) hold.
+func (u Unreadable) Is(target error) bool { return target == ErrUnreadable }
+
+// err is u as an error: nil when it names no record.
+func (u Unreadable) err() error {
+	if len(u) == 0 {
+		return nil
+	}
+	return u
+}
+
+// maxDepth is how deep a record may nest: encoding/json reads nothing
+// deeper (its scanner stops at 10,000 levels of objects and arrays).
+const maxDepth = 10000
+
+// depthOf is how many levels of objects and arrays JSON data nests.
+func depthOf(data []byte) int {
+	depth, deepest := 0, 0
+	inString, escaped := false, false
+	for _, c := range data {
+		if inString {
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '{', '[':
+			depth++
+			deepest = max(deepest, depth)
+		case '}', ']':
+			depth--
+		}
+	}
+	return deepest
+}
+
+// Readable says whether r, written now, would read back: a write of a
+// record that would not is refused with ErrUnreadable.
+func Readable(r *Run) bool {
+	_, err := encode(r)
+	return err == nil
+}
+
+// CheckRecord refuses, with ErrUnreadable, a run's record encoded as
+// data that would not decode: what every write of the store checks.
+func CheckRecord(data []byte) error { return readable(data) }
+
+// readable refuses encoded data that would not decode.
+func readable(data []byte) error {
+	if d := depthOf(data); d > maxDepth {
+		return fmt.Errorf("the record would nest %d levels deep, past the %d a record is read back with: %w", d, maxDepth, ErrUnreadable)
+	}
+	return nil
+}
+
+// decode reads a record, its uuid (or key) named in the error.
+func decode(uuid string, data []byte, r *Run) error {
+	if err := json.Unmarshal(data, r); err != nil {
+		return fmt.Errorf("store: run %s: %w: %w", uuid, ErrUnreadable, err)
+	}
+	return nil
+}
 
 // Store keeps runs in etcd under a prefix (DESIGN §4). It is safe for
 // concurrent use.
@@ -191,14 +277,20 @@ type body struct {
 }
 
 // encode is the record as stored: without Spec and Compiled when they
-// live in blobs.
+// live in blobs. A record that would not read back is refused
+// (ErrUnreadable).
 func encode(r *Run) ([]byte, error) {
-	if r.Blobs == 0 {
-		return json.Marshal(r)
+	c := r
+	if r.Blobs > 0 {
+		s := *r
+		s.Spec, s.Compiled = "", nil
+		c = &s
 	}
-	c := *r
-	c.Spec, c.Compiled = "", nil
-	return json.Marshal(&c)
+	data, err := json.Marshal(c)
+	if err != nil {
+		return nil, err
+	}
+	return data, readable(data)
 }
 
 // writeBlobs moves a record's Spec and Compiled to chunks when the
@@ -209,6 +301,9 @@ func (s *Store) writeBlobs(ctx context.Context, r *Run, size int) error {
 		return nil
 	}
 	data, err := json.Marshal(body{Spec: r.Spec, Compiled: r.Compiled})
+	if err == nil {
+		err = readable(data)
+	}
 	if err != nil {
 		return fmt.Errorf("store: encoding run %s: %w", r.UUID, err)
 	}
@@ -235,7 +330,7 @@ func (s *Store) Body(ctx context.Context, r *Run) error {
 		return fmt.Errorf("store: reading run %s: %w", r.UUID, err)
 	}
 	if len(resp.Kvs) != r.Blobs {
-		return fmt.Errorf("store: run %s has %d of its %d chunks", r.UUID, len(resp.Kvs), r.Blobs)
+		return fmt.Errorf("store: run %s has %d of its %d chunks: %w", r.UUID, len(resp.Kvs), r.Blobs, ErrUnreadable)
 	}
 	var data []byte
 	for _, kv := range resp.Kvs {
@@ -243,7 +338,7 @@ func (s *Store) Body(ctx context.Context, r *Run) error {
 	}
 	var b body
 	if err := json.Unmarshal(data, &b); err != nil {
-		return fmt.Errorf("store: decoding run %s: %w", r.UUID, err)
+		return fmt.Errorf("store: decoding the body of run %s: %w: %w", r.UUID, ErrUnreadable, err)
 	}
 	r.Spec, r.Compiled = b.Spec, b.Compiled
 	return nil
@@ -382,10 +477,12 @@ func (s *Store) CreateMany(ctx context.Context, runs []*Run) (map[string]bool, e
 }
 
 // GetMany reads runs by uuid, many to a request; a uuid the store does
-// not know is left out.
+// not know is left out. A record that cannot be read is left out too,
+// and named in the Unreadable error returned with the others.
 func (s *Store) GetMany(ctx context.Context, uuids []string) ([]*Run, error) {
 	const batch = 100
 	out := make([]*Run, 0, len(uuids))
+	var bad Unreadable
 	for start := 0; start < len(uuids); start += batch {
 		var ops []clientv3.Op
 		for _, u := range uuids[start:min(start+batch, len(uuids))] {
@@ -398,16 +495,20 @@ func (s *Store) GetMany(ctx context.Context, uuids []string) ([]*Run, error) {
 		for _, rr := range resp.Responses {
 			for _, kv := range rr.GetResponseRange().Kvs {
 				var r Run
-				if err := json.Unmarshal(kv.Value, &r); err != nil {
-					return nil, fmt.Errorf("store: decoding %s: %w", kv.Key, err)
+				if err := decode(s.uuidOf(kv.Key), kv.Value, &r); err != nil {
+					bad = append(bad, s.uuidOf(kv.Key)+": "+err.Error())
+					continue
 				}
 				r.Revision = kv.ModRevision
 				out = append(out, &r)
 			}
 		}
 	}
-	return out, nil
+	return out, bad.err()
 }
+
+// uuidOf is the uuid of a record's key.
+func (s *Store) uuidOf(key []byte) string { return strings.TrimPrefix(string(key), s.prefix+"runs/") }
 
 // ChildrenAfter lists up to limit uuids of a run's children in uuid
 // order, after `after` (""; from the first), and says whether there are
@@ -442,7 +543,8 @@ func (s *Store) Revision(ctx context.Context) (int64, error) {
 // ChildRunsSince reads the records of a run's children that changed
 // after revision since (every child when since is 0), and the revision
 // it read at: what a follower passes next time, so that each look at a
-// large dag costs what changed in it.
+// large dag costs what changed in it. A record that cannot be read is
+// left out, and named in the Unreadable error returned with the others.
 func (s *Store) ChildRunsSince(ctx context.Context, parent string, since int64) ([]*Run, int64, error) {
 	if since <= 0 {
 		rev, err := s.Revision(ctx)
@@ -457,17 +559,20 @@ func (s *Store) ChildRunsSince(ctx context.Context, parent string, since int64) 
 		return nil, 0, fmt.Errorf("store: reading the children of run %s: %w", parent, err)
 	}
 	var out []*Run
+	var bad Unreadable
 	for _, kv := range resp.Kvs {
 		var r Run
-		if err := json.Unmarshal(kv.Value, &r); err != nil {
-			return nil, 0, fmt.Errorf("store: decoding %s: %w", kv.Key, err)
+		if err := decode(s.uuidOf(kv.Key), kv.Value, &r); err != nil {
+			// Whose child it is cannot be told: reported to every reader.
+			bad = append(bad, s.uuidOf(kv.Key)+": "+err.Error())
+			continue
 		}
 		if r.Parent == parent {
 			r.Revision = kv.ModRevision
 			out = append(out, &r)
 		}
 	}
-	return out, resp.Header.Revision, nil
+	return out, resp.Header.Revision, bad.err()
 }
 
 // ChildRuns reads the records of a run's children.
@@ -489,8 +594,8 @@ func (s *Store) Get(ctx context.Context, uuid string) (*Run, int64, error) {
 		return nil, 0, fmt.Errorf("run %s: %w", uuid, ErrNotFound)
 	}
 	var r Run
-	if err := json.Unmarshal(resp.Kvs[0].Value, &r); err != nil {
-		return nil, 0, fmt.Errorf("store: decoding run %s: %w", uuid, err)
+	if err := decode(uuid, resp.Kvs[0].Value, &r); err != nil {
+		return nil, 0, err
 	}
 	r.Revision = resp.Kvs[0].ModRevision
 	return &r, r.Revision, nil
@@ -631,10 +736,14 @@ type Page struct {
 	Runs []*Run
 	// Next is where the next page starts; "" on the last page.
 	Next string
+	// Unreadable names the records of the page's range that cannot be
+	// decoded ("uuid: error"): left out of Runs, whatever keep says.
+	Unreadable Unreadable
 }
 
 // List returns up to limit runs in uuid order, starting after `after`,
-// that keep passes (nil keeps all).
+// that keep passes (nil keeps all). A record that cannot be read does
+// not fail the listing: it is named in the page's Unreadable.
 func (s *Store) List(ctx context.Context, after string, limit int, keep func(*Run) bool) (*Page, error) {
 	if limit <= 0 {
 		limit = 100
@@ -652,8 +761,9 @@ func (s *Store) List(ctx context.Context, after string, limit int, keep func(*Ru
 		}
 		for _, kv := range resp.Kvs {
 			var r Run
-			if err := json.Unmarshal(kv.Value, &r); err != nil {
-				return nil, fmt.Errorf("store: decoding %s: %w", kv.Key, err)
+			if err := decode(s.uuidOf(kv.Key), kv.Value, &r); err != nil {
+				page.Unreadable = append(page.Unreadable, s.uuidOf(kv.Key)+": "+err.Error())
+				continue
 			}
 			r.Revision = kv.ModRevision
 			if keep == nil || keep(&r) {
@@ -677,6 +787,9 @@ type Event struct {
 	Run *Run
 	// Revision is the store revision of the change.
 	Revision int64
+	// Unreadable, when the record written cannot be decoded, says why;
+	// Run then holds only its UUID and Revision.
+	Unreadable error
 }
 
 // Watch streams the changes of runs from revision rev on (0: from now)
@@ -712,12 +825,13 @@ func (s *Store) WatchUnknown(ctx context.Context, rev int64, known func(uuid str
 					continue
 				}
 				var r Run
-				if err := json.Unmarshal(ev.Kv.Value, &r); err != nil {
-					continue
+				var bad error
+				if err := decode(s.uuidOf(ev.Kv.Key), ev.Kv.Value, &r); err != nil {
+					r, bad = Run{UUID: s.uuidOf(ev.Kv.Key)}, err
 				}
 				r.Revision = ev.Kv.ModRevision
 				select {
-				case out <- Event{Run: &r, Revision: ev.Kv.ModRevision}:
+				case out <- Event{Run: &r, Revision: ev.Kv.ModRevision, Unreadable: bad}:
 				case <-ctx.Done():
 					return
 				}

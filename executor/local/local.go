@@ -41,6 +41,8 @@ type Config struct {
 // Executor runs attempts as process groups. It is safe for concurrent use.
 type Executor struct {
 	cfg Config
+	// self is this process, the owner of the groups it records.
+	self procID
 
 	mu    sync.Mutex
 	runs  map[executor.RunRef]*attempt
@@ -56,7 +58,19 @@ type attempt struct {
 	last    executor.StatusUpdate
 	cancel  context.CancelFunc
 	stopped bool
-	done    chan struct{}
+	// supersededBy is the attempt of the same run whose dispatch stopped
+	// this one; zero when a Stop or Close did.
+	supersededBy int
+	done         chan struct{}
+}
+
+// stoppedStatus is how a stopped attempt ends: stopped by request, or by
+// another attempt of its run. The executor's lock is held.
+func (a *attempt) stoppedStatus() (reason, message string) {
+	if a.supersededBy != 0 {
+		return "Superseded", fmt.Sprintf("attempt %d of the run superseded it", a.supersededBy)
+	}
+	return "Stopped", "stopped by request"
 }
 
 // New returns an executor rooted at cfg.Root.
@@ -76,7 +90,7 @@ func New(cfg Config) (*Executor, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Executor{cfg: cfg, runs: map[executor.RunRef]*attempt{}, subs: map[chan executor.StatusUpdate]struct{}{}, close: make(chan struct{})}, nil
+	return &Executor{cfg: cfg, self: self(), runs: map[executor.RunRef]*attempt{}, subs: map[chan executor.StatusUpdate]struct{}{}, close: make(chan struct{})}, nil
 }
 
 // RunDir is where a run's files live: its context (artifacts, init
@@ -88,7 +102,10 @@ func (e *Executor) RunDir(uuid string) string { return filepath.Join(e.cfg.Root,
 func (e *Executor) ContextPath(uuid string) string { return filepath.Join(e.RunDir(uuid), "context") }
 
 // Dispatch starts the attempt: its init steps, then its main process.
-// An attempt already dispatched is left alone.
+// An attempt already dispatched is left alone, one that an executor gone
+// with its process started is taken over (adopt.go), and the other
+// attempts of the run end before this one starts: a run has at most one
+// live process group.
 func (e *Executor) Dispatch(ctx context.Context, ref executor.RunRef, c *compiler.Compiled) error {
 	job, ok := c.Component.Run.(*specs.Job)
 	var replica *specs.Replica
@@ -106,6 +123,7 @@ func (e *Executor) Dispatch(ctx context.Context, ref executor.RunRef, c *compile
 	if replica.Container == nil || len(replica.Container.Command)+len(replica.Container.Args) == 0 {
 		return errors.New("local executor: the container has no command: locally the command runs on the host, the image is not used")
 	}
+	e.adoptUnknown(ref)
 	e.mu.Lock()
 	if _, dup := e.runs[ref]; dup {
 		e.mu.Unlock()
@@ -115,8 +133,25 @@ func (e *Executor) Dispatch(ctx context.Context, ref executor.RunRef, c *compile
 	runCtx, cancel := context.WithCancel(context.Background())
 	a := &attempt{ref: ref, dir: dir, cancel: cancel, done: make(chan struct{}),
 		logPath: filepath.Join(dir, fmt.Sprintf("attempt-%d.log", ref.Attempt))}
+	var others []*attempt
+	for r, b := range e.runs {
+		if r.UUID != ref.UUID {
+			continue
+		}
+		select {
+		case <-b.done:
+		default:
+			if !b.stopped {
+				b.stopped, b.supersededBy = true, ref.Attempt
+			}
+			others = append(others, b)
+		}
+	}
 	e.runs[ref] = a
 	e.mu.Unlock()
+	for _, b := range others {
+		b.cancel()
+	}
 
 	if err := os.MkdirAll(filepath.Join(dir, "context", "artifacts"), 0o755); err != nil {
 		e.finish(a, executor.Failed, "SetupFailed", err.Error(), nil, nil)
@@ -125,14 +160,51 @@ func (e *Executor) Dispatch(ctx context.Context, ref executor.RunRef, c *compile
 	e.publish(a, executor.StatusUpdate{Run: ref, Status: executor.Starting, Time: e.cfg.Now()})
 	timeout := time.Duration(0)
 	if t := c.Component.Termination; t != nil && t.Timeout != nil && t.Timeout.Value > 0 {
-		timeout = time.Duration(t.Timeout.Value) * time.Second
+		timeout = specs.Seconds(t.Timeout.Value) // saturates: a rendered template may exceed a Duration
 	}
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
+		if err := e.endOthers(runCtx, a, others); err != nil {
+			e.mu.Lock()
+			reason, msg := a.stoppedStatus()
+			e.mu.Unlock()
+			if !errors.Is(err, context.Canceled) {
+				e.finish(a, executor.Failed, "EarlierAttemptAlive", err.Error(), nil, nil)
+				return
+			}
+			e.finish(a, executor.Stopped, reason, msg, nil, nil)
+			return
+		}
 		e.run(runCtx, a, c, replica, timeout)
 	}()
 	return nil
+}
+
+// endOthers waits until no other attempt of a's run has a process: the
+// attempts this executor runs (told to stop) end, and the groups that
+// other executors recorded for the run are ended. It returns ctx's error
+// if a was stopped meanwhile.
+func (e *Executor) endOthers(ctx context.Context, a *attempt, others []*attempt) error {
+	for _, b := range others {
+		select {
+		case <-b.done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	for n, rec := range readRecords(a.dir) {
+		if n == a.ref.Attempt {
+			continue
+		}
+		if !endGroup(rec.PGID, rec.Start, false, e.cfg.StopGrace) {
+			return fmt.Errorf("attempt %d's process group %d did not end on SIGKILL: starting this one would run the run twice", n, rec.PGID)
+		}
+		if !rec.Owner.alive() {
+			_ = os.Remove(recordPath(a.dir, n))
+		}
+	}
+	return ctx.Err()
 }
 
 func runKind(r specs.Run) specs.RunKind {
@@ -151,14 +223,17 @@ func (e *Executor) run(ctx context.Context, a *attempt, c *compiler.Compiled, r 
 	}
 	defer log.Close()
 	contextPath := filepath.Join(a.dir, "context")
+	var deadline time.Time
 	if timeout > 0 {
+		deadline = time.Now().Add(timeout)
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, timeout)
+		ctx, cancel = context.WithDeadline(ctx, deadline)
 		defer cancel()
 	}
 	for i, in := range r.Init {
 		if in.Container != nil {
-			if _, err := e.process(ctx, a, in.Container, nil, contextPath, log); err != nil {
+			step := proc{step: fmt.Sprintf("init[%d]", i), dir: contextPath, deadline: deadline}
+			if _, err := e.process(ctx, a, in.Container, step, log); err != nil {
 				e.end(ctx, a, fmt.Sprintf("init[%d]", i), err, log)
 				return
 			}
@@ -173,15 +248,26 @@ func (e *Executor) run(ctx context.Context, a *attempt, c *compiler.Compiled, r 
 			return
 		}
 	}
-	outputs := filepath.Join(a.dir, fmt.Sprintf("attempt-%d.outputs.json", a.ref.Attempt))
-	extra := c.Env(a.ref.Attempt, contextPath, outputs)
+	extra := c.Env(a.ref.Attempt, contextPath, outputsPath(a.dir, a.ref.Attempt))
 	e.publish(a, executor.StatusUpdate{Run: a.ref, Status: executor.Running, Time: e.cfg.Now()})
-	code, err := e.process(ctx, a, r.Container, extra, contextPath, log)
+	mainProc := proc{step: mainStep, extra: extra, dir: contextPath, deadline: deadline, exitFile: exitPath(a.dir, a.ref.Attempt)}
+	code, err := e.process(ctx, a, r.Container, mainProc, log)
 	if err != nil {
 		e.end(ctx, a, "main", err, log)
 		return
 	}
-	values, err := readOutputs(outputs)
+	e.succeeded(a, code)
+}
+
+// outputsPath is the file PLEXUS_OUTPUTS_PATH names for an attempt.
+func outputsPath(dir string, attempt int) string {
+	return filepath.Join(dir, fmt.Sprintf("attempt-%d.outputs.json", attempt))
+}
+
+// succeeded reports an attempt whose main process exited with code 0,
+// with its outputs.
+func (e *Executor) succeeded(a *attempt, code int) {
+	values, err := readOutputs(outputsPath(a.dir, a.ref.Attempt))
 	if err != nil {
 		e.finish(a, executor.Failed, "InvalidOutputs", err.Error(), nil, &code)
 		return
@@ -193,6 +279,7 @@ func (e *Executor) run(ctx context.Context, a *attempt, c *compiler.Compiled, r 
 func (e *Executor) end(ctx context.Context, a *attempt, step string, err error, log *os.File) {
 	e.mu.Lock()
 	stopped := a.stopped
+	reason, msg := a.stoppedStatus()
 	e.mu.Unlock()
 	var exit *exec.ExitError
 	var code *int
@@ -202,7 +289,7 @@ func (e *Executor) end(ctx context.Context, a *attempt, step string, err error, 
 	}
 	switch {
 	case stopped:
-		e.finish(a, executor.Stopped, "Stopped", "stopped by request", nil, code)
+		e.finish(a, executor.Stopped, reason, msg, nil, code)
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		e.finish(a, executor.Failed, "DeadlineExceeded", step+" ran past the run's timeout", nil, code)
 	case code != nil:
@@ -212,11 +299,43 @@ func (e *Executor) end(ctx context.Context, a *attempt, step string, err error, 
 	}
 }
 
-// process runs a container's command as a process group and waits for it.
-func (e *Executor) process(ctx context.Context, a *attempt, c *corev1.Container, extra []corev1.EnvVar, dir string, log io.Writer) (int, error) {
+// proc says how to run one of an attempt's processes.
+type proc struct {
+	step  string // "main" or "init[i]", for the record
+	extra []corev1.EnvVar
+	dir   string
+	// deadline is the run's timeout, recorded for an executor that takes
+	// the process over.
+	deadline time.Time
+	// exitFile, when set, is where a shell wrapper writes the command's
+	// exit code: an executor that is not the process's parent cannot wait
+	// for it and reads it there.
+	exitFile string
+}
+
+// exitWrapper runs "$@" and writes its exit code to $1 (shifted away).
+const exitWrapper = `f=$1; shift; "$@"; c=$?; echo "$c" > "$f"; exit "$c"`
+
+// process runs a container's command as a process group, records the
+// group in the run's directory, and waits until no process of the group
+// is left: after the command ends, what it left behind is ended too.
+func (e *Executor) process(ctx context.Context, a *attempt, c *corev1.Container, p proc, log io.Writer) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return -1, err
+	}
 	argv := append(append([]string(nil), c.Command...), c.Args...)
 	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Dir = dir
+	if cmd.Err != nil {
+		return -1, cmd.Err
+	}
+	if p.exitFile != "" {
+		if err := os.Remove(p.exitFile); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return -1, err
+		}
+		cmd.Args = append([]string{"sh", "-c", exitWrapper, "plexus-attempt", p.exitFile, cmd.Path}, argv[1:]...)
+		cmd.Path = "/bin/sh"
+	}
+	cmd.Dir = p.dir
 	if c.WorkingDir != "" {
 		cmd.Dir = c.WorkingDir
 	}
@@ -227,7 +346,7 @@ func (e *Executor) process(ctx context.Context, a *attempt, c *corev1.Container,
 		}
 		env = append(env, v.Name+"="+v.Value)
 	}
-	for _, v := range extra {
+	for _, v := range p.extra {
 		env = append(env, v.Name+"="+v.Value)
 	}
 	cmd.Env = env
@@ -236,26 +355,39 @@ func (e *Executor) process(ctx context.Context, a *attempt, c *corev1.Container,
 	if err := cmd.Start(); err != nil {
 		return -1, err
 	}
+	pgid := cmd.Process.Pid
+	start, _, _, _ := procStat(pgid) // the child is not reaped before Wait
 	waited := make(chan error, 1)
 	go func() { waited <- cmd.Wait() }()
+	rec := procRecord{PGID: pgid, Start: start, Step: p.step, Owner: e.self, Deadline: p.deadline}
+	if err := writeRecord(recordPath(a.dir, a.ref.Attempt), rec); err != nil {
+		// Unrecorded, a crash would leave it running unseen: end it.
+		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+		<-waited
+		endGroup(pgid, start, true, 0)
+		return -1, err
+	}
+	var err error
 	select {
-	case err := <-waited:
-		if err != nil {
-			return cmd.ProcessState.ExitCode(), err
-		}
-		return 0, nil
+	case err = <-waited:
+		endGroup(pgid, start, false, e.cfg.StopGrace)
 	case <-ctx.Done():
+		// Stopped or timed out: ask the group to end, then make it.
+		termAt := time.Now()
+		_ = syscall.Kill(-pgid, syscall.SIGTERM)
+		select {
+		case err = <-waited:
+		case <-time.After(e.cfg.StopGrace):
+			_ = syscall.Kill(-pgid, syscall.SIGKILL)
+			err = <-waited
+		}
+		endGroup(pgid, start, true, e.cfg.StopGrace-time.Since(termAt))
+		err = orCtx(err, ctx)
 	}
-	// Stopped or timed out: ask the group to end, then make it.
-	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-	select {
-	case err := <-waited:
-		return exitCode(cmd), orCtx(err, ctx)
-	case <-time.After(e.cfg.StopGrace):
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		err := <-waited
-		return exitCode(cmd), orCtx(err, ctx)
+	if err != nil {
+		return exitCode(cmd), err
 	}
+	return 0, nil
 }
 
 func exitCode(cmd *exec.Cmd) int {
@@ -301,8 +433,11 @@ func readOutputs(path string) (map[string]any, error) {
 	return out, nil
 }
 
+// finish reports the attempt's end, once no process of it is left, and
+// removes its record: from now on no executor needs to find its group.
 func (e *Executor) finish(a *attempt, s executor.Status, reason, msg string, outputs map[string]any, code *int) {
 	e.publish(a, executor.StatusUpdate{Run: a.ref, Status: s, Reason: reason, Message: msg, Outputs: outputs, ExitCode: code, Time: e.cfg.Now()})
+	_ = os.Remove(recordPath(a.dir, a.ref.Attempt))
 	close(a.done)
 }
 
@@ -323,6 +458,7 @@ func (e *Executor) publish(a *attempt, u executor.StatusUpdate) {
 
 // Stop ends the attempt's processes; it ends as Stopped.
 func (e *Executor) Stop(_ context.Context, ref executor.RunRef) error {
+	e.adoptUnknown(ref)
 	e.mu.Lock()
 	a, ok := e.runs[ref]
 	if ok {
@@ -336,9 +472,12 @@ func (e *Executor) Stop(_ context.Context, ref executor.RunRef) error {
 	return nil
 }
 
-// Status returns the attempt's latest status; an attempt this executor
-// did not start (before its process restarted, say) is unknown.
+// Status returns the attempt's latest status. An attempt this executor
+// did not start is unknown, unless an executor that is gone started it
+// and its process group still runs, or ended leaving its exit code: then
+// this executor takes it over (adopt.go).
 func (e *Executor) Status(_ context.Context, ref executor.RunRef) (executor.StatusUpdate, error) {
+	e.adoptUnknown(ref)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	a, ok := e.runs[ref]
