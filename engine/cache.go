@@ -5,11 +5,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/plexus-ml/plexus/engine/store"
+	"github.com/plexus-ml/plexus/specs"
 	"github.com/plexus-ml/plexus/specs/compiler"
 )
 
@@ -71,7 +73,7 @@ func cacheOn(r *store.Run, c *compiler.Compiled) (time.Duration, bool) {
 		return 0, false
 	}
 	if cache != nil && cache.TTL != nil {
-		return time.Duration(cache.TTL.Value) * time.Second, true
+		return specs.Seconds(cache.TTL.Value), true // saturates: a rendered template may exceed a Duration
 	}
 	return 0, true
 }
@@ -128,7 +130,7 @@ func (l *leading) cacheHits(ctx context.Context, ttls map[string]time.Duration, 
 		uuids = append(uuids, uuid)
 	}
 	runs, err := l.st.GetMany(ctx, uuids)
-	if err != nil {
+	if err != nil && !errors.Is(err, store.ErrUnreadable) { // an unreadable one is no hit
 		return nil, err
 	}
 	byUUID := make(map[string]*store.Run, len(runs))

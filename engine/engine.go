@@ -118,8 +118,11 @@ type resolved struct {
 
 // Submit checks a submission as `plexus compile` would — parse, resolve,
 // params, templates, access — and stores it as a new run in the created
-// status. An invalid submission stores nothing; its error lists every
-// problem (a specs.ErrorList or a *compiler.CompilationError).
+// status. A dag's operations that need nothing but the dag are compiled
+// too (precompile.go), values are held to specs.MaxDepth, and the record
+// is decoded back as the leader will read it before it is written. An
+// invalid submission stores nothing; its error lists every problem (a
+// specs.ErrorList or a *compiler.CompilationError).
 func (e *Engine) Submit(ctx context.Context, sub Submission) (*store.Run, error) {
 	files, err := specs.Parse(sub.Source, []byte(sub.Spec))
 	if err != nil {
@@ -130,6 +133,16 @@ func (e *Engine) Submit(ctx context.Context, sub Submission) (*store.Run, error)
 			Detail: fmt.Sprintf("a submission holds one operation or component, got %d documents", len(files))}}
 	}
 	f := files[0]
+	var deep specs.ErrorList
+	for k, p := range sub.Params {
+		if fe := specs.CheckDepth(specs.Path("params").Key(k).Child("value"), p.Value); fe != nil {
+			deep = append(deep, fe)
+		}
+	}
+	if len(deep) > 0 {
+		deep.Sort()
+		return nil, deep
+	}
 	res, err := compiler.Resolve(ctx, f, sub.Dir, e.cfg.Sources)
 	if err != nil {
 		return nil, err
@@ -174,6 +187,16 @@ func (e *Engine) Submit(ctx context.Context, sub Submission) (*store.Run, error)
 	if err != nil {
 		return nil, err
 	}
+	at := specs.Path("")
+	if f.Operation != nil && f.Operation.Component != nil {
+		at = "component"
+	}
+	if errs := deepInputs("", c); len(errs) > 0 {
+		return nil, &compiler.CompilationError{Stage: compiler.StageParams, Errors: errs}
+	}
+	if errs := e.precompile(ctx, run, at, c, 0); len(errs) > 0 {
+		return nil, &compiler.CompilationError{Stage: stageOperations, Errors: f.Locate(errs)}
+	}
 	pinJoins(&full, func(name string) (any, bool) {
 		p, ok := c.Params.Get(name)
 		return p.Value, ok
@@ -192,8 +215,14 @@ func (e *Engine) Submit(ctx context.Context, sub Submission) (*store.Run, error)
 	if err != nil {
 		return nil, fmt.Errorf("engine: encoding the component: %w", err)
 	}
-	r, _ := json.Marshal(resolved{Operation: opJSON, Component: compJSON})
+	r, err := json.Marshal(resolved{Operation: opJSON, Component: compJSON})
+	if err != nil {
+		return nil, fmt.Errorf("engine: encoding the run: %w", err)
+	}
 	run.Compiled = r
+	if err := e.readsBack(ctx, run); err != nil {
+		return nil, specs.ErrorList{specs.Invalidf("", nil, "the run would be stored as a record that does not read back: %v", err)}
+	}
 	if err := e.cfg.Store.Create(ctx, run); err != nil {
 		return nil, err
 	}
@@ -207,6 +236,9 @@ func (e *Engine) Submit(ctx context.Context, sub Submission) (*store.Run, error)
 	}
 	return run, nil
 }
+
+// stageOperations names the check, at submission, of a dag's operations.
+const stageOperations compiler.Stage = "operations"
 
 // pinJoins replaces an operation's joins by the values they gave when the
 // run was first compiled (value says what a join param's was), so that
@@ -279,7 +311,7 @@ func (e *Engine) compile(run *store.Run, op *specs.Operation, comp *specs.Compon
 	if e.cfg.RunInfo != nil {
 		ri = e.cfg.RunInfo(run, ri)
 	}
-	c, err := compiler.Compile(op, comp, compiler.Options{Run: ri, Connections: e.cfg.Connections, Policy: e.cfg.Policy,
+	c, err := e.compileSafely("", run.UUID, op, comp, compiler.Options{Run: ri, Connections: e.cfg.Connections, Policy: e.cfg.Policy,
 		Refs: runRefs{ctx: context.Background(), st: e.cfg.Store}, Joins: runJoins{ctx: context.Background(), st: e.cfg.Store, self: run.UUID}})
 	if err == nil && c.Operation != nil && c.Operation.Component != nil {
 		// The component as merged is what runs; the one the operation

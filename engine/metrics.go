@@ -13,6 +13,7 @@ type metrics struct {
 	leader      prometheus.Gauge
 	queueDepth  prometheus.GaugeFunc
 	orphans     prometheus.Gauge
+	panics      prometheus.Counter
 }
 
 func newMetrics(current *atomic.Pointer[leading]) *metrics {
@@ -30,6 +31,9 @@ func newMetrics(current *atomic.Pointer[leading]) *metrics {
 		orphans: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "plexus_orphaned_attempts", Help: "Attempts the executor holds whose run the store does not know (last sweep).",
 		}),
+		panics: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "plexus_recovered_panics_total", Help: "Panics recovered while handling a run (each failed that run, not the engine).",
+		}),
 		queueDepth: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "plexus_reconcile_queue_depth", Help: "Runs waiting to be reconciled by this engine.",
 		}, func() float64 {
@@ -44,5 +48,5 @@ func newMetrics(current *atomic.Pointer[leading]) *metrics {
 // Collectors returns the engine's metrics, to register with a registry.
 func (e *Engine) Collectors() []prometheus.Collector {
 	m := e.metrics
-	return []prometheus.Collector{m.transitions, m.dispatch, m.leader, m.queueDepth, m.orphans}
+	return []prometheus.Collector{m.transitions, m.dispatch, m.leader, m.queueDepth, m.orphans, m.panics}
 }

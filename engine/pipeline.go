@@ -123,6 +123,15 @@ func (l *leading) pipelineOf(ctx context.Context, run *store.Run) (*pipeline, er
 		return nil, fmt.Errorf("engine: dag %s: %w", run.UUID, err)
 	}
 	children, err := l.st.ChildRuns(ctx, run.UUID)
+	if bad := (store.Unreadable)(nil); errors.As(err, &bad) {
+		// Each is failed by its own handling, readable then; the dag is
+		// built once they are.
+		for _, b := range bad {
+			u, _, _ := strings.Cut(b, ": ")
+			l.queue.add(u)
+		}
+		return nil, fmt.Errorf("engine: dag %s: %d of its children cannot be read yet: %w", run.UUID, len(bad), errUnavailable)
+	}
 	if err != nil {
 		return nil, unavailable(err)
 	}
@@ -211,6 +220,14 @@ func lastTime(r *store.Run) time.Time {
 		return r.UpdatedAt
 	}
 	return r.Conditions[len(r.Conditions)-1].Time
+}
+
+// locked calls f holding p.mu, released however f returns: a panic in
+// the dag's code, recovered up the stack, leaves the pipeline usable.
+func (p *pipeline) locked(f func()) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	f()
 }
 
 // observe records what became of one of the pipeline's children.
@@ -321,15 +338,16 @@ func (l *leading) drive(ctx context.Context, run *store.Run) error {
 			return err
 		}
 	}
-	p.mu.Lock()
-	why := p.early
-	if why == "" {
-		why = p.failureStopLocked()
-	}
-	if p.state.Done() {
-		why = "" // nothing left to stop
-	}
-	p.mu.Unlock()
+	var why string
+	p.locked(func() {
+		why = p.early
+		if why == "" {
+			why = p.failureStopLocked()
+		}
+		if p.state.Done() {
+			why = "" // nothing left to stop
+		}
+	})
 	if why != "" && run.Status != store.Stopping {
 		_, err := l.update(ctx, run, func(r *store.Run) error {
 			if r.Status.Final() || r.Status == store.Stopping {
@@ -345,14 +363,14 @@ func (l *leading) drive(ctx context.Context, run *store.Run) error {
 	if err := l.createChildren(ctx, run, p); err != nil {
 		return err
 	}
-	p.mu.Lock()
-	done := p.state.Done()
+	var done bool
 	var final dag.Status
 	var summary string
-	if done {
-		final, summary = p.state.Final(false), p.summaryLocked()
-	}
-	p.mu.Unlock()
+	p.locked(func() {
+		if done = p.state.Done(); done {
+			final, summary = p.state.Final(false), p.summaryLocked()
+		}
+	})
 	if !done {
 		return nil
 	}
@@ -560,11 +578,16 @@ func (l *leading) send(ctx context.Context, r *store.Run) {
 	go func() {
 		defer l.sends.Done()
 		defer func() { <-l.sending }()
-		err := l.dispatch(ctx, r)
+		err := l.guard("dispatching", r.UUID, func() error {
+			hook("send", r.UUID)
+			return l.dispatch(ctx, r)
+		})
 		l.mu.Lock()
 		delete(l.sent, r.UUID)
 		l.mu.Unlock()
-		if err != nil {
+		if pe := (*panicError)(nil); errors.As(err, &pe) {
+			l.poison(r.UUID, pe)
+		} else if err != nil {
 			l.queue.add(r.UUID)
 		}
 	}()
@@ -585,6 +608,11 @@ func (l *leading) prepareChild(ctx context.Context, p *pipeline, r *store.Run, n
 	c, err := l.compileNode(ctx, p, r)
 	if err != nil {
 		return nil, "", 0, false // it fails as it is compiled again, with the usual reason
+	}
+	if in := inputValues(c); in != nil && !store.Readable(&store.Run{UUID: r.UUID, Inputs: in}) {
+		// Its inputs (an upstream's outputs) would make a record that
+		// does not read back: it fails as they are written.
+		return nil, "", 0, false
 	}
 	if ok, why := p.conditionsHold(r.Node, c); !ok {
 		r.Status = store.Skipped
@@ -659,9 +687,8 @@ func (l *leading) stopChildren(ctx context.Context, run *store.Run, p *pipeline)
 	if left > 0 {
 		return nil // each child's end brings the dag back
 	}
-	p.mu.Lock()
-	summary := p.summaryLocked()
-	p.mu.Unlock()
+	var summary string
+	p.locked(func() { summary = p.summaryLocked() })
 	_, err := l.update(ctx, run, func(r *store.Run) error {
 		if r.Status != store.Stopping {
 			return errSkip
@@ -725,7 +752,7 @@ func (l *leading) compileNode(ctx context.Context, p *pipeline, r *store.Run) (*
 	if l.e.cfg.RunInfo != nil {
 		ri = l.e.cfg.RunInfo(r, ri)
 	}
-	return compiler.Compile(op, comp, compiler.Options{Run: ri, Connections: l.e.cfg.Connections, Policy: l.e.cfg.Policy,
+	return l.e.compileSafely("", r.UUID, op, comp, compiler.Options{Run: ri, Connections: l.e.cfg.Connections, Policy: l.e.cfg.Policy,
 		Refs: pipelineRefs{ctx: ctx, l: l, p: p}, Joins: runJoins{ctx: ctx, st: l.st, self: r.UUID}})
 }
 
@@ -784,30 +811,35 @@ func (pr pipelineRefs) ResolveRef(ref, selector string) (any, error) {
 		}
 		return runRefs{ctx: pr.ctx, st: pr.l.st}.ResolveRef("runs."+uuid, selector)
 	case ref == "dag":
-		c := pr.p.compiled
-		kind, name, _ := strings.Cut(selector, ".")
-		var from map[string]any
-		switch kind {
-		case "inputs", "io":
-			from = map[string]any{}
-			for _, prm := range c.Params {
-				from[prm.Name] = prm.Value
-			}
-		case "globals":
-			from = c.Globals
-		default:
-			return nil, fmt.Errorf("selector %q of the dag: want inputs.NAME or globals.NAME", selector)
-		}
-		if name == "" {
-			return from, nil
-		}
-		v, ok := from[name]
-		if !ok {
-			return nil, fmt.Errorf("the dag has no %s %q", strings.TrimSuffix(kind, "s"), name)
-		}
-		return v, nil
+		return dagValue(pr.p.compiled, selector)
 	}
 	return runRefs{ctx: pr.ctx, st: pr.l.st}.ResolveRef(ref, selector)
+}
+
+// dagValue reads selector (`inputs.X`, `io.X`, `globals.X`) off a dag's
+// compilation: what a `dag` ref of its operations reads.
+func dagValue(c *compiler.Compiled, selector string) (any, error) {
+	kind, name, _ := strings.Cut(selector, ".")
+	var from map[string]any
+	switch kind {
+	case "inputs", "io":
+		from = map[string]any{}
+		for _, prm := range c.Params {
+			from[prm.Name] = prm.Value
+		}
+	case "globals":
+		from = c.Globals
+	default:
+		return nil, fmt.Errorf("selector %q of the dag: want inputs.NAME or globals.NAME", selector)
+	}
+	if name == "" {
+		return from, nil
+	}
+	v, ok := from[name]
+	if !ok {
+		return nil, fmt.Errorf("the dag has no %s %q", strings.TrimSuffix(kind, "s"), name)
+	}
+	return v, nil
 }
 
 // conditionsHold evaluates a dag child's `conditions` over its resolved
@@ -889,7 +921,7 @@ func (e *Engine) Graph(ctx context.Context, uuid string) (*Graph, error) {
 		return nil, err
 	}
 	children, err := e.cfg.Store.ChildRuns(ctx, uuid)
-	if err != nil {
+	if err != nil && !errors.Is(err, store.ErrUnreadable) { // an unreadable child shows as not run yet
 		return nil, err
 	}
 	newest := CurrentChildren(children, run.Attempt)

@@ -73,6 +73,9 @@ type leading struct {
 	// their other looks (the store's news of their creation) leave the
 	// dispatch to it.
 	sent map[string]bool
+	// poisoned are the runs whose handling panicked outside a worker: the
+	// next worker to take one fails it (recover.go).
+	poisoned map[string]*panicError
 }
 
 func newLeading(e *Engine, st *store.Store) *leading {
@@ -81,7 +84,8 @@ func newLeading(e *Engine, st *store.Store) *leading {
 		compiled: map[string]*compiler.Compiled{}, traits: map[string]runTraits{}, dispatched: map[string]int{},
 		pending: map[string][]executor.StatusUpdate{},
 		slots:   map[string]string{}, count: map[string]int{}, waiting: map[string]map[string]bool{},
-		pipelines: map[string]*pipeline{}, sending: make(chan struct{}, 32), sent: map[string]bool{}}
+		pipelines: map[string]*pipeline{}, sending: make(chan struct{}, 32), sent: map[string]bool{},
+		poisoned: map[string]*panicError{}}
 }
 
 func (l *leading) run(parent context.Context) error {
@@ -104,8 +108,20 @@ func (l *leading) run(parent context.Context) error {
 		defer wg.Done()
 		for ev := range events {
 			r := ev.Run
-			if l.learn(r) && !r.Status.Final() {
+			if ev.Unreadable != nil {
+				l.e.cfg.Log.Warn("a run's record cannot be read: its handling fails it", "run", r.UUID, "err", ev.Unreadable)
 				l.queue.add(r.UUID)
+				continue
+			}
+			err := l.guard("watching", r.UUID, func() error {
+				hook("watch", r.UUID)
+				if l.learn(r) && !r.Status.Final() {
+					l.queue.add(r.UUID)
+				}
+				return nil
+			})
+			if pe := (*panicError)(nil); errors.As(err, &pe) {
+				l.poison(r.UUID, pe)
 			}
 		}
 	}()
@@ -131,7 +147,7 @@ func (l *leading) run(parent context.Context) error {
 		tick := time.NewTicker(l.e.cfg.Resync)
 		defer tick.Stop()
 		for {
-			l.resync(ctx)
+			_ = l.guard("resyncing", "", func() error { l.resync(ctx); return nil })
 			select {
 			case <-ctx.Done():
 				return
@@ -150,7 +166,7 @@ func (l *leading) run(parent context.Context) error {
 				if !ok {
 					return
 				}
-				err := l.work(ctx, uuid)
+				err := l.handle(ctx, uuid)
 				l.queue.done(uuid)
 				switch {
 				case err == nil:
@@ -183,10 +199,23 @@ func (l *leading) run(parent context.Context) error {
 func (l *leading) learn(r *store.Run) bool {
 	newer, p := l.remember(r)
 	if p != nil {
-		p.observe(r)
+		l.observeChild(p, r)
 		l.queue.addFirst(r.Parent)
 	}
 	return newer
+}
+
+// observeChild tells a dag what became of one of its children. A panic
+// there is the dag's: it is failed, not the child, nor whoever learnt of
+// the child.
+func (l *leading) observeChild(p *pipeline, r *store.Run) {
+	defer func() {
+		if v := recover(); v != nil {
+			l.poison(p.uuid, l.e.recovered("observing a child of", p.uuid, v))
+		}
+	}()
+	hook("observe", p.uuid)
+	p.observe(r)
 }
 
 // remember keeps a newer copy of a run; it returns whether it was newer
@@ -262,7 +291,7 @@ func (l *leading) current(ctx context.Context, uuid string) (*store.Run, error) 
 	}
 	r, _, err := l.st.Get(ctx, uuid)
 	if err != nil {
-		return nil, err
+		return nil, ofRecord(uuid, err)
 	}
 	l.learn(r)
 	return r, nil
@@ -272,7 +301,7 @@ func (l *leading) current(ctx context.Context, uuid string) (*store.Run, error) 
 func (l *leading) update(ctx context.Context, known *store.Run, change func(*store.Run) error) (*store.Run, error) {
 	r, err := l.st.UpdateFrom(ctx, known.UUID, known, change)
 	if err != nil {
-		return nil, err
+		return nil, ofRecord(known.UUID, err)
 	}
 	l.learn(r)
 	return r, nil
@@ -328,41 +357,56 @@ func (l *leading) sweep(ctx context.Context) {
 	now := l.e.cfg.Now()
 	orphans := 0
 	for _, ref := range refs {
-		r, err := l.current(ctx, ref.UUID)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			orphans++
-			l.e.cfg.Log.Warn("sweep: the executor holds an attempt of a run the store does not know; left as it is",
-				"run", ref.UUID, "attempt", ref.Attempt)
-			continue
-		case err != nil:
-			continue
-		}
-		if r.Status.Final() && len(r.Conditions) == 0 {
-			// A tombstone: read the record for its end.
-			if r, _, err = l.st.Get(ctx, ref.UUID); err != nil {
-				continue
+		err := l.guard("sweeping", ref.UUID, func() error {
+			hook("sweep", ref.UUID)
+			if l.sweepOne(ctx, ref, now) {
+				orphans++
 			}
+			return nil
+		})
+		if pe := (*panicError)(nil); errors.As(err, &pe) {
+			l.poison(ref.UUID, pe)
 		}
-		var why string
-		switch {
-		case r.Status.Final() && len(r.Conditions) > 0 && now.Sub(r.Conditions[len(r.Conditions)-1].Time) > l.e.cfg.KeepFinished:
-			why = "the run ended more than " + l.e.cfg.KeepFinished.String() + " ago"
-		case !r.Status.Final() && ref.Attempt < r.Attempt:
-			if u, err := l.e.cfg.Executor.Status(ctx, ref); err == nil && u.Status.Final() {
-				continue // ended: kept with the run, for its logs
-			}
-			why = fmt.Sprintf("attempt %d superseded it", r.Attempt)
-		default:
-			continue
-		}
-		if err := l.e.cfg.Executor.Stop(ctx, ref); err != nil && !errors.Is(err, executor.ErrUnknownRun) {
-			l.e.cfg.Log.Warn("sweep: deleting", "run", ref.UUID, "attempt", ref.Attempt, "err", err)
-			continue
-		}
-		l.e.cfg.Log.Info("sweep: deleted an attempt's objects", "run", ref.UUID, "attempt", ref.Attempt, "why", why)
 	}
 	l.e.metrics.orphans.Set(float64(orphans))
+}
+
+// sweepOne deletes an attempt's objects if they are no longer needed; it
+// reports an orphan: an attempt of a run the store does not know.
+func (l *leading) sweepOne(ctx context.Context, ref executor.RunRef, now time.Time) (orphan bool) {
+	r, err := l.current(ctx, ref.UUID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		l.e.cfg.Log.Warn("sweep: the executor holds an attempt of a run the store does not know; left as it is",
+			"run", ref.UUID, "attempt", ref.Attempt)
+		return true
+	case err != nil:
+		return false
+	}
+	if r.Status.Final() && len(r.Conditions) == 0 {
+		// A tombstone: read the record for its end.
+		if r, _, err = l.st.Get(ctx, ref.UUID); err != nil {
+			return false
+		}
+	}
+	var why string
+	switch {
+	case r.Status.Final() && len(r.Conditions) > 0 && now.Sub(r.Conditions[len(r.Conditions)-1].Time) > l.e.cfg.KeepFinished:
+		why = "the run ended more than " + l.e.cfg.KeepFinished.String() + " ago"
+	case !r.Status.Final() && ref.Attempt < r.Attempt:
+		if u, err := l.e.cfg.Executor.Status(ctx, ref); err == nil && u.Status.Final() {
+			return false // ended: kept with the run, for its logs
+		}
+		why = fmt.Sprintf("attempt %d superseded it", r.Attempt)
+	default:
+		return false
+	}
+	if err := l.e.cfg.Executor.Stop(ctx, ref); err != nil && !errors.Is(err, executor.ErrUnknownRun) {
+		l.e.cfg.Log.Warn("sweep: deleting", "run", ref.UUID, "attempt", ref.Attempt, "err", err)
+		return false
+	}
+	l.e.cfg.Log.Info("sweep: deleted an attempt's objects", "run", ref.UUID, "attempt", ref.Attempt, "why", why)
+	return false
 }
 
 // countSlots counts, as a term starts, the places each capped queue has
@@ -376,16 +420,22 @@ func (l *leading) countSlots(ctx context.Context) error {
 		return fmt.Errorf("engine: counting queues: %w", err)
 	}
 	for _, uuid := range active {
-		r, _, err := l.st.Get(ctx, uuid)
-		if err != nil || !dispatchedStatus(r.Status) {
-			continue
+		err := l.guard("counting the queue place of", uuid, func() error {
+			r, _, err := l.st.Get(ctx, uuid)
+			if err != nil || !dispatchedStatus(r.Status) {
+				return nil // an unreadable record is failed by its handling
+			}
+			l.learn(r)
+			q := l.queueOf(r)
+			l.mu.Lock()
+			l.slots[uuid] = q
+			l.count[q]++
+			l.mu.Unlock()
+			return nil
+		})
+		if pe := (*panicError)(nil); errors.As(err, &pe) {
+			l.poison(uuid, pe)
 		}
-		l.learn(r)
-		q := l.queueOf(r)
-		l.mu.Lock()
-		l.slots[uuid] = q
-		l.count[q]++
-		l.mu.Unlock()
 	}
 	return nil
 }
@@ -489,6 +539,7 @@ func (l *leading) releaseSlot(uuid string) {
 
 // work records the executor's news of a run, then moves it on.
 func (l *leading) work(ctx context.Context, uuid string) error {
+	hook("reconcile", uuid)
 	l.mu.Lock()
 	news := l.pending[uuid]
 	delete(l.pending, uuid)

@@ -24,10 +24,10 @@ type runRefs struct {
 // later instead of failing it.
 var errUnavailable = errors.New("engine: the store could not be read")
 
-// unavailable marks a store error other than a missing run as
-// errUnavailable.
+// unavailable marks a store error other than a missing run or an
+// unreadable record as errUnavailable.
 func unavailable(err error) error {
-	if err == nil || errors.Is(err, store.ErrNotFound) {
+	if err == nil || errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrUnreadable) {
 		return err
 	}
 	return fmt.Errorf("%w: %w", errUnavailable, err)

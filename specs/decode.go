@@ -31,6 +31,70 @@ type decoder struct {
 	visits    int
 	maxVisits int
 	overflow  bool
+	// depth is how many mappings and lists of the document's structure
+	// (not of a free-form value) we are inside; deep says the structure
+	// was found nested deeper than MaxDepth, reported once.
+	depth int
+	deep  bool
+}
+
+// MaxDepth is how deep a Polyaxonfile may nest: a free-form value (a
+// param's value, an input's default, a runPatch, a Kubernetes value read
+// as plain data) holds at most MaxDepth levels of mappings and lists,
+// counted from the value itself, and the structure of a document around
+// its values (dags inside dags, Kubernetes sections) at most MaxDepth,
+// counted from its top. Submission holds params given beside the file to
+// the same limit (CheckDepth), so that a run's record, which wraps a
+// document in a few more levels, always reads back: encoding/json and the
+// YAML parser stop at 10,000.
+const MaxDepth = 100
+
+// tooDeep is the detail of a value nested deeper than MaxDepth.
+var tooDeep = fmt.Sprintf("nested deeper than %d levels", MaxDepth)
+
+// CheckDepth reports, at p, a plain value (what encoding/json or generic
+// decoding makes: maps, slices and scalars) that nests deeper than
+// MaxDepth levels of mappings and lists.
+func CheckDepth(p Path, v any) *FieldError {
+	if depthOver(reflect.ValueOf(v), 0) {
+		return Invalid(p, nil, tooDeep)
+	}
+	return nil
+}
+
+// depthOver says whether v, found inside level mappings and lists, takes
+// them past MaxDepth.
+func depthOver(v reflect.Value, level int) bool {
+	for v.IsValid() && (v.Kind() == reflect.Interface || v.Kind() == reflect.Pointer) {
+		v = v.Elem()
+	}
+	if !v.IsValid() {
+		return false
+	}
+	switch v.Kind() {
+	case reflect.Map:
+		if level == MaxDepth {
+			return true
+		}
+		for it := v.MapRange(); it.Next(); {
+			if depthOver(it.Value(), level+1) {
+				return true
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		if v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.Uint8 {
+			return false // bytes: a string in JSON
+		}
+		if level == MaxDepth {
+			return true
+		}
+		for i := range v.Len() {
+			if depthOver(v.Index(i), level+1) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // visitBudget is how many nodes a document may expand to: eight times its
@@ -201,6 +265,17 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, p Path) {
 	if n == nil || !d.visit(n, p) {
 		return
 	}
+	if n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode {
+		if d.depth == MaxDepth {
+			if !d.deep {
+				d.deep = true
+				d.errorAt(n, Invalid(p, nil, tooDeep))
+			}
+			return
+		}
+		d.depth++
+		defer func() { d.depth-- }()
+	}
 	t := v.Type()
 	if v.CanAddr() && reflect.PointerTo(t).Implements(nodeDecoderType) {
 		v.Addr().Interface().(nodeDecoder).decodeNode(d, n, p)
@@ -309,10 +384,27 @@ func (d *decoder) decodeJSON(n *yaml.Node, v reflect.Value, p Path) {
 }
 
 // generic decodes a node into plain values: nil, bool, int, float64,
-// string, []any and map[string]any.
+// string, []any and map[string]any. A value nested deeper than MaxDepth
+// levels is an error at its path, and decodes to nil.
 func (d *decoder) generic(n *yaml.Node, p Path) any {
+	deep := false
+	v := d.genericAt(n, p, 0, &deep)
+	if deep {
+		d.errorAt(resolve(n), Invalid(p, nil, tooDeep))
+		return nil
+	}
+	return v
+}
+
+// genericAt is generic for a node level mappings and lists inside the
+// value; it stops, setting deep, below MaxDepth levels.
+func (d *decoder) genericAt(n *yaml.Node, p Path, level int, deep *bool) any {
 	n = resolve(n)
-	if n == nil || !d.visit(n, p) {
+	if n == nil || *deep || !d.visit(n, p) {
+		return nil
+	}
+	if (n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode) && level == MaxDepth {
+		*deep = true
 		return nil
 	}
 	switch n.Kind {
@@ -324,13 +416,13 @@ func (d *decoder) generic(n *yaml.Node, p Path) any {
 				d.errorAt(kv[0], Duplicate(p.Key(k), k, "key appears twice"))
 				continue
 			}
-			m[k] = d.generic(kv[1], p.Key(k))
+			m[k] = d.genericAt(kv[1], p.Key(k), level+1, deep)
 		}
 		return m
 	case yaml.SequenceNode:
 		l := make([]any, len(n.Content))
 		for i, c := range n.Content {
-			l[i] = d.generic(c, p.Index(i))
+			l[i] = d.genericAt(c, p.Index(i), level+1, deep)
 		}
 		return l
 	}

@@ -89,3 +89,55 @@ func TestIntOrRefAndListOrRef(t *testing.T) {
 		t.Errorf("String/IsTemplate: %q %q", term.MaxRetries, term.Timeout)
 	}
 }
+
+// nested is a flow value of n lists, one inside the other, around 1.
+func nested(n int) string { return strings.Repeat("[", n) + "1" + strings.Repeat("]", n) }
+
+// TestDepthLimit: a value nests at most MaxDepth levels, counted from the
+// value; deeper is an error naming the value's path (and decodes to
+// nothing), so that no record the engine writes nests beyond what
+// encoding/json reads back.
+func TestDepthLimit(t *testing.T) {
+	spec := func(value string) string {
+		return "version: 1.1\nkind: component\ninputs: [{name: x, type: list, isOptional: true, value: " + value + "}]\nrun: {container: {image: a}}\n"
+	}
+	if _, err := Parse("ok.yaml", []byte(spec(nested(MaxDepth)))); err != nil {
+		t.Fatalf("a value of %d levels: %v", MaxDepth, err)
+	}
+	for _, n := range []int{MaxDepth + 1, 9000} {
+		files, err := Parse("deep.yaml", []byte(spec(nested(n))))
+		list, _ := err.(ErrorList)
+		if len(list) != 1 || list[0].Path != "inputs[0].value" || !strings.Contains(list[0].Error(), "nested deeper than 100 levels") {
+			t.Fatalf("%d levels: got %v, want one error at inputs[0].value", n, err)
+		}
+		if v := files[0].Component.Inputs[0].Value; v != nil {
+			t.Errorf("%d levels: the value decoded to %T, want nothing", n, v)
+		}
+	}
+	// The structure around values: dags in dags, past the limit.
+	var b strings.Builder
+	b.WriteString("version: 1.1\nkind: component\nrun: ")
+	for range 30 {
+		b.WriteString("{kind: dag, operations: [{name: a, component: {run: ")
+	}
+	b.WriteString("{container: {image: a}}")
+	for range 30 {
+		b.WriteString("}}]}")
+	}
+	_, err := Parse("dags.yaml", []byte(b.String()+"\n"))
+	list, _ := err.(ErrorList)
+	if len(list) != 1 || !strings.Contains(list[0].Error(), "nested deeper than 100 levels") || !strings.HasPrefix(string(list[0].Path), "run.operations[0].component.run") {
+		t.Fatalf("30 dags in one another: got %v, want one error", err)
+	}
+	// Given beside the file (the API's params): the same limit.
+	var v any = 1.0
+	for range MaxDepth {
+		v = []any{v}
+	}
+	if e := CheckDepth("params.x.value", v); e != nil {
+		t.Errorf("%d levels: %v", MaxDepth, e)
+	}
+	if e := CheckDepth("params.x.value", map[string]any{"a": v}); e == nil || e.Error() != "params.x.value: nested deeper than 100 levels" {
+		t.Errorf("%d levels: got %v", MaxDepth+1, e)
+	}
+}
