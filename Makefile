@@ -124,5 +124,13 @@ bench-dag:
 bench-k8s: k8s-bin
 	$(GO) run ./e2e/bench/k8s -n 1000
 
+## bench-apimem: what submissions cost the API server in memory, and that its
+## limits bound it (docs/limits.md, "API"): one submission of the largest size
+## of the densest YAML, then sixteen at once of it and of env entries.
+bench-apimem:
+	$(GO) run ./e2e/bench/apimem -n 1 -size 1.9 -pad args
+	$(GO) run ./e2e/bench/apimem -n 16 -size 1.9 -pad args
+	$(GO) run ./e2e/bench/apimem -n 16 -size 1.9 -pad env
+
 clean:
 	rm -rf $(BIN)

@@ -165,6 +165,13 @@ func (e *Engine) Submit(ctx context.Context, sub Submission) (*store.Run, error)
 			return nil, f.Locate(errs)
 		}
 	}
+	compAt := specs.Path("")
+	if f.Operation != nil && f.Operation.Component != nil {
+		compAt = "component"
+	}
+	if errs := append(unsupported("", op, nil, 0), unsupported(compAt, nil, comp, 0)...); len(errs) > 0 {
+		return nil, f.Locate(errs)
+	}
 	run := &store.Run{UUID: compiler.NewUUID(), Name: firstOf(sub.Name, op.Name, comp.Name), Project: firstOf(sub.Project, compiler.DefaultProject), Spec: sub.Spec,
 		CreatedAt: e.cfg.Now().UTC()}
 	if len(sub.Params) > 0 {

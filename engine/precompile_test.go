@@ -67,6 +67,15 @@ func TestSubmitRefusesWhatCannotRender(t *testing.T) {
 			path:   "params.x.value"},
 		"an operation dividing by an upstream's output": {
 			spec: dagOf("{name: a, dagRef: job}", "{name: b, dagRef: divides, params: {d: {ref: ops.a, value: outputs.out}}}")},
+		"a matrix, not run yet": {
+			spec: "version: 1.1\nkind: operation\nmatrix: {kind: grid, params: {lr: {kind: choice, value: [1, 2]}}}\ncomponent: {inputs: [{name: lr, type: int}], run: {container: {image: x}}}\n",
+			path: "matrix"},
+		"a schedule of a dag's operation, not run yet": {
+			spec: dagOf("{name: a, dagRef: job, schedule: {kind: interval, frequency: 60}}"),
+			path: "run.operations[0].schedule"},
+		"hooks, not run yet": {
+			spec: "version: 1.1\nkind: component\nhooks: [{hubRef: slack, trigger: failed}]\nrun: {container: {image: x}}\n",
+			path: "hooks"},
 		"an operation that divides by a non-zero input": {
 			spec: dagOf("{name: a, dagRef: divides, params: {d: {value: 3}}}")},
 	}

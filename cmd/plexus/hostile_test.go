@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/plexus-ml/plexus/specs/compiler"
 	"github.com/plexus-ml/plexus/specs/corpus"
 )
 
@@ -42,5 +43,16 @@ func TestHostileTemplates(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestTemplateLimitFlags: every limit's error names a flag `plexus server`
+// has.
+func TestTemplateLimitFlags(t *testing.T) {
+	flags := newServerCmd().Flags()
+	for limit, name := range compiler.TemplateLimitFlags {
+		if flags.Lookup(name) == nil {
+			t.Errorf("the %s limit names --%s, which plexus server does not have", limit, name)
+		}
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"strconv"
@@ -20,9 +19,11 @@ import (
 	"github.com/plexus-ml/plexus/engine/api"
 	"github.com/plexus-ml/plexus/engine/store"
 	"github.com/plexus-ml/plexus/executor/k8s"
+	"github.com/plexus-ml/plexus/specs/compiler"
 )
 
 type serverOptions struct {
+	templates  compiler.TemplateLimits
 	listen     string
 	etcd       store.ClientConfig
 	tokensFile string
@@ -32,6 +33,10 @@ type serverOptions struct {
 	executor   string
 	kube       k8s.Config
 	queues     []string
+	// The API's limits: sizes as api.ParseSize reads them, durations (0:
+	// none).
+	maxBody, maxInFlight                                   string
+	queueWait, bodyTimeout, readHeaderTimeout, idleTimeout time.Duration
 }
 
 func newServerCmd() *cobra.Command {
@@ -46,7 +51,19 @@ runs etcd in-process under $PLEXUS_HOME. An external etcd's TLS and auth
 take etcdctl's flags with an etcd- prefix: --etcd-cacert, --etcd-cert and
 --etcd-key, --etcd-user NAME[:PASSWORD] (or the password in
 PLEXUS_ETCD_PASSWORD, off the command line). SIGTERM resigns at once, so a
-standby takes over.`,
+standby takes over.
+
+The API bounds the memory submissions take: at most --max-inflight bytes of
+submission bodies are handled at once (a submission weighs its
+Content-Length, or --max-body without one); the others wait up to
+--queue-wait, then are answered 503 with a Retry-After. A body over
+--max-body is answered 413; one that takes longer than --body-timeout to
+arrive, 408.
+
+Templates render in a sandbox whose limits (steps, output, value sizes,
+macro depth, nesting, time: the --template-* flags) stop a spec that would
+take the server down; an error names the limit and its flag.
+docs/limits.md has the figures behind the defaults.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runServer(cmd, o) },
 	}
@@ -71,6 +88,22 @@ standby takes over.`,
 	f.IntVar(&o.kube.Burst, "kube-api-burst", 400, "with --executor k8s: the requests' burst")
 	f.Float32Var(&o.kube.CreatesPerSecond, "kube-creates-per-second", 100, "with --executor k8s: objects created a second at most")
 	f.StringArrayVar(&o.queues, "queue", nil, "NAME=N: at most N runs of queue NAME at once (repeatable; unlisted queues are unlimited)")
+	f.StringVar(&o.maxBody, "max-body", api.FormatSize(api.DefaultMaxBody), "the largest submission the API takes (`SIZE`: bytes, or with KiB, MiB, GiB)")
+	f.StringVar(&o.maxInFlight, "max-inflight", api.FormatSize(api.DefaultInFlight), "the most `SIZE` of submission bodies handled at once; the others wait")
+	f.DurationVar(&o.queueWait, "queue-wait", api.DefaultQueueWait, "how long a submission waits for room under --max-inflight before a 503 (0: as long as it takes)")
+	f.DurationVar(&o.bodyTimeout, "body-timeout", api.DefaultBodyTimeout, "how long a submission's body may take to arrive (0: none)")
+	f.DurationVar(&o.readHeaderTimeout, "read-header-timeout", api.DefaultReadHeaderTimeout, "how long a request's headers may take to arrive (0: none)")
+	f.DurationVar(&o.idleTimeout, "idle-timeout", api.DefaultIdleTimeout, "how long an idle kept-alive connection stays open (0: none)")
+	d := compiler.DefaultTemplateLimits
+	f.IntVar(&o.templates.Steps, "template-max-steps", d.Steps, "the evaluation steps the templates of one spec may take")
+	f.IntVar(&o.templates.FieldBytes, "template-max-field-bytes", d.FieldBytes, "the bytes one templated field may render")
+	f.IntVar(&o.templates.SpecBytes, "template-max-spec-bytes", d.SpecBytes, "the bytes all the templated fields of one spec may render")
+	f.IntVar(&o.templates.ValueBytes, "template-max-value-bytes", d.ValueBytes, "the bytes of one string a template builds or reads")
+	f.IntVar(&o.templates.Items, "template-max-items", d.Items, "the items of one list or mapping a template builds or reads (and of range())")
+	f.IntVar(&o.templates.Depth, "template-max-depth", d.Depth, "nested macro calls in a template")
+	f.IntVar(&o.templates.Nesting, "template-max-nesting", d.Nesting, "nesting of brackets in a template and of the values it reads or builds")
+	f.IntVar(&o.templates.SourceBytes, "template-max-source-bytes", d.SourceBytes, "the bytes of one template's source")
+	f.DurationVar(&o.templates.Time, "template-timeout", d.Time, "the wall time the templates of one spec may take to render")
 	return cmd
 }
 
@@ -87,6 +120,11 @@ func runServer(cmd *cobra.Command, o serverOptions) error {
 	if err != nil {
 		return err
 	}
+	limits, err := apiLimits(o)
+	if err != nil {
+		return err
+	}
+	compiler.SetTemplateLimits(o.templates)
 	etcd, err := etcdConfig(o.etcd)
 	if err != nil {
 		return err
@@ -120,7 +158,7 @@ func runServer(cmd *cobra.Command, o serverOptions) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: (&api.Server{Engine: eng, Store: st, Executor: ex, Tokens: tokens}).Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := (&api.Server{Engine: eng, Store: st, Executor: ex, Tokens: tokens, Limits: limits}).HTTPServer()
 	if o.addrFile != "" {
 		if err := os.WriteFile(o.addrFile, []byte("http://"+ln.Addr().String()+"\n"), 0o644); err != nil {
 			return err
@@ -143,6 +181,42 @@ func runServer(cmd *cobra.Command, o serverOptions) error {
 	_ = srv.Shutdown(shutdown)
 	<-engDone
 	return nil
+}
+
+// apiLimits are the API's limits the flags give; a duration of 0 is
+// none (api.Limits's negative).
+func apiLimits(o serverOptions) (api.Limits, error) {
+	var l api.Limits
+	var err error
+	if l.MaxBody, err = api.ParseSize(o.maxBody); err != nil {
+		return l, fmt.Errorf("--max-body: %w", err)
+	}
+	if l.InFlight, err = api.ParseSize(o.maxInFlight); err != nil {
+		return l, fmt.Errorf("--max-inflight: %w", err)
+	}
+	if l.InFlight < l.MaxBody {
+		return l, fmt.Errorf("--max-inflight %s is less than --max-body %s: the largest submissions could never be taken", o.maxInFlight, o.maxBody)
+	}
+	for _, d := range []struct {
+		flag string
+		in   time.Duration
+		out  *time.Duration
+	}{
+		{"queue-wait", o.queueWait, &l.QueueWait},
+		{"body-timeout", o.bodyTimeout, &l.BodyTimeout},
+		{"read-header-timeout", o.readHeaderTimeout, &l.ReadHeaderTimeout},
+		{"idle-timeout", o.idleTimeout, &l.IdleTimeout},
+	} {
+		switch {
+		case d.in < 0:
+			return l, fmt.Errorf("--%s %v: want a duration of 0 (none) or more", d.flag, d.in)
+		case d.in == 0:
+			*d.out = -1
+		default:
+			*d.out = d.in
+		}
+	}
+	return l, nil
 }
 
 // readTokens reads `TOKEN USER` lines, plus one token given on the

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -19,7 +20,6 @@ import (
 	"github.com/plexus-ml/plexus/engine/store"
 	"github.com/plexus-ml/plexus/executor"
 	"github.com/plexus-ml/plexus/specs"
-	"github.com/plexus-ml/plexus/specs/compiler"
 )
 
 // Server serves the API of one engine.
@@ -30,23 +30,35 @@ type Server struct {
 	// Tokens maps bearer tokens to the users they authenticate. With none,
 	// the API is open (the embedded default, on loopback).
 	Tokens map[string]string
+	// Limits bound the submissions handled at once and the time a client
+	// may take; the zero value is the defaults.
+	Limits Limits
 
-	requests *prometheus.CounterVec
-	registry *prometheus.Registry
+	limits    Limits // with the defaults
+	admission *admission
+	requests  *prometheus.CounterVec
+	registry  *prometheus.Registry
 }
 
-// maxBody caps a submission's size: a pipeline of 100,000 operations is
-// about 7 MiB of YAML, and its JSON body a little more.
-const maxBody = 64 << 20
-
 // Handler returns the HTTP handler: /api/v1/..., /healthz, /readyz and
-// /metrics.
+// /metrics. Call it once: each call makes a new handler with its own
+// limit on submissions in flight.
 func (s *Server) Handler() http.Handler {
+	s.limits = s.Limits.withDefaults()
+	s.admission = newAdmission(s.limits.InFlight)
 	s.registry = prometheus.NewRegistry()
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "plexus_api_requests_total", Help: "API requests by route and HTTP status code.",
 	}, []string{"route", "code"})
-	s.registry.MustRegister(s.requests, &runsCollector{store: s.Store})
+	inFlight := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "plexus_api_submission_bytes_in_flight",
+		Help: "Bytes of submission bodies being handled now (at most the server's --max-inflight).",
+	}, func() float64 { return float64(s.admission.stats().Held) })
+	waiting := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "plexus_api_submissions_waiting",
+		Help: "Submissions waiting for room under the server's --max-inflight.",
+	}, func() float64 { return float64(s.admission.stats().Waiting) })
+	s.registry.MustRegister(s.requests, inFlight, waiting, &runsCollector{store: s.Store})
 	s.registry.MustRegister(s.Engine.Collectors()...)
 
 	mux := http.NewServeMux()
@@ -134,40 +146,6 @@ type SubmitRequest struct {
 	Project string         `json:"project,omitempty"`
 }
 
-func (s *Server) submit(w http.ResponseWriter, r *http.Request) (int, any) {
-	var req SubmitRequest
-	if r.ContentLength > maxBody {
-		return fail(http.StatusRequestEntityTooLarge, "the submission is larger than the limit of %d MiB", maxBody>>20)
-	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return fail(http.StatusRequestEntityTooLarge, "the submission is larger than the limit of %d MiB", maxBody>>20)
-		}
-		return fail(http.StatusBadRequest, "the body is not a submission: %v", err)
-	}
-	params := map[string]specs.Param{}
-	for k, v := range req.Params {
-		params[k] = specs.Param{Value: v}
-	}
-	run, err := s.Engine.Submit(r.Context(), engine.Submission{Spec: req.Spec, Source: "submission", Params: params, Name: req.Name, Project: req.Project})
-	if err != nil {
-		var list specs.ErrorList
-		if errors.As(err, &list) {
-			body := Error{Error: "the submission is not valid", Errors: list}
-			var ce *compiler.CompilationError
-			if errors.As(err, &ce) {
-				body.Stage = string(ce.Stage)
-			}
-			return http.StatusBadRequest, body
-		}
-		return fail(http.StatusInternalServerError, "%v", err)
-	}
-	return http.StatusCreated, run
-}
-
 // ListResponse is the body of GET /api/v1/runs.
 type ListResponse struct {
 	Runs []*store.Run `json:"runs"`
@@ -175,6 +153,10 @@ type ListResponse struct {
 	// Revision, listing a parent's children, is the store revision they
 	// were read at: `since` for the next look.
 	Revision int64 `json:"revision,omitempty"`
+	// Unreadable names the records met that cannot be decoded, each as
+	// "uuid: error": left out of Runs, and the listing answers with the
+	// others (the leader fails such a run, keeping what it can read).
+	Unreadable []string `json:"unreadable,omitempty"`
 }
 
 func (s *Server) list(_ http.ResponseWriter, r *http.Request) (int, any) {
@@ -200,6 +182,9 @@ func (s *Server) list(_ http.ResponseWriter, r *http.Request) (int, any) {
 	if err != nil {
 		return fail(http.StatusInternalServerError, "%v", err)
 	}
+	for _, u := range page.Unreadable {
+		slog.Warn("listing runs: a record cannot be read", "record", u)
+	}
 	return http.StatusOK, page
 }
 
@@ -219,7 +204,7 @@ func List(ctx context.Context, st *store.Store, o ListOptions) (*ListResponse, e
 		if err != nil {
 			return nil, err
 		}
-		out := &ListResponse{Runs: page.Runs, Next: page.Next}
+		out := &ListResponse{Runs: page.Runs, Next: page.Next, Unreadable: page.Unreadable}
 		if out.Runs == nil {
 			out.Runs = []*store.Run{}
 		}
@@ -228,10 +213,11 @@ func List(ctx context.Context, st *store.Store, o ListOptions) (*ListResponse, e
 	if o.Since > 0 {
 		// What changed since a revision: a follower's next look.
 		runs, rev, err := st.ChildRunsSince(ctx, o.Parent, o.Since)
-		if err != nil {
+		var bad store.Unreadable
+		if err != nil && !errors.As(err, &bad) {
 			return nil, fmt.Errorf("listing the children of run %s: %w", o.Parent, err)
 		}
-		out := &ListResponse{Runs: []*store.Run{}, Revision: rev}
+		out := &ListResponse{Runs: []*store.Run{}, Revision: rev, Unreadable: bad}
 		for _, run := range runs {
 			if run.UUID <= o.After || !keep(run) {
 				continue
@@ -257,9 +243,11 @@ func List(ctx context.Context, st *store.Store, o ListOptions) (*ListResponse, e
 			return nil, fmt.Errorf("listing the children of run %s: %w", o.Parent, err)
 		}
 		runs, err := st.GetMany(ctx, uuids)
-		if err != nil {
+		var bad store.Unreadable
+		if err != nil && !errors.As(err, &bad) {
 			return nil, fmt.Errorf("listing the children of run %s: %w", o.Parent, err)
 		}
+		out.Unreadable = append(out.Unreadable, bad...)
 		for i, run := range runs {
 			if !keep(run) {
 				continue

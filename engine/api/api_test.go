@@ -24,6 +24,14 @@ func TestMain(m *testing.M) { storetest.Main(m) }
 // serve runs an engine with the local executor behind the API.
 func serve(t *testing.T, tokens map[string]string) (*httptest.Server, *store.Store) {
 	t.Helper()
+	srv, _, st := serveWith(t, &Server{Tokens: tokens})
+	return srv, st
+}
+
+// serveWith runs an engine with the local executor behind s, as
+// s.HTTPServer serves it (its timeouts included).
+func serveWith(t *testing.T, s *Server) (*httptest.Server, *Server, *store.Store) {
+	t.Helper()
 	cli := storetest.Client(t)
 	ex, err := local.New(local.Config{Root: t.TempDir(), BaseEnv: []string{"PATH=" + os.Getenv("PATH")}, StopGrace: 200 * time.Millisecond})
 	if err != nil {
@@ -41,14 +49,17 @@ func serve(t *testing.T, tokens map[string]string) (*httptest.Server, *store.Sto
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = eng.Run(ctx) }()
-	srv := httptest.NewServer((&Server{Engine: eng, Store: st, Executor: ex, Tokens: tokens}).Handler())
+	s.Engine, s.Store, s.Executor = eng, st, ex
+	srv := httptest.NewUnstartedServer(nil)
+	srv.Config = s.HTTPServer()
+	srv.Start()
 	t.Cleanup(func() {
 		srv.Close()
 		cancel()
 		<-done
 		_ = ex.Close()
 	})
-	return srv, st
+	return srv, s, st
 }
 
 const hello = `version: 1.1
@@ -347,8 +358,9 @@ func TestGraphAndChildren(t *testing.T) {
 	}
 }
 
+// A server whose limits are raised for large pipelines takes them.
 func TestLargeSubmissions(t *testing.T) {
-	srv, _ := serve(t, nil)
+	srv, _, _ := serveWith(t, &Server{Limits: Limits{MaxBody: 8 << 20, InFlight: 8 << 20}})
 	c := &Client{BaseURL: srv.URL}
 	// Over the old cap of 4 MiB: a pipeline of many operations is.
 	padding := "# " + strings.Repeat("a long comment to make the file large ", 5<<20/38) + "\n"
@@ -359,10 +371,9 @@ func TestLargeSubmissions(t *testing.T) {
 	if r := waitStatus(t, c, run.UUID, true); r.Status != store.Succeeded {
 		t.Fatalf("status %s", r.Status)
 	}
-	_, err = c.Submit(t.Context(), SubmitRequest{Spec: strings.Repeat(padding, 13)})
+	_, err = c.Submit(t.Context(), SubmitRequest{Spec: strings.Repeat(padding, 4)})
 	var ae *APIError
-	if !errors.As(err, &ae) || ae.Code != http.StatusRequestEntityTooLarge || !strings.Contains(ae.Body.Error, "larger than the limit of 64 MiB") {
-		t.Fatalf("a 65 MiB submission: %v", err)
+	if !errors.As(err, &ae) || ae.Code != http.StatusRequestEntityTooLarge || !strings.Contains(ae.Body.Error, "larger than the limit of 8MiB (plexus server --max-body)") {
+		t.Fatalf("a 20 MiB submission: %v", err)
 	}
-
 }

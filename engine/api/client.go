@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/plexus-ml/plexus/engine"
 	"github.com/plexus-ml/plexus/engine/store"
@@ -29,6 +30,8 @@ type Client struct {
 type APIError struct {
 	Code int
 	Body Error
+	// RetryAfter is the wait a 503 asks for (its Retry-After), if any.
+	RetryAfter time.Duration
 	// err is the package's error the failure stands for, when a method
 	// knows it (Graph: engine.ErrNotPipeline, store.ErrNotFound).
 	err error
@@ -73,6 +76,11 @@ func (c *Client) request(ctx context.Context, method, path string, body io.Reade
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
+		// The body is sent once the server reads it (or after the
+		// transport's ExpectContinueTimeout, a second by default): a
+		// server that refuses a submission at once (too large, too busy,
+		// no token) is not sent a body it would not read.
+		req.Header.Set("Expect", "100-continue")
 	}
 	if c.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.Token)
@@ -88,19 +96,42 @@ func (c *Client) request(ctx context.Context, method, path string, body io.Reade
 	if resp.StatusCode >= 300 {
 		defer resp.Body.Close()
 		apiErr := &APIError{Code: resp.StatusCode}
+		if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs >= 0 {
+			apiErr.RetryAfter = time.Duration(secs) * time.Second
+		}
 		_ = json.NewDecoder(resp.Body).Decode(&apiErr.Body)
 		return nil, apiErr
 	}
 	return resp, nil
 }
 
-// Submit submits a Polyaxonfile with params.
+// submitRetries is how many times Submit tries again a submission the
+// server was too busy to take (503 with a Retry-After).
+const submitRetries = 3
+
+// Submit submits a Polyaxonfile with params. A server too busy to take it
+// (503: as many submissions in flight as it takes at once) read none of
+// it: Submit tries again after the wait the server asks for (at most a
+// minute), up to three times, while ctx lasts.
 func (c *Client) Submit(ctx context.Context, req SubmitRequest) (*store.Run, error) {
 	var run store.Run
-	if err := c.do(ctx, http.MethodPost, "/api/v1/runs", req, &run); err != nil {
-		return nil, err
+	for try := 0; ; try++ {
+		err := c.do(ctx, http.MethodPost, "/api/v1/runs", req, &run)
+		var ae *APIError
+		if try == submitRetries || !errors.As(err, &ae) || ae.Code != http.StatusServiceUnavailable || ae.RetryAfter == 0 {
+			if err != nil {
+				return nil, err
+			}
+			return &run, nil
+		}
+		wait := time.NewTimer(min(ae.RetryAfter, time.Minute))
+		select {
+		case <-ctx.Done():
+			wait.Stop()
+			return nil, fmt.Errorf("%w (waiting to try again: %w)", err, context.Cause(ctx))
+		case <-wait.C:
+		}
 	}
-	return &run, nil
 }
 
 // Get reads a run.

@@ -1,8 +1,18 @@
-// Package api is the engine's HTTP/JSON API under /api/v1 — submit (up to
-// 64 MiB, a pipeline of 100,000 operations), list (by status, project, or
-// parent: a dag's runs, read from the children index, or with since only
-// those changed after a store revision), get, logs
-// (streamed, with follow), a dag's graph, stop, approve, resume and restart
-// — with bearer-token authentication, /healthz, /readyz (ready when etcd
-// answers) and /metrics (Prometheus), and the Go client the CLI uses.
+// Package api is the engine's HTTP/JSON API under /api/v1 — submit, list
+// (by status, project, or parent: a dag's runs, read from the children
+// index, or with since only those changed after a store revision), get,
+// logs (streamed, with follow), a dag's graph, stop, approve, resume and
+// restart — with bearer-token authentication, /healthz, /readyz (ready
+// when etcd answers) and /metrics (Prometheus), and the Go client the CLI
+// uses.
+//
+// Submissions take memory many times their size, so the server bounds
+// them (Limits, in limits.go): a body is at most MaxBody (2 MiB by
+// default; a pipeline of 30,000 operations), and at most InFlight bytes of
+// bodies are handled at once (admission.go, a weighted semaphore taken
+// before a body is read); a submission finding no room within QueueWait
+// is answered 503 with a Retry-After, which Client.Submit honours. A body
+// must arrive within BodyTimeout, headers within ReadHeaderTimeout, and an
+// idle connection closes after IdleTimeout. Server.HTTPServer is the HTTP
+// server with those timeouts.
 package api
