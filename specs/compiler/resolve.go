@@ -231,10 +231,16 @@ func (r *resolver) operation(doc *specs.File, p specs.Path, op *specs.Operation,
 	}
 }
 
+// templatedRef refuses a reference written as a template: references are
+// resolved before anything renders (the component they lead to declares
+// the inputs templates read), so a templated one would never be resolved.
+const templatedRef = "%q is a template: a reference is resolved before templates render, so it must be written out"
+
 func (r *resolver) pathRef(doc *specs.File, p specs.Path, op *specs.Operation, dir string, record func(*specs.Component, string)) {
 	rp := p.Child("pathRef")
 	if specs.IsTemplate(op.PathRef) {
-		return // rendered by a later stage
+		r.fail(doc, rp, op.PathRef, templatedRef, op.PathRef)
+		return
 	}
 	if dir == "" {
 		r.fail(doc, rp, op.PathRef, "pathRef %q cannot be resolved here: the component was not read from a directory", op.PathRef)
@@ -279,6 +285,7 @@ func (r *resolver) pathRef(doc *specs.File, p specs.Path, op *specs.Operation, d
 func (r *resolver) urlRef(doc *specs.File, p specs.Path, op *specs.Operation, record func(*specs.Component, string)) {
 	up := p.Child("urlRef")
 	if specs.IsTemplate(op.URLRef) {
+		r.fail(doc, up, op.URLRef, templatedRef, op.URLRef)
 		return
 	}
 	if r.src.URL == nil {
@@ -301,6 +308,7 @@ func (r *resolver) urlRef(doc *specs.File, p specs.Path, op *specs.Operation, re
 func (r *resolver) hubRef(doc *specs.File, p specs.Path, op *specs.Operation, record func(*specs.Component, string)) {
 	hp := p.Child("hubRef")
 	if specs.IsTemplate(op.HubRef) {
+		r.fail(doc, hp, op.HubRef, templatedRef, op.HubRef)
 		return
 	}
 	ref, err := ParseHubRef(op.HubRef)
