@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/plexus-ml/plexus/e2e/plexusbin"
 )
 
 // bin is the plexus binary TestMain builds.
@@ -30,16 +32,8 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	bin = filepath.Join(dir, "plexus")
-	// The flags of `make build`, so the packages it compiled are reused.
-	flags := strings.Fields(os.Getenv("BUILDFLAGS"))
-	if len(flags) == 0 {
-		flags = []string{"-trimpath", "-gcflags=all=-dwarf=false"}
-	}
-	build := exec.Command("go", append(append([]string{"build"}, flags...), "-o", bin, "./cmd/plexus")...)
-	build.Dir = filepath.Join("..", "..")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building plexus: %v\n%s", err, out)
+	if bin, err = plexusbin.Build(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		os.RemoveAll(dir)
 		os.Exit(1)
 	}

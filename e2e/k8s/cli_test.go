@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/plexus-ml/plexus/e2e/cluster"
+	"github.com/plexus-ml/plexus/e2e/plexusbin"
 	"github.com/plexus-ml/plexus/engine/store/storetest"
 	"github.com/plexus-ml/plexus/specs/compiler"
 )
@@ -23,11 +24,9 @@ func TestServerCLI(t *testing.T) {
 	c := cluster.Shared(t)
 	ns := c.Namespace(t)
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "plexus")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/plexus")
-	build.Dir = repoRoot()
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building plexus: %v\n%s", err, out)
+	bin, err := plexusbin.Build(dir)
+	if err != nil {
+		t.Fatal(err)
 	}
 
 	addr := filepath.Join(dir, "addr")
