@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/plexus-ml/plexus/e2e/plexusbin"
 )
 
 const helloJob = `version: 1.1
@@ -28,12 +30,18 @@ func plexusUnder(t *testing.T, setup, home string, args ...string) (int, string,
 	if _, err := exec.LookPath("plexus"); err != nil {
 		t.Fatalf("the plexus command is not in $PATH: %v", err)
 	}
-	script := `exec plexus "$@"`
+	return binUnder(t, "plexus", setup, home, args...)
+}
+
+// binUnder is plexusUnder for the plexus binary bin.
+func binUnder(t *testing.T, bin, setup, home string, args ...string) (int, string, string) {
+	t.Helper()
+	script := `exec "$PLEXUS_BIN" "$@"`
 	if setup != "" {
 		script = setup + " && " + script
 	}
 	cmd := exec.Command("sh", append([]string{"-c", script, "sh"}, args...)...)
-	cmd.Env = append(os.Environ(), "PLEXUS_HOME="+home, "PLEXUS_SERVER=", "PLEXUS_TOKEN=")
+	cmd.Env = append(os.Environ(), "PLEXUS_BIN="+bin, "PLEXUS_HOME="+home, "PLEXUS_SERVER=", "PLEXUS_TOKEN=")
 	cmd.Dir = t.TempDir()
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -58,26 +66,32 @@ func oneLineError(t *testing.T, code int, stderr, want string) {
 
 // TestRunUnderAnAddressSpaceLimit: plexus run works under ulimit -v
 // 6000000 (its embedded etcd maps 256 MiB, not etcd's default 10 GiB), and
-// under a limit too low for an embedded etcd it says so in one line.
+// under a limit too low for an embedded etcd it says so in one line. It
+// runs plexus as `make build` builds it: the race detector's runtime, in
+// this test binary, needs so much address space of its own that under the
+// low limit it can fail to start a thread before plexus has said anything.
 func TestRunUnderAnAddressSpaceLimit(t *testing.T) {
+	bin, err := plexusbin.Build(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
 	job := filepath.Join(t.TempDir(), "hello.yaml")
 	if err := os.WriteFile(job, []byte(helloJob), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	home := t.TempDir()
-	code, stdout, stderr := plexusUnder(t, "ulimit -v 6000000", home, "run", "-f", job)
+	code, stdout, stderr := binUnder(t, bin, "ulimit -v 6000000", home, "run", "-f", job)
 	if code != 0 || stdout != "hello\n" || !strings.Contains(stderr, "succeeded") ||
 		strings.Contains(stderr, "panic:") || strings.Contains(stderr, "goroutine ") {
 		t.Errorf("under ulimit -v 6000000: exit code %d, stdout %q, stderr:\n%s", code, stdout, stderr)
 	}
 	// Again, on the history the first left.
-	code, stdout, stderr = plexusUnder(t, "ulimit -v 6000000", home, "run", "-f", job)
+	code, stdout, stderr = binUnder(t, bin, "ulimit -v 6000000", home, "run", "-f", job)
 	if code != 0 || stdout != "hello\n" {
 		t.Errorf("again under ulimit -v 6000000: exit code %d, stdout %q, stderr:\n%s", code, stdout, stderr)
 	}
-	// Low, but not so low that the Go runtime (with the race detector's)
-	// cannot start.
-	code, _, stderr = plexusUnder(t, "ulimit -v 2000000", home, "run", "-f", job)
+	// Low, but not so low that the Go runtime cannot start.
+	code, _, stderr = binUnder(t, bin, "ulimit -v 2000000", home, "run", "-f", job)
 	oneLineError(t, code, stderr, "address-space limit (ulimit -v) is 1953 MiB: an embedded etcd needs at least 2304 MiB")
 }
 
