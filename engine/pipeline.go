@@ -17,6 +17,7 @@ import (
 
 	"github.com/plexus-ml/plexus/dag"
 	"github.com/plexus-ml/plexus/engine/store"
+	"github.com/plexus-ml/plexus/matrix"
 	"github.com/plexus-ml/plexus/specs"
 	"github.com/plexus-ml/plexus/specs/compiler"
 )
@@ -250,7 +251,7 @@ func (p *pipeline) observeLocked(r *store.Run) []dag.Change {
 			}
 		}
 		if r.Status == store.Succeeded && p.early == "" {
-			p.early = metricStop(p.stopping, node, r.Outputs)
+			p.early = matrix.MetricStop(p.stopping, node, r.Outputs)
 		}
 	}
 	through := make([]dag.Status, len(r.Conditions))
@@ -278,43 +279,10 @@ func (p *pipeline) decideLocked(changes []dag.Change) {
 	}
 }
 
-// metricStop says why a child's outputs stop the dag early, by a
-// metric_early_stopping entry without policy (spec §5.4), or "".
-func metricStop(policies []specs.EarlyStopping, node string, outputs map[string]any) string {
-	for _, es := range policies {
-		m, ok := es.(*specs.MetricEarlyStopping)
-		if !ok || m.Policy != nil || m.Value == nil {
-			continue
-		}
-		v, ok := compiler.Number(outputs[m.Metric])
-		if !ok {
-			continue
-		}
-		maximize := strings.EqualFold(string(m.Optimization), string(specs.Maximize))
-		if maximize && v >= *m.Value || !maximize && v <= *m.Value {
-			return fmt.Sprintf("%s gave %s = %v, which reaches %v (%s)", node, m.Metric, v, *m.Value, m.Optimization)
-		}
-	}
-	return ""
-}
-
-// failureStop says why the failed children stop the dag early, by
-// failure_early_stopping (the smallest percent of all entries), or "".
+// failureStopLocked says why the failed children stop the dag early, or
+// "".
 func (p *pipeline) failureStopLocked() string {
-	pct := -1.0
-	for _, es := range p.stopping {
-		if f, ok := es.(*specs.FailureEarlyStopping); ok && f.Percent != nil && (pct < 0 || *f.Percent < pct) {
-			pct = *f.Percent
-		}
-	}
-	n := p.state.Len()
-	if pct < 0 || p.failed == 0 || n == 0 {
-		return ""
-	}
-	if share := float64(p.failed) * 100 / float64(n); share >= pct {
-		return fmt.Sprintf("%d of %d operations failed (%.1f%%), at least %v%%", p.failed, n, share, pct)
-	}
-	return ""
+	return matrix.FailureStop(p.stopping, p.failed, p.state.Len(), "operations")
 }
 
 // drive moves a dag run on: it starts, creates the runs of the

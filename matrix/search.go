@@ -19,6 +19,12 @@ type Trial struct {
 	// hyperband bracket and rung ("bracket 3, rung 1"), a bayes iteration;
 	// "" when it has no place other than its index.
 	Group string
+	// From is the trial a hyperband trial is promoted from: the same
+	// params with a larger resource (nil for a new configuration).
+	From *int
+	// Resume says that the trial continues the run of From where it
+	// stopped (hyperband's resume) rather than starting afresh.
+	Resume bool
 }
 
 // Result is a trial and what became of its run.
