@@ -201,6 +201,11 @@ func (e *Engine) Submit(ctx context.Context, sub Submission) (*store.Run, error)
 	if errs := deepInputs("", c); len(errs) > 0 {
 		return nil, &compiler.CompilationError{Stage: compiler.StageParams, Errors: errs}
 	}
+	if c.Operation.Matrix != nil {
+		if errs := e.checkMatrix(ctx, run, "", c); len(errs) > 0 {
+			return nil, &compiler.CompilationError{Stage: stageOperations, Errors: f.Locate(errs)}
+		}
+	}
 	if errs := e.precompile(ctx, run, at, c, 0); len(errs) > 0 {
 		return nil, &compiler.CompilationError{Stage: stageOperations, Errors: f.Locate(errs)}
 	}

@@ -43,10 +43,13 @@ type pipeline struct {
 	// concurrency caps the children running at once (0: no cap).
 	concurrency int
 	stopping    []specs.EarlyStopping
+	// sweep is the planner of a matrix run (state is it too); nil for a
+	// dag.
+	sweep *sweep
 
 	mu     sync.Mutex
 	docs   map[*specs.Component]json.RawMessage // components as the cache keys them
-	state  *dag.State
+	state  planner
 	nodes  map[string]string // operation → its child run (this attempt)
 	byRun  map[string]string // child run → operation
 	live   map[string]bool   // children created and not ended
@@ -62,11 +65,32 @@ func compiledByDag(r *store.Run) bool {
 	return r.Parent != "" && len(r.Compiled) == 0 && r.Blobs == 0
 }
 
-// isPipeline says whether a compiled run is a dag whose children the
-// leader runs.
+// isPipeline says whether a compiled run is a parent whose children the
+// leader runs: a dag, or a matrix.
 func isPipeline(c *compiler.Compiled) bool {
+	if c.Operation != nil && c.Operation.Matrix != nil {
+		return true
+	}
 	_, ok := c.Component.Run.(*specs.DAG)
 	return ok
+}
+
+// op is the operation of node: a dag's operation, or a matrix's trial.
+func (p *pipeline) op(node string) *specs.Operation {
+	if p.sweep == nil {
+		return p.ops[node]
+	}
+	p.mu.Lock()
+	i, ok := p.sweep.index(node)
+	var params map[string]any
+	if ok {
+		params = p.sweep.results[i].Params
+	}
+	p.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	return trialOp(p.compiled, params)
 }
 
 // childUUID names the run of operation node in attempt of dag parent:
@@ -99,29 +123,41 @@ func (l *leading) pipelineOf(ctx context.Context, run *store.Run) (*pipeline, er
 	if err != nil {
 		return nil, err
 	}
-	d, ok := c.Component.Run.(*specs.DAG)
-	if !ok {
-		return nil, fmt.Errorf("engine: run %s is not a dag", run.UUID)
-	}
-	g, err := dag.Build(specs.Path("run"), d)
-	if err != nil {
-		return nil, fmt.Errorf("engine: dag %s: %w", run.UUID, err)
-	}
 	p = &pipeline{uuid: run.UUID, attempt: run.Attempt, root: firstOf(run.Root, run.UUID), project: run.Project,
 		compiled: c, ops: map[string]*specs.Operation{}, comps: map[string]*specs.Component{}, docs: map[*specs.Component]json.RawMessage{},
-		stopping: d.EarlyStopping, state: dag.NewState(g, d),
 		nodes: map[string]string{}, byRun: map[string]string{}, live: map[string]bool{}}
-	for i := range d.Operations {
-		p.ops[d.Operations[i].Name] = &d.Operations[i]
-	}
-	for i := range d.Components {
-		p.comps[d.Components[i].Name] = &d.Components[i]
-	}
-	if d.Concurrency != nil && !d.Concurrency.IsTemplate() {
-		p.concurrency = d.Concurrency.Value
-	}
-	if p.defaults, err = dagDefaults(d); err != nil {
-		return nil, fmt.Errorf("engine: dag %s: %w", run.UUID, err)
+	var search matrix.Search
+	if m := c.Operation.Matrix; m != nil {
+		common := matrixCommon(m)
+		p.stopping = common.EarlyStopping
+		if common.Concurrency != nil && !common.Concurrency.IsTemplate() {
+			p.concurrency = common.Concurrency.Value
+		}
+		if search, err = matrix.New("matrix", m, sweepSeed(run.UUID)); err != nil {
+			return nil, fmt.Errorf("engine: matrix %s: %w", run.UUID, err)
+		}
+	} else {
+		d, ok := c.Component.Run.(*specs.DAG)
+		if !ok {
+			return nil, fmt.Errorf("engine: run %s is neither a dag nor a matrix", run.UUID)
+		}
+		g, err := dag.Build(specs.Path("run"), d)
+		if err != nil {
+			return nil, fmt.Errorf("engine: dag %s: %w", run.UUID, err)
+		}
+		p.stopping, p.state = d.EarlyStopping, dag.NewState(g, d)
+		for i := range d.Operations {
+			p.ops[d.Operations[i].Name] = &d.Operations[i]
+		}
+		for i := range d.Components {
+			p.comps[d.Components[i].Name] = &d.Components[i]
+		}
+		if d.Concurrency != nil && !d.Concurrency.IsTemplate() {
+			p.concurrency = d.Concurrency.Value
+		}
+		if p.defaults, err = dagDefaults(d); err != nil {
+			return nil, fmt.Errorf("engine: dag %s: %w", run.UUID, err)
+		}
 	}
 	children, err := l.st.ChildRuns(ctx, run.UUID)
 	if bad := (store.Unreadable)(nil); errors.As(err, &bad) {
@@ -137,6 +173,12 @@ func (l *leading) pipelineOf(ctx context.Context, run *store.Run) (*pipeline, er
 		return nil, unavailable(err)
 	}
 	newest := CurrentChildren(children, run.Attempt)
+	if search != nil {
+		if p.sweep, err = newSweep(search, matrixMetric(c.Operation.Matrix), p.concurrency, children, newest); err != nil {
+			return nil, fmt.Errorf("engine: matrix %s: %w", run.UUID, err)
+		}
+		p.state = p.sweep
+	}
 	kept := make([]*store.Run, 0, len(newest))
 	for _, ch := range newest {
 		kept = append(kept, ch)
@@ -251,7 +293,10 @@ func (p *pipeline) observeLocked(r *store.Run) []dag.Change {
 			}
 		}
 		if r.Status == store.Succeeded && p.early == "" {
-			p.early = matrix.MetricStop(p.stopping, node, r.Outputs)
+			p.early = matrix.MetricStop(p.stopping, p.what(node), r.Outputs)
+		}
+		if p.sweep != nil {
+			p.sweep.observeOutputs(node, dag.Status(r.Status), r.Outputs)
 		}
 	}
 	through := make([]dag.Status, len(r.Conditions))
@@ -282,7 +327,20 @@ func (p *pipeline) decideLocked(changes []dag.Change) {
 // failureStopLocked says why the failed children stop the dag early, or
 // "".
 func (p *pipeline) failureStopLocked() string {
-	return matrix.FailureStop(p.stopping, p.failed, p.state.Len(), "operations")
+	what := "operations"
+	if p.sweep != nil {
+		what = "trials"
+	}
+	return matrix.FailureStop(p.stopping, p.failed, p.state.Len(), what)
+}
+
+// what names a child for people: "trial 3" of a matrix, an operation of a
+// dag by its name.
+func (p *pipeline) what(node string) string {
+	if p.sweep != nil {
+		return "trial " + node
+	}
+	return node
 }
 
 // drive moves a dag run on: it starts, creates the runs of the
@@ -301,7 +359,7 @@ func (l *leading) drive(ctx context.Context, run *store.Run) error {
 			if r.Status != store.Scheduled {
 				return errSkip
 			}
-			return Transition(r, store.Running, "Started", fmt.Sprintf("a dag of %d operations", p.state.Len()), now)
+			return Transition(r, store.Running, "Started", p.startMessage(), now)
 		}); err != nil {
 			return err
 		}
@@ -353,6 +411,15 @@ func (l *leading) drive(ctx context.Context, run *store.Run) error {
 		return Transition(r, store.Status(final), reason, summary, now)
 	})
 	return err
+}
+
+// startMessage says what a parent starts: a dag of so many operations, a
+// matrix of so many trials at most.
+func (p *pipeline) startMessage() string {
+	if p.sweep == nil {
+		return fmt.Sprintf("a dag of %d operations", p.state.Len())
+	}
+	return fmt.Sprintf("a %s matrix of up to %d trials", p.compiled.Operation.Matrix.MatrixKind(), p.sweep.search.Total())
 }
 
 // summaryLocked sums up a dag's operations by the status of their runs,
@@ -408,6 +475,10 @@ func (l *leading) createChildren(ctx context.Context, run *store.Run, p *pipelin
 	child := func(node string) *store.Run {
 		r := &store.Run{UUID: childUUID(p.uuid, node, p.attempt), Name: node, Node: node, Project: p.project,
 			Parent: p.uuid, Root: p.root, ParentAttempt: p.attempt, CreatedAt: now}
+		if p.sweep != nil {
+			i, _ := p.sweep.index(node)
+			r.Name, r.Params = p.trialName(i), p.sweep.results[i].Params
+		}
 		p.nodes[node], p.byRun[r.UUID] = r.UUID, node
 		return r
 	}
@@ -689,7 +760,7 @@ func (l *leading) compileChild(ctx context.Context, r *store.Run) (*compiler.Com
 
 // compileNode compiles the run of one of a pipeline's operations.
 func (l *leading) compileNode(ctx context.Context, p *pipeline, r *store.Run) (*compiler.Compiled, error) {
-	op := p.ops[r.Node]
+	op := p.op(r.Node)
 	if op == nil {
 		return nil, fmt.Errorf("engine: run %s: its dag %s has no operation %q", r.UUID, r.Parent, r.Node)
 	}
@@ -728,7 +799,7 @@ func (l *leading) compileNode(ctx context.Context, p *pipeline, r *store.Run) (*
 // component as resolved (with the dag's environment, connections and
 // volumes it takes), and its runPatch.
 func (p *pipeline) cacheDoc(node string) (component, runPatch json.RawMessage, strategy string, err error) {
-	op := p.ops[node]
+	op := p.op(node)
 	if op == nil {
 		return nil, nil, "", fmt.Errorf("engine: dag %s has no operation %q", p.uuid, node)
 	}
@@ -830,7 +901,7 @@ func (l *leading) conditionsHold(ctx context.Context, r *store.Run, c *compiler.
 // conditionsHold evaluates the `conditions` of operation node over its
 // compiled params.
 func (p *pipeline) conditionsHold(node string, c *compiler.Compiled) (bool, string) {
-	op := p.ops[node]
+	op := p.op(node)
 	if op == nil || op.Conditions == "" {
 		return true, ""
 	}
@@ -865,13 +936,15 @@ type GraphNode struct {
 	Pipeline bool `json:"pipeline,omitempty"`
 }
 
-// Graph is a dag run's operations in topological order.
+// Graph is a dag run's operations in topological order, or a matrix
+// run's trials so far by index (Matrix set).
 type Graph struct {
-	Run   *store.Run  `json:"run"`
-	Nodes []GraphNode `json:"nodes"`
+	Run    *store.Run  `json:"run"`
+	Nodes  []GraphNode `json:"nodes"`
+	Matrix *MatrixInfo `json:"matrix,omitempty"`
 }
 
-// ErrNotPipeline: the run is not a dag.
+// ErrNotPipeline: the run is neither a dag nor a matrix.
 var ErrNotPipeline = errors.New("engine: the run is not a dag")
 
 // Graph returns a dag run's graph with the status of each operation.
@@ -879,6 +952,11 @@ func (e *Engine) Graph(ctx context.Context, uuid string) (*Graph, error) {
 	run, _, err := e.cfg.Store.Get(ctx, uuid)
 	if err != nil {
 		return nil, err
+	}
+	if m, err := e.matrixOf(ctx, run); err != nil {
+		return nil, err
+	} else if m != nil {
+		return e.matrixGraph(ctx, run, m)
 	}
 	d, err := e.dagOf(ctx, run, 0)
 	if err != nil {
@@ -903,6 +981,7 @@ func (e *Engine) Graph(ctx context.Context, uuid string) (*Graph, error) {
 		if comp := componentOf(ops[name], d); comp != nil {
 			_, n.Pipeline = comp.Run.(*specs.DAG)
 		}
+		n.Pipeline = n.Pipeline || ops[name].Matrix != nil
 		if ch := newest[name]; ch != nil {
 			n.Run, n.Status, n.CacheOf = ch.UUID, ch.Status, ch.CacheOf
 		}

@@ -114,6 +114,10 @@ func (e *Engine) precompile(ctx context.Context, run *store.Run, at specs.Path, 
 			errs = append(errs, bad...)
 			continue
 		}
+		if cc.Operation.Matrix != nil {
+			errs = append(errs, e.checkMatrix(ctx, child, p, cc)...)
+			continue
+		}
 		if isPipeline(cc) {
 			sub := p
 			if op.DagRef != "" {

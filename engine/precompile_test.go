@@ -67,9 +67,17 @@ func TestSubmitRefusesWhatCannotRender(t *testing.T) {
 			path:   "params.x.value"},
 		"an operation dividing by an upstream's output": {
 			spec: dagOf("{name: a, dagRef: job}", "{name: b, dagRef: divides, params: {d: {ref: ops.a, value: outputs.out}}}")},
-		"a matrix, not run yet": {
-			spec: "version: 1.1\nkind: operation\nmatrix: {kind: grid, params: {lr: {kind: choice, value: [1, 2]}}}\ncomponent: {inputs: [{name: lr, type: int}], run: {container: {image: x}}}\n",
+		"an iterative matrix, not run yet": {
+			spec: "version: 1.1\nkind: operation\nmatrix: {kind: iterative, maxIterations: 2, params: {lr: {kind: choice, value: [1, 2]}}}\ncomponent: {inputs: [{name: lr, type: int}], run: {container: {image: x}}}\n",
+			path: "matrix.kind"},
+		"a matrix whose first trial divides by zero": {
+			spec: "version: 1.1\nkind: operation\nmatrix: {kind: grid, params: {lr: {kind: choice, value: [0, 2]}}}\ncomponent: {inputs: [{name: lr, type: int}], run: {container: {image: x, command: [\"{{ 1 % lr }}\"]}}}\n",
 			path: "matrix"},
+		"a dag's matrix whose first trial divides by zero": {
+			spec: dagOf("{name: a, dagRef: divides, matrix: {kind: mapping, values: [{d: 0}]}}"),
+			path: "run.operations[0].matrix"},
+		"a dag's matrix that runs": {
+			spec: dagOf("{name: a, dagRef: divides, matrix: {kind: mapping, values: [{d: 1}, {d: 2}]}}")},
 		"a schedule of a dag's operation, not run yet": {
 			spec: dagOf("{name: a, dagRef: job, schedule: {kind: interval, frequency: 60}}"),
 			path: "run.operations[0].schedule"},

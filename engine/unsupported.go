@@ -1,15 +1,17 @@
 package engine
 
 import (
+	"fmt"
+
 	"github.com/plexus-ml/plexus/specs"
 )
 
 // What the engine does not run yet is refused when it is submitted, at
 // the field that asks for it, instead of being run as something else (a
-// matrix as one plain job with its templates unrendered, a schedule as a
-// single run): matrices and optimisers, schedules, a run's subscriptions
-// to events (a dag's operations wait on events of their upstreams: that
-// runs) and hooks. The specs parse, validate and compile them; only running them is
+// schedule as a single run): the iterative matrix and tuners, the
+// median, truncation and diff early-stopping policies, hyperband's
+// resume, schedules, a run's subscriptions to events (a dag's operations
+// wait on events of their upstreams: that runs) and hooks. The specs parse, validate and compile them; only running them is
 // refused.
 //
 // With op, at is the operation's path and comp is not looked at; with comp
@@ -22,7 +24,7 @@ func unsupported(at specs.Path, op *specs.Operation, comp *specs.Component, dept
 	}
 	if op != nil {
 		if op.Matrix != nil {
-			refuse(at.Child("matrix"), "matrices and optimisations")
+			errs = append(errs, unsupportedMatrix(at.Child("matrix"), op.Matrix)...)
 		}
 		if op.Schedule != nil {
 			refuse(at.Child("schedule"), "schedules")
@@ -54,6 +56,40 @@ func unsupported(at specs.Path, op *specs.Operation, comp *specs.Component, dept
 	}
 	for i := range d.Components {
 		errs = append(errs, unsupported(at.Child("run").Child("components").Index(i), nil, &d.Components[i], depth+1)...)
+	}
+	return errs
+}
+
+// unsupportedMatrix refuses what a matrix asks for that the engine does
+// not run yet.
+func unsupportedMatrix(at specs.Path, m specs.Matrix) specs.ErrorList {
+	var errs specs.ErrorList
+	refuse := func(p specs.Path, detail string) {
+		errs = append(errs, &specs.FieldError{Path: p, Type: specs.ErrInvalid,
+			Detail: detail + " this engine yet: the file is valid, but nothing was submitted"})
+	}
+	var tuner *specs.Tuner
+	switch m := m.(type) {
+	case *specs.IterativeMatrix:
+		refuse(at.Child("kind"), "an iterative matrix (suggestions from a tuner component) is not run by")
+	case *specs.HyperbandMatrix:
+		tuner = m.Tuner
+		if m.Resume != nil && *m.Resume {
+			refuse(at.Child("resume"), "hyperband's resume (a promoted trial continuing its earlier run) is not run by")
+		}
+	case *specs.BayesMatrix:
+		tuner = m.Tuner
+	case *specs.HyperoptMatrix:
+		tuner = m.Tuner
+	}
+	if tuner != nil {
+		refuse(at.Child("tuner"), "a tuner component (suggestions from a run rather than the built-in optimisers) is not run by")
+	}
+	for i, es := range matrixCommon(m).EarlyStopping {
+		if ms, ok := es.(*specs.MetricEarlyStopping); ok && ms.Policy != nil {
+			refuse(at.Child("earlyStopping").Index(i).Child("policy"),
+				fmt.Sprintf("the %s early-stopping policy (it judges runs by metrics they report while they run) is not run by", ms.Policy.PolicyKind()))
+		}
 	}
 	return errs
 }

@@ -133,6 +133,9 @@ lists them after an arrow (← a, b), one with no run yet shows - not run.`,
 					g.Run.Compiled = nil // internal
 					return printValue(cmd.OutOrStdout(), o.output, g)
 				}
+				if g.Matrix != nil {
+					return printMatrix(cmd.Context(), cmd.OutOrStdout(), c, g)
+				}
 				return printGraph(cmd.Context(), cmd.OutOrStdout(), g, c.Graph)
 			}
 			r, err := c.Get(cmd.Context(), args[0])

@@ -210,7 +210,7 @@ func (f *dagFollower) poll(ctx context.Context, v *dagView) error {
 		children = append(children, r)
 	}
 	v.nodes = engine.CurrentChildren(children, v.run.Attempt)
-	for _, n := range v.graph.Nodes {
+	for _, n := range viewNodes(v) {
 		r := v.nodes[n.Name]
 		if r == nil {
 			continue
@@ -237,10 +237,10 @@ func (f *dagFollower) poll(ctx context.Context, v *dagView) error {
 					f.cached = map[string]bool{}
 				}
 				f.cached[r.UUID] = true
-				f.out.statusf("[%s] cache hit: the result of run %s\n", v.qualify(n.Name), r.CacheOf)
+				f.out.statusf("[%s] cache hit: the result of run %s\n", v.label(n.Name), r.CacheOf)
 			}
 		case !n.Pipeline && !kept:
-			f.streams.update(r, 1, v.qualify(n.Name))
+			f.streams.update(r, 1, v.label(n.Name))
 		}
 	}
 	line := progress(v)
@@ -260,7 +260,7 @@ func (f *dagFollower) poll(ctx context.Context, v *dagView) error {
 func progress(v *dagView) string {
 	counts := map[store.Status]int{}
 	done, none := 0, 0
-	for _, n := range v.graph.Nodes {
+	for _, n := range viewNodes(v) {
 		r := v.nodes[n.Name]
 		if r == nil {
 			none++
@@ -291,6 +291,9 @@ func progress(v *dagView) string {
 		}
 		parts = append(parts, fmt.Sprintf("%d %s", none, waiting))
 	}
+	if v.graph.Matrix != nil {
+		return matrixProgress(v, strings.Join(parts, ", "), done)
+	}
 	return fmt.Sprintf("dag %s: %d/%d done (%s)", v.name(), done, len(v.graph.Nodes), strings.Join(parts, ", "))
 }
 
@@ -309,6 +312,9 @@ const summaryRows = 100
 // and the run. Of a dag of more than summaryRows operations, it lists only
 // those that did not succeed, as many, and says how many it left out.
 func printSummary(w io.Writer, v *dagView) error {
+	if v.graph.Matrix != nil {
+		return printMatrixSummary(w, v.graph.Matrix, v.nodes, v.run)
+	}
 	type row struct {
 		name string
 		run  *store.Run

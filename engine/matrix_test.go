@@ -1,0 +1,287 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/plexus-ml/plexus/engine/store"
+	"github.com/plexus-ml/plexus/specs"
+	"github.com/plexus-ml/plexus/specs/compiler"
+)
+
+// matrixSpec is an operation with the given matrix (YAML lines indented
+// for the operation) over a component whose output y is x*10 + bonus.
+func matrixSpec(matrix, extra string) string {
+	return `version: 1.1
+kind: operation
+name: sweep
+` + extra + `matrix:
+` + matrix + `component:
+  inputs:
+    - {name: x, type: int}
+    - {name: bonus, type: int, isOptional: true, value: 0}
+  outputs: [{name: y, type: float}]
+  run:
+    kind: job
+    container:
+      image: x
+      command: [sh, -c, 'if [ "{{ x }}" -lt 0 ]; then exit 3; fi; echo "{\"y\": $(( {{ x }} * 10 + {{ bonus }} ))}" > "$PLEXUS_OUTPUTS_PATH"']
+`
+}
+
+// submitSweep submits a matrix operation and waits for its end; it returns
+// the matrix run and its children by trial index.
+func submitSweep(t *testing.T, e *Engine, spec string) (*store.Run, map[string]*store.Run) {
+	t.Helper()
+	return submitDag(t, e, spec)
+}
+
+// TestMatrixGrid: a grid runs one child per point of the product, each
+// with its values as params (context-only when not an input), and the
+// matrix succeeds once they all have.
+func TestMatrixGrid(t *testing.T) {
+	e := startEngine(t)
+	// tag is no input: a context-only param, which templates read.
+	run, ch := submitSweep(t, e, strings.Replace(matrixSpec(`
+  kind: grid
+  params:
+    x: {kind: choice, value: [1, 2, 3]}
+    tag: {kind: range, value: "0:2:1"}
+`, ""), "{{ bonus }}", "{{ bonus }} + {{ tag }}", 1))
+	if run.Status != store.Succeeded {
+		t.Fatalf("matrix %s: %v", run.Status, run.Conditions)
+	}
+	if len(ch) != 6 {
+		t.Fatalf("%d children, want 6: %s", len(ch), nodeStatuses(ch))
+	}
+	seen := map[string]bool{}
+	for node, r := range ch {
+		x := r.Params["x"]
+		if r.Status != store.Succeeded || r.Outputs["y"] != float64(toInt(x)*10+toInt(r.Params["tag"])) || r.Parent != run.UUID || r.Name != "sweep-"+node {
+			t.Errorf("trial %s: %s, params %v, outputs %v, name %s", node, r.Status, r.Params, r.Outputs, r.Name)
+		}
+		seen[fmt.Sprint(r.Params["x"], r.Params["tag"])] = true
+	}
+	if len(seen) != 6 {
+		t.Errorf("%d distinct points, want 6", len(seen))
+	}
+	if _, msg := reasonOf(run); !strings.Contains(msg, "6 succeeded") {
+		t.Errorf("matrix ended with %q", msg)
+	}
+}
+
+func toInt(v any) int {
+	switch x := v.(type) {
+	case float64:
+		return int(x)
+	case int:
+		return x
+	}
+	return -1
+}
+
+// TestMatrixConcurrency: no more children run at once than the
+// matrix's concurrency.
+func TestMatrixConcurrency(t *testing.T) {
+	e := startEngine(t)
+	spec := strings.Replace(matrixSpec(`
+  kind: mapping
+  concurrency: 2
+  values: [{x: 1}, {x: 2}, {x: 3}, {x: 4}, {x: 5}]
+`, ""), "if [", "sleep 0.2; if [", 1)
+	run, ch := submitSweep(t, e, spec)
+	if run.Status != store.Succeeded || len(ch) != 5 {
+		t.Fatalf("matrix %s with %d children", run.Status, len(ch))
+	}
+	for _, a := range ch {
+		overlap := 0
+		for _, b := range ch {
+			if !started(b).After(started(a)) && ended(b).After(started(a)) {
+				overlap++
+			}
+		}
+		if overlap > 2 {
+			t.Errorf("%d children ran when %s started", overlap, a.Name)
+		}
+	}
+}
+
+// TestMatrixEarlyStopping: a metric that reaches its value stops the
+// sweep; so does a share of failures.
+func TestMatrixEarlyStopping(t *testing.T) {
+	e := startEngine(t)
+	run, ch := submitSweep(t, e, matrixSpec(`
+  kind: mapping
+  concurrency: 1
+  values: [{x: 1}, {x: 5}, {x: 2}, {x: 3}, {x: 4}]
+  earlyStopping:
+    - {kind: metric_early_stopping, metric: y, value: 50, optimization: maximize}
+`, ""))
+	if run.Status != store.Stopped {
+		t.Fatalf("matrix %s: %v", run.Status, run.Conditions)
+	}
+	if len(ch) > 3 || ch["1"] == nil || ch["1"].Status != store.Succeeded {
+		t.Errorf("children after the stop: %s", nodeStatuses(ch))
+	}
+	found := false
+	for _, c := range run.Conditions {
+		found = found || c.Reason == "EarlyStopping" && strings.Contains(c.Message, "trial 1 gave y = 50")
+	}
+	if !found {
+		t.Errorf("no early stopping condition naming trial 1: %v", run.Conditions)
+	}
+	run, ch = submitSweep(t, e, matrixSpec(`
+  kind: mapping
+  concurrency: 1
+  values: [{x: -1}, {x: 1}, {x: -2}, {x: 3}, {x: 4}, {x: 5}]
+  earlyStopping:
+    - {kind: failure_early_stopping, percent: 30}
+`, ""))
+	if run.Status != store.Stopped || len(ch) != 3 {
+		t.Errorf("failure early stopping: matrix %s with %s", run.Status, nodeStatuses(ch))
+	}
+}
+
+// TestMatrixHyperband: successive halving runs the table's trials, each
+// rung the best of the one before with eta times the resource.
+func TestMatrixHyperband(t *testing.T) {
+	e := startEngine(t)
+	spec := `version: 1.1
+kind: operation
+name: hb
+matrix:
+  kind: hyperband
+  maxIterations: 9
+  eta: 3
+  resource: {name: epochs, type: int}
+  metric: {name: loss, optimization: minimize}
+  seed: 3
+  params:
+    lr: {kind: choice, value: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]}
+component:
+  inputs: [{name: lr, type: int}, {name: epochs, type: int}]
+  outputs: [{name: loss, type: float}]
+  run:
+    kind: job
+    container: {image: x, command: [sh, -c, 'echo "{\"loss\": $(( {{ lr }} * 100 / {{ epochs }} ))}" > "$PLEXUS_OUTPUTS_PATH"']}
+`
+	run, ch := submitSweep(t, e, spec)
+	if run.Status != store.Succeeded {
+		t.Fatalf("hyperband %s: %v", run.Status, run.Conditions)
+	}
+	// R=9, eta=3: brackets (9,1)(3,3)(1,9); (5,3)(1,9); (3,9).
+	if len(ch) != 9+3+1+5+1+3 {
+		t.Fatalf("%d trials, want 22", len(ch))
+	}
+	// The first bracket's last rung runs the smallest lr of its first
+	// rung, with 9 epochs.
+	best := 100
+	for i := range 9 {
+		best = min(best, toInt(ch[fmt.Sprint(i)].Params["lr"]))
+	}
+	if last := ch["12"]; toInt(last.Params["lr"]) != best || toInt(last.Params["epochs"]) != 9 {
+		t.Errorf("rung 2 of bracket 2 ran %v, want lr %d with 9 epochs", last.Params, best)
+	}
+}
+
+// TestMatrixInDag: a dag's operation with a matrix is a sweep inside the
+// dag; its downstream runs once it is done.
+func TestMatrixInDag(t *testing.T) {
+	e := startEngine(t)
+	dagRun, ch := submitDag(t, e, dagSpec("", `
+      - name: sweep
+        dagRef: ok
+        matrix: {kind: grid, params: {x: {kind: range, value: [1, 4, 1]}}}
+      - {name: after, dagRef: ok, dependencies: [sweep], params: {x: {value: 7}}}
+`, ""))
+	if dagRun.Status != store.Succeeded || ch["sweep"].Status != store.Succeeded || ch["after"].Status != store.Succeeded {
+		t.Fatalf("dag %s: %s", dagRun.Status, nodeStatuses(ch))
+	}
+	trials := childrenOf(t, e.cfg.Store, ch["sweep"].UUID)
+	if len(trials) != 3 || started(ch["after"]).Before(ended(ch["sweep"])) {
+		t.Errorf("%d trials; after started %v, sweep ended %v", len(trials), started(ch["after"]), ended(ch["sweep"]))
+	}
+}
+
+// TestMatrixResume: resuming a sweep that failed runs again only the
+// trials that failed, with the same params.
+func TestMatrixResume(t *testing.T) {
+	e := startEngine(t)
+	dir := t.TempDir()
+	// x=2 fails until the flag file exists.
+	spec := strings.Replace(matrixSpec(`
+  kind: grid
+  params: {x: {kind: choice, value: [1, 2, 3]}}
+`, ""), "if [", fmt.Sprintf(`if [ "{{ x }}" = 2 ] && [ ! -e %s/ok ]; then exit 4; fi; if [`, dir), 1)
+	run, ch := submitSweep(t, e, spec)
+	if run.Status != store.Failed || ch["1"].Status != store.Failed {
+		t.Fatalf("first attempt: %s with %s", run.Status, nodeStatuses(ch))
+	}
+	first := map[string]string{}
+	for n, r := range ch {
+		first[n] = r.UUID
+	}
+	if err := os.WriteFile(dir+"/ok", nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Resume(t.Context(), run.UUID); err != nil {
+		t.Fatal(err)
+	}
+	run = waitFinal(t, e, run.UUID)
+	ch = childrenOf(t, e.cfg.Store, run.UUID)
+	if run.Status != store.Succeeded {
+		t.Fatalf("resumed: %s with %s", run.Status, nodeStatuses(ch))
+	}
+	for n, r := range ch {
+		if again := r.UUID != first[n]; again != (n == "1") || toInt(r.Params["x"]) != map[string]int{"0": 1, "1": 2, "2": 3}[n] {
+			t.Errorf("trial %s: run %s (first %s), params %v", n, r.UUID, first[n], r.Params)
+		}
+	}
+}
+
+// TestMatrixRefused: what a matrix asks for that is not run yet, or that
+// cannot run, is refused at submission at its path.
+func TestMatrixRefused(t *testing.T) {
+	e := startEngine(t)
+	for name, tc := range map[string]struct{ matrix, want string }{
+		"iterative": {`
+  kind: iterative
+  maxIterations: 3
+  params: {x: {kind: choice, value: [1]}}
+`, "matrix.kind: an iterative matrix"},
+		"tuner": {`
+  kind: hyperband
+  maxIterations: 3
+  resource: {name: x, type: int}
+  metric: {name: y, optimization: maximize}
+  tuner: {hubRef: my-tuner}
+`, "matrix.tuner: a tuner component"},
+		"median policy": {`
+  kind: grid
+  params: {x: {kind: choice, value: [1]}}
+  earlyStopping:
+    - {kind: metric_early_stopping, metric: y, value: 1, optimization: maximize, policy: {kind: median, evaluationInterval: 1}}
+`, "matrix.earlyStopping[0].policy: the median early-stopping policy"},
+		"eta 1": {`
+  kind: hyperband
+  maxIterations: 3
+  eta: 1
+  resource: {name: x, type: int}
+  metric: {name: y, optimization: maximize}
+`, "matrix.eta: successive halving needs eta greater than 1"},
+		"bad trial": {`
+  kind: mapping
+  values: [{x: nope}]
+`, "its first trial (x=nope) does not compile"},
+	} {
+		_, err := e.Submit(t.Context(), Submission{Source: "sweep.yaml", Spec: matrixSpec(tc.matrix, "")})
+		var ce *compiler.CompilationError
+		var el specs.ErrorList
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !(errors.As(err, &ce) || errors.As(err, &el)) {
+			t.Errorf("%s: %v, want %q", name, err, tc.want)
+		}
+	}
+}
