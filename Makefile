@@ -76,12 +76,14 @@ staticcheck: $(STATICCHECK)
 
 ## demo: the main job on the embedded default: the training example runs to
 ## its end in an in-process engine (embedded etcd, local executor, state
-## under PLEXUS_HOME, default ~/.plexus); every example is checked, and the
-## training job is compiled into the Kubernetes Job it would be.
+## under PLEXUS_HOME, default ~/.plexus); every example is checked, the
+## training job is compiled into the Kubernetes Job it would be, and the grid
+## sweep runs its eight trials.
 demo: build
 	$(BIN)/plexus check $(addprefix -f ,$(wildcard examples/*.yaml))
 	$(BIN)/plexus compile -f examples/train.yaml -P lr=0.05 > /dev/null
 	$(BIN)/plexus run -f examples/train.yaml -P lr=0.05
+	$(BIN)/plexus run -f examples/sweep.yaml
 
 ## e2e: end-to-end tests; e2e/cluster runs a real control plane (k8s-bin).
 e2e: k8s-bin
