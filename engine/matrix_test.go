@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/plexus-ml/plexus/engine/store"
 	"github.com/plexus-ml/plexus/specs"
@@ -282,6 +283,69 @@ func TestMatrixRefused(t *testing.T) {
 		var el specs.ErrorList
 		if err == nil || !strings.Contains(err.Error(), tc.want) || !(errors.As(err, &ce) || errors.As(err, &el)) {
 			t.Errorf("%s: %v, want %q", name, err, tc.want)
+		}
+	}
+}
+
+// TestMatrixStop: stopping a sweep stops its running trials, and no trial
+// is created after it.
+func TestMatrixStop(t *testing.T) {
+	e := startEngine(t)
+	spec := strings.Replace(matrixSpec(`
+  kind: mapping
+  concurrency: 2
+  values: [{x: 1}, {x: 2}, {x: 3}, {x: 4}, {x: 5}, {x: 6}]
+`, ""), "if [", "sleep 30; if [", 1)
+	run, err := e.Submit(t.Context(), Submission{Source: "sweep.yaml", Spec: spec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		ch := childrenOf(t, e.cfg.Store, run.UUID)
+		running := 0
+		for _, r := range ch {
+			if r.Status == store.Running {
+				running++
+			}
+		}
+		if running == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("two trials never ran at once: %s", nodeStatuses(ch))
+		}
+	}
+	if _, err := e.Stop(t.Context(), run.UUID); err != nil {
+		t.Fatal(err)
+	}
+	r := waitFinal(t, e, run.UUID)
+	ch := childrenOf(t, e.cfg.Store, run.UUID)
+	if r.Status != store.Stopped || len(ch) != 2 || ch["0"].Status != store.Stopped || ch["1"].Status != store.Stopped {
+		t.Errorf("stopped sweep %s with %s", r.Status, nodeStatuses(ch))
+	}
+	time.Sleep(300 * time.Millisecond)
+	if later := childrenOf(t, e.cfg.Store, run.UUID); len(later) != 2 {
+		t.Errorf("trials created after the stop: %s", nodeStatuses(later))
+	}
+}
+
+// TestMatrixTemplated: a matrix's fields may be templates over the
+// operation's params: a mapping's values, a count.
+func TestMatrixTemplated(t *testing.T) {
+	e := startEngine(t)
+	spec := strings.Replace(matrixSpec(`
+  kind: mapping
+  concurrency: "{{ bonus }}"
+  values: "{{ vals }}"
+`, "params:\n  vals: {value: [{x: 4}, {x: 5}, {x: 6}]}\n  bonus: {value: 2}\n"),
+		"    - {name: bonus,", "    - {name: vals, type: list}\n    - {name: bonus,", 1)
+	run, ch := submitSweep(t, e, spec)
+	if run.Status != store.Succeeded || len(ch) != 3 {
+		t.Fatalf("matrix %s with %s", run.Status, nodeStatuses(ch))
+	}
+	for node, want := range map[string]float64{"0": 42, "1": 52, "2": 62} {
+		if got := ch[node].Outputs["y"]; got != want {
+			t.Errorf("trial %s gave %v, want %v", node, got, want)
 		}
 	}
 }

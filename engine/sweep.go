@@ -415,6 +415,13 @@ func (e *Engine) matrixGraph(ctx context.Context, run *store.Run, m specs.Matrix
 	}
 	if s, err := matrix.New("matrix", m, sweepSeed(run.UUID)); err == nil {
 		info.Total = s.Total()
+	} else if !compiledByDag(run) {
+		// Its templates rendered (numRuns: "{{ n }}").
+		if c, err := e.compileStored(ctx, run); err == nil && c.Operation.Matrix != nil {
+			if s, err := matrix.New("matrix", c.Operation.Matrix, sweepSeed(run.UUID)); err == nil {
+				info.Total = s.Total()
+			}
+		}
 	}
 	children, err := e.cfg.Store.ChildRuns(ctx, run.UUID)
 	if err != nil && !errors.Is(err, store.ErrUnreadable) {

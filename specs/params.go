@@ -46,8 +46,12 @@ func (c *Component) CheckParams(pc ParamsCheck) ErrorList {
 		}
 	}
 	var fromMatrix map[string]HyperParamKind
+	mappingTemplate := false
 	if pc.Matrix != nil {
 		fromMatrix = matrixParamNames(pc.Matrix)
+		if mm, ok := pc.Matrix.(*MappingMatrix); ok && mm.Values.Template != "" {
+			mappingTemplate = true
+		}
 	}
 	noIO := len(c.Inputs) == 0 && len(c.Outputs) == 0
 	for _, name := range sortedKeys(pc.Params) {
@@ -92,6 +96,9 @@ func (c *Component) CheckParams(pc ParamsCheck) ErrorList {
 					errs = append(errs, Invalidf(pc.Path.Child("matrix").Child("params").Key(io.Name).Child("kind"), kind,
 						"%s gives %s values, but %q is %s", kind, strings.Join(accepted, " or "), io.Name, io.Type))
 				}
+			case input && mappingTemplate:
+				// The mapping's values are known once rendered: each
+				// trial is checked as it is compiled.
 			case input && io.Required(true):
 				e := Required(p.Key(io.Name), fmt.Sprintf("input %q is required: pass a value (with -P %s=VALUE or params.%s)", io.Name, io.Name, io.Name))
 				e.at = section.Index(i)
