@@ -13,7 +13,7 @@ export BUILDFLAGS
 
 CORPUS      ?= testdata/polyaxonfiles
 
-.PHONY: all build test unit unit-local unit-cluster fuzz lint fmt-check vet staticcheck demo e2e k8s-bin conformance bench bench-engine bench-dag bench-k8s clean
+.PHONY: all build test unit unit-local unit-cluster fuzz lint fmt-check vet staticcheck demo e2e k8s-bin conformance bench bench-engine bench-dag bench-sweep bench-k8s clean
 
 all: build
 
@@ -77,13 +77,14 @@ staticcheck: $(STATICCHECK)
 ## demo: the main job on the embedded default: the training example runs to
 ## its end in an in-process engine (embedded etcd, local executor, state
 ## under PLEXUS_HOME, default ~/.plexus); every example is checked, the
-## training job is compiled into the Kubernetes Job it would be, and the grid
-## sweep runs its eight trials.
+## training job is compiled into the Kubernetes Job it would be, the grid
+## sweep runs its eight trials and the bayes sweep its 35.
 demo: build
 	$(BIN)/plexus check $(addprefix -f ,$(wildcard examples/*.yaml))
 	$(BIN)/plexus compile -f examples/train.yaml -P lr=0.05 > /dev/null
 	$(BIN)/plexus run -f examples/train.yaml -P lr=0.05
 	$(BIN)/plexus run -f examples/sweep.yaml
+	$(BIN)/plexus run -f examples/bayes.yaml
 
 ## e2e: end-to-end tests; e2e/cluster runs a real control plane (k8s-bin).
 e2e: k8s-bin
@@ -120,6 +121,16 @@ bench-dag:
 	$(GO) run ./e2e/bench/dag -shape layered -n 10000
 	$(GO) run ./e2e/bench/dag -shape layered -n 10000 -op-time 100ms
 	$(GO) run ./e2e/bench/dag -shape fan -n 100000
+
+## bench-sweep: one matrix run on the engine and embedded etcd: a grid of
+## 100,000 points whose trials take no time (time to the end, trials/s, peak
+## RSS; it checks every trial ran and succeeded), then the engine's step from
+## a trial's end to the next trial's creation in a random matrix of
+## concurrency 1 and at the rungs of a hyperband, trials taking 0-40 ms.
+bench-sweep:
+	$(GO) run ./e2e/bench/sweep -shape grid -n 100000
+	$(GO) run ./e2e/bench/sweep -shape chain -n 200 -op-time 20ms -repeat 3
+	$(GO) run ./e2e/bench/sweep -shape hyperband -max-iter 81 -op-time 20ms -repeat 3
 
 ## bench-k8s: the engine with the k8s executor on a real control plane
 ## (k8s-bin): Jobs dispatched/s against a raw client-go loop at the same limits.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -346,6 +347,68 @@ func TestMatrixTemplated(t *testing.T) {
 	for node, want := range map[string]float64{"0": 42, "1": 52, "2": 62} {
 		if got := ch[node].Outputs["y"]; got != want {
 			t.Errorf("trial %s gave %v, want %v", node, got, want)
+		}
+	}
+}
+
+// TestMatrixOptimisers: bayes and hyperopt sweeps run their trials, each
+// iteration suggested from the metrics of the trials before, and their
+// best trial is better than the worst of the random ones they began with.
+func TestMatrixOptimisers(t *testing.T) {
+	e := startEngine(t)
+	for name, m := range map[string]string{
+		"bayes": `
+  kind: bayes
+  numInitialRuns: 4
+  maxIterations: 4
+  seed: 2
+  metric: {name: y, optimization: minimize}
+  params: {x: {kind: uniform, value: [0, 10]}}
+`,
+		"tpe": `
+  kind: hyperopt
+  algorithm: tpe
+  numRuns: 3
+  maxIterations: 3
+  seed: 2
+  metric: {name: y, optimization: minimize}
+  params: {x: {kind: uniform, value: [0, 10]}}
+`,
+	} {
+		spec := `version: 1.1
+kind: operation
+name: opt
+matrix:` + m + `component:
+  inputs: [{name: x, type: float}]
+  outputs: [{name: y, type: float}]
+  run:
+    kind: job
+    container:
+      image: x
+      command: [sh, -c]
+      args: ['awk -v x={{ x }} ''BEGIN { printf "{\"y\": %f}", (x - 3) * (x - 3) }'' > "$PLEXUS_OUTPUTS_PATH"']
+`
+		run, ch := submitSweep(t, e, spec)
+		if run.Status != store.Succeeded || len(ch) != 8 && len(ch) != 9 {
+			t.Fatalf("%s: %s with %s", name, run.Status, nodeStatuses(ch))
+		}
+		first := 3
+		if name == "bayes" {
+			first = 4
+		}
+		worst, best := 0.0, 1e9
+		for node, r := range ch {
+			y, ok := r.Outputs["y"].(float64)
+			if !ok {
+				t.Fatalf("%s: trial %s gave %v", name, node, r.Outputs)
+			}
+			if i, _ := strconv.Atoi(node); i < first {
+				worst = max(worst, y)
+			}
+			best = min(best, y)
+		}
+		if !(best < worst) {
+			t.Errorf("%s: best %v, worst initial %v", name, best, worst)
 		}
 	}
 }
