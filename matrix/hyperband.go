@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 
 	"github.com/plexus-ml/plexus/specs"
 )
@@ -33,6 +34,13 @@ type hyperband struct {
 	resume   bool
 	total    int
 	starts   []int // configurations each bracket starts, by iteration
+
+	// What the walk of Next found before: each bracket's first rung (fixed
+	// by the seed), and each rung promoted from a rung that had ended (a
+	// trial that ended does not change), by iteration and rung.
+	mu       sync.Mutex
+	first    map[int][]Trial
+	promoted map[[2]int][]Trial
 }
 
 // defaultEta is hyperband's eta when the file gives none.
@@ -64,7 +72,8 @@ func newHyperband(at specs.Path, m *specs.HyperbandMatrix, seed int64) (Search, 
 		return nil, err
 	}
 	h := &hyperband{dims: dims, seed: seed, max: float64(maxIter), eta: eta, resource: *m.Resource,
-		maximize: Maximize(m.Metric.Optimization), resume: m.Resume != nil && *m.Resume}
+		maximize: Maximize(m.Metric.Optimization), resume: m.Resume != nil && *m.Resume,
+		first: map[int][]Trial{}, promoted: map[[2]int][]Trial{}}
 	// A hair of slack so that log(81)/log(3) is 4, not 3.9999999999999996.
 	h.sMax = int(math.Log(h.max)/math.Log(eta) + 1e-9)
 	for i := 0; i <= h.sMax; i++ {
@@ -112,12 +121,14 @@ func (h *hyperband) Next(results []Result, limit int) ([]Trial, bool, error) {
 			group := fmt.Sprintf("bracket %d, rung %d", s, k)
 			var want []Trial
 			if k == 0 {
-				want = h.configs(i, s, at, group)
+				want = cached(h, h.first, i, func() []Trial { return h.configs(i, s, at, group) })
 			} else {
 				if !allDone(rung) {
 					return nil, false, nil
 				}
-				want = h.promote(rung, h.Keeps(h.starts[i], k), s, k, at, group)
+				want = cached(h, h.promoted, [2]int{i, k}, func() []Trial {
+					return h.promote(rung, h.Keeps(h.starts[i], k), s, k, at, group)
+				})
 			}
 			if len(want) == 0 {
 				break // nothing to promote: the bracket ends
@@ -198,4 +209,16 @@ func allDone(rs []Result) bool {
 		}
 	}
 	return true
+}
+
+// cached is what make gives for key, made once.
+func cached[K comparable](h *hyperband, m map[K][]Trial, key K, make func() []Trial) []Trial {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if t, ok := m[key]; ok {
+		return t
+	}
+	t := make()
+	m[key] = t
+	return t
 }

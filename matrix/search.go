@@ -50,7 +50,9 @@ type Search interface {
 	// to end.
 	//
 	// The answer depends only on the search's configuration and results:
-	// a search rebuilt after a leader change answers the same.
+	// a search rebuilt after a leader change answers the same. A result,
+	// once Done, does not change (a search may keep what it decided from
+	// it).
 	Next(results []Result, limit int) (trials []Trial, done bool, err error)
 	// Total is the most trials the search suggests in all.
 	Total() int

@@ -34,7 +34,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
-	"runtime/metrics"
 	"runtime/pprof"
 	"slices"
 	"strings"
@@ -42,6 +41,7 @@ import (
 
 	"github.com/plexus-ml/plexus/e2e/bench/figures"
 	"github.com/plexus-ml/plexus/e2e/bench/instant"
+	"github.com/plexus-ml/plexus/e2e/bench/procstat"
 	"github.com/plexus-ml/plexus/engine"
 	"github.com/plexus-ml/plexus/engine/store"
 )
@@ -152,8 +152,8 @@ type result struct {
 	dbSize    int64
 	rss       string // the process's peak resident set when the dag ended
 	rssNow    string // its resident set then: anonymous (the heaps), file-backed (the binary, etcd's mapped db)
-	heapEnd   heap
-	heapPeak  heap
+	heapEnd   procstat.Heap
+	heapPeak  procstat.Heap
 	specBytes int
 	graph     time.Duration // to read the dag's graph once it ended
 	// rssSubmitted is the process's peak resident set once the dag was
@@ -206,7 +206,7 @@ func main() {
 	if *mutexProfile != "" {
 		runtime.SetMutexProfileFraction(10)
 	}
-	fmt.Printf("%d CPUs, load average %s\n", runtime.NumCPU(), loadAverage())
+	fmt.Printf("%d CPUs, load average %s\n", runtime.NumCPU(), procstat.LoadAverage())
 	var results []result
 	for i := range *runs {
 		r, err := once(g, spec, *workers, *opTime, *seed, *timeout, *memProfile)
@@ -216,11 +216,11 @@ func main() {
 		}
 		results = append(results, r)
 		report(*shape, i+1, r)
-		fmt.Printf("  load average after                  %s\n", loadAverage())
+		fmt.Printf("  load average after                  %s\n", procstat.LoadAverage())
 	}
 	pprof.StopCPUProfile()
 	if *mutexProfile != "" {
-		if err := writeProfile("mutex", *mutexProfile); err != nil {
+		if err := procstat.WriteProfile("mutex", *mutexProfile); err != nil {
 			log.Fatal(err)
 		}
 	}
@@ -273,7 +273,7 @@ func once(g graph, spec string, workers int, opTime time.Duration, seed uint64, 
 	}
 	rev0 := figures.Revision(st)
 
-	sampler := startHeapSampler(memProfile)
+	sampler := procstat.StartHeapSampler(memProfile)
 	start := time.Now()
 	run, err := eng.Submit(ctx, engine.Submission{Spec: spec, Source: "bench.yaml"})
 	if err != nil {
@@ -281,7 +281,7 @@ func once(g graph, spec string, workers int, opTime time.Duration, seed uint64, 
 	}
 	submitted := time.Now()
 	res.submit = submitted.Sub(start)
-	res.rssSubmitted = peakRSS()
+	res.rssSubmitted = procstat.Status("VmHWM")
 
 	var dag *store.Run
 	for deadline := submitted.Add(timeout); ; time.Sleep(5 * time.Millisecond) {
@@ -299,11 +299,11 @@ func once(g graph, spec string, workers int, opTime time.Duration, seed uint64, 
 	end := dag.Conditions[len(dag.Conditions)-1].Time
 	res.complete = end.Sub(submitted.Round(0))
 	res.status, res.summary = dag.Status, dag.Conditions[len(dag.Conditions)-1].Message
-	res.heapPeak = sampler.stop()
-	res.heapEnd = readHeap()
-	res.rss = peakRSS() // before the children are read back for the figures
-	res.rssNow = procStatus("RssAnon") + " anonymous, " + procStatus("RssFile") + " file-backed"
-	res.heapPeak = heap{inUse: max(res.heapPeak.inUse, res.heapEnd.inUse), live: max(res.heapPeak.live, res.heapEnd.live)}
+	res.heapPeak = sampler.Stop()
+	res.heapEnd = procstat.ReadHeap()
+	res.rss = procstat.Status("VmHWM") // before the children are read back for the figures
+	res.rssNow = procstat.Status("RssAnon") + " anonymous, " + procstat.Status("RssFile") + " file-backed"
+	res.heapPeak = res.heapPeak.Max(res.heapEnd)
 	// What `plexus ops get --graph` and `plexus run` ask first.
 	graphStart := time.Now()
 	if _, err := eng.Graph(ctx, run.UUID); err != nil {
@@ -447,104 +447,11 @@ func report(shape string, i int, r result) {
 	fmt.Printf("  etcd writes                         %d (%.1f per operation), db %.1f MiB\n", r.writes,
 		float64(r.writes)/float64(r.nodes), float64(r.dbSize)/(1<<20))
 	fmt.Printf("  Go heap in use                      %.1f MiB at the end, %.1f MiB at most (objects, live or not yet swept)\n",
-		mib(r.heapEnd.inUse), mib(r.heapPeak.inUse))
+		mib(r.heapEnd.InUse), mib(r.heapPeak.InUse))
 	fmt.Printf("  Go live heap                        %.1f MiB at the end, %.1f MiB at most (marked by the last GC; sampled every 100ms)\n",
-		mib(r.heapEnd.live), mib(r.heapPeak.live))
+		mib(r.heapEnd.Live), mib(r.heapPeak.Live))
 	fmt.Printf("  peak RSS                            %s (the process: engine and embedded etcd, since it started; %s once the dag was submitted)\n", r.rss, r.rssSubmitted)
 	fmt.Printf("  RSS when the dag ended              %s\n", r.rssNow)
 }
 
 func mib(b uint64) float64 { return float64(b) / (1 << 20) }
-
-// heap is the size of the Go heap.
-type heap struct {
-	inUse uint64 // bytes of objects, live or not yet swept
-	live  uint64 // bytes the last GC marked live
-}
-
-// readHeap reads the heap's size without stopping the world.
-func readHeap() heap {
-	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/gc/heap/live:bytes"}}
-	metrics.Read(s)
-	return heap{inUse: s[0].Value.Uint64(), live: s[1].Value.Uint64()}
-}
-
-// heapSampler follows the largest heap seen. With a profile file, it
-// writes a heap profile there each time the live heap has grown a tenth
-// past the last one written.
-type heapSampler struct {
-	done chan struct{}
-	peak chan heap
-}
-
-func startHeapSampler(profile string) *heapSampler {
-	h := &heapSampler{done: make(chan struct{}), peak: make(chan heap)}
-	go func() {
-		var peak heap
-		var profiled uint64
-		tick := time.NewTicker(100 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			now := readHeap()
-			peak = heap{inUse: max(peak.inUse, now.inUse), live: max(peak.live, now.live)}
-			if profile != "" && now.live > profiled+profiled/10 {
-				if err := writeProfile("heap", profile); err != nil {
-					log.Print(err)
-					profile = ""
-				}
-				profiled = now.live
-			}
-			select {
-			case <-tick.C:
-			case <-h.done:
-				h.peak <- peak
-				return
-			}
-		}
-	}()
-	return h
-}
-
-func writeProfile(name, path string) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := pprof.Lookup(name).WriteTo(f, 0); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-func (h *heapSampler) stop() heap {
-	close(h.done)
-	return <-h.peak
-}
-
-// peakRSS is the process's peak resident set (engine and embedded etcd).
-func peakRSS() string { return procStatus("VmHWM") }
-
-// procStatus is a field of /proc/self/status, such as "VmHWM".
-func procStatus(field string) string {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return "?"
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, field+":"); ok {
-			return strings.TrimSpace(v)
-		}
-	}
-	return "?"
-}
-
-// loadAverage is the machine's load over 1, 5 and 15 minutes: other work
-// on it slows the benchmark.
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	return strings.Join(strings.Fields(string(b))[:3], " ")
-}
