@@ -202,6 +202,7 @@ func (e *Engine) Submit(ctx context.Context, sub Submission) (*store.Run, error)
 		return nil, &compiler.CompilationError{Stage: compiler.StageParams, Errors: errs}
 	}
 	if c.Operation.Matrix != nil {
+		run.Matrix = string(c.Operation.Matrix.MatrixKind())
 		if errs := e.checkMatrix(ctx, run, "", c); len(errs) > 0 {
 			return nil, &compiler.CompilationError{Stage: stageOperations, Errors: f.Locate(errs)}
 		}

@@ -262,19 +262,38 @@ func sweepSeed(uuid string) int64 {
 
 // matrixMetric is the name of the output a matrix optimises, if it has one.
 func matrixMetric(m specs.Matrix) string {
-	var metric *specs.OptimizationMetric
+	if metric := optimised(m); metric != nil {
+		return metric.Name
+	}
+	return ""
+}
+
+// optimised is the metric an optimiser (hyperband, bayes, hyperopt)
+// optimises, nil for other kinds.
+func optimised(m specs.Matrix) *specs.OptimizationMetric {
 	switch m := m.(type) {
 	case *specs.HyperbandMatrix:
-		metric = m.Metric
+		return m.Metric
 	case *specs.BayesMatrix:
-		metric = m.Metric
+		return m.Metric
 	case *specs.HyperoptMatrix:
-		metric = m.Metric
+		return m.Metric
 	}
-	if metric == nil {
-		return ""
+	return nil
+}
+
+// watched is the metric people sort a sweep's trials by: the one it
+// optimises, else the first its early stopping watches; "" if none.
+func watched(m specs.Matrix) (name string, maximize bool) {
+	if metric := optimised(m); metric != nil {
+		return metric.Name, matrix.Maximize(metric.Optimization)
 	}
-	return metric.Name
+	for _, es := range matrixCommon(m).EarlyStopping {
+		if ms, ok := es.(*specs.MetricEarlyStopping); ok && ms.Metric != "" {
+			return ms.Metric, matrix.Maximize(ms.Optimization)
+		}
+	}
+	return "", false
 }
 
 // matrixCommon is a matrix's concurrency and early stopping.
@@ -364,8 +383,9 @@ func describeTrial(params map[string]any) string {
 }
 
 // MatrixInfo describes a matrix run for people: its kind, the most trials
-// it runs (0 when that is only known once it runs), and the metric it
-// optimises, if any.
+// it runs (0 when that is only known once it runs), and the metric its
+// trials are sorted by (the one it optimises, else the one its early
+// stopping watches), if any.
 type MatrixInfo struct {
 	Kind     string `json:"kind"`
 	Total    int    `json:"total,omitempty"`
@@ -404,15 +424,8 @@ func (e *Engine) matrixOf(ctx context.Context, run *store.Run) (specs.Matrix, er
 // matrixGraph is a matrix run's graph: its trials so far, by index, each
 // with its run in the current attempt.
 func (e *Engine) matrixGraph(ctx context.Context, run *store.Run, m specs.Matrix) (*Graph, error) {
-	info := &MatrixInfo{Kind: string(m.MatrixKind()), Metric: matrixMetric(m)}
-	switch m := m.(type) {
-	case *specs.HyperbandMatrix:
-		info.Maximize = m.Metric != nil && matrix.Maximize(m.Metric.Optimization)
-	case *specs.BayesMatrix:
-		info.Maximize = m.Metric != nil && matrix.Maximize(m.Metric.Optimization)
-	case *specs.HyperoptMatrix:
-		info.Maximize = m.Metric != nil && matrix.Maximize(m.Metric.Optimization)
-	}
+	info := &MatrixInfo{Kind: string(m.MatrixKind())}
+	info.Metric, info.Maximize = watched(m)
 	if s, err := matrix.New("matrix", m, sweepSeed(run.UUID)); err == nil {
 		info.Total = s.Total()
 	} else if !compiledByDag(run) {

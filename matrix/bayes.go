@@ -1,7 +1,6 @@
 package matrix
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -414,16 +413,6 @@ func (b *bayes) encode(params map[string]any, index []map[string]int) ([]float64
 	return x, true
 }
 
-// valueKey identifies a value whatever the Go type it was decoded into
-// (an int and the float64 it became in JSON have the same key).
-func valueKey(v any) string {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprintf("%T:%v", v, v)
-	}
-	return string(data)
-}
-
 // nearest is the index of the numeric value of values nearest v.
 func nearest(values []any, v any) (int, bool) {
 	f, ok := toFloat(v)
@@ -438,29 +427,6 @@ func nearest(values []any, v any) (int, bool) {
 		}
 	}
 	return best, best >= 0
-}
-
-func toFloat(v any) (float64, bool) {
-	switch v := v.(type) {
-	case float64:
-		return v, true
-	case float32:
-		return float64(v), true
-	case int:
-		return float64(v), true
-	case int64:
-		return float64(v), true
-	case int32:
-		return float64(v), true
-	case uint64:
-		return float64(v), true
-	case uint32:
-		return float64(v), true
-	case json.Number:
-		f, err := v.Float64()
-		return f, err == nil
-	}
-	return 0, false
 }
 
 // suggest is the point of the iteration that follows results (every one

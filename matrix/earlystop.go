@@ -1,7 +1,6 @@
 package matrix
 
 import (
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -55,21 +54,9 @@ func FailureStop(policies []specs.EarlyStopping, failed, all int, what string) s
 // Number reads an output as a number: any Go number, a json.Number or a
 // numeric string.
 func Number(v any) (float64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return x, true
-	case float32:
-		return float64(x), true
-	case int:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	case json.Number:
-		n, err := x.Float64()
-		return n, err == nil
-	case string:
-		n, err := strconv.ParseFloat(strings.TrimSpace(x), 64)
+	if s, ok := v.(string); ok {
+		n, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
 		return n, err == nil
 	}
-	return 0, false
+	return toFloat(v)
 }

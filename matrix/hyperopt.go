@@ -2,7 +2,6 @@ package matrix
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"math"
@@ -380,12 +379,12 @@ func (h *hyperopt) point(params map[string]any) []float64 {
 				continue
 			}
 			for j, e := range l {
-				if f, ok := hoFloat(e); ok {
+				if f, ok := toFloat(e); ok {
 					p[c+j] = f
 				}
 			}
 		default:
-			if f, ok := hoFloat(v); ok {
+			if f, ok := toFloat(v); ok {
 				p[c] = f
 			}
 		}
@@ -412,7 +411,7 @@ func (h *hyperopt) index(d int, v any) (int, bool) {
 		}
 	})
 	l := &h.lookup[d]
-	if f, ok := hoFloat(v); ok {
+	if f, ok := toFloat(v); ok {
 		j := sort.SearchFloat64s(l.nums, f)
 		if j == len(l.nums) || l.nums[j] != f {
 			return 0, false
@@ -422,11 +421,7 @@ func (h *hyperopt) index(d int, v any) (int, bool) {
 		}
 		return l.at[j], true
 	}
-	k, ok := hoValueKey(v)
-	if !ok {
-		return 0, false
-	}
-	i, ok := l.other[k]
+	i, ok := l.other[valueKey(v)]
 	return i, ok
 }
 
@@ -439,20 +434,18 @@ func newHoLookup(values []any) hoLookup {
 	var nums []num
 	sorted := true
 	for i, v := range values {
-		if f, ok := hoFloat(v); ok {
+		if f, ok := toFloat(v); ok {
 			if len(nums) > 0 && !(nums[len(nums)-1].f < f) {
 				sorted = false
 			}
 			nums = append(nums, num{f, i})
 			continue
 		}
-		if k, ok := hoValueKey(v); ok {
-			if l.other == nil {
-				l.other = map[string]int{}
-			}
-			if _, dup := l.other[k]; !dup {
-				l.other[k] = i
-			}
+		if l.other == nil {
+			l.other = map[string]int{}
+		}
+		if _, dup := l.other[valueKey(v)]; !dup {
+			l.other[valueKey(v)] = i
 		}
 	}
 	if !sorted {
@@ -480,53 +473,6 @@ func hoPointKey(p []float64) string {
 		binary.LittleEndian.PutUint64(b[8*i:], math.Float64bits(x))
 	}
 	return string(b)
-}
-
-// hoValueKey identifies a value that is not a number: a string as it is,
-// another by its JSON form.
-func hoValueKey(v any) (string, bool) {
-	if s, ok := v.(string); ok {
-		return "s" + s, true
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return "", false
-	}
-	return "j" + string(b), true
-}
-
-// hoFloat reads a number of any Go type (or a json.Number).
-func hoFloat(v any) (float64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return x, true
-	case float32:
-		return float64(x), true
-	case int:
-		return float64(x), true
-	case int8:
-		return float64(x), true
-	case int16:
-		return float64(x), true
-	case int32:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	case uint:
-		return float64(x), true
-	case uint8:
-		return float64(x), true
-	case uint16:
-		return float64(x), true
-	case uint32:
-		return float64(x), true
-	case uint64:
-		return float64(x), true
-	case json.Number:
-		f, err := x.Float64()
-		return f, err == nil
-	}
-	return 0, false
 }
 
 // hoList reads a list of values.

@@ -1,6 +1,7 @@
 package matrix
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -120,4 +121,52 @@ func Quantize(s *specs.Space, x float64) float64 {
 		}
 	}
 	return x
+}
+
+// toFloat reads a number of any Go type (or a json.Number); not a string.
+func toFloat(v any) (float64, bool) {
+	switch x := v.(type) {
+	case float64:
+		return x, true
+	case float32:
+		return float64(x), true
+	case int:
+		return float64(x), true
+	case int8:
+		return float64(x), true
+	case int16:
+		return float64(x), true
+	case int32:
+		return float64(x), true
+	case int64:
+		return float64(x), true
+	case uint:
+		return float64(x), true
+	case uint8:
+		return float64(x), true
+	case uint16:
+		return float64(x), true
+	case uint32:
+		return float64(x), true
+	case uint64:
+		return float64(x), true
+	case json.Number:
+		f, err := x.Float64()
+		return f, err == nil
+	}
+	return 0, false
+}
+
+// valueKey identifies a value whatever the Go type it was decoded into:
+// a string as it is, another by its JSON form (an int and the float64 it
+// became in JSON have the same key).
+func valueKey(v any) string {
+	if s, ok := v.(string); ok {
+		return "s" + s
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprintf("%T:%v", v, v)
+	}
+	return "j" + string(b)
 }

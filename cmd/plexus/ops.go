@@ -109,11 +109,14 @@ runs the new attempt here, as plexus run does.`,
 	var graph bool
 	get := &cobra.Command{
 		Use:   "get UUID",
-		Short: "Show a run: its status, conditions, attempt and outputs (--graph: a dag's operations)",
+		Short: "Show a run: its status, conditions, attempt and outputs (a sweep's trials; --graph: a dag's operations)",
 		Long: `Get shows a run: its status, conditions, attempt and outputs. With --graph,
 it shows a dag's operations in topological order, each with its status and
 its run: an operation with one upstream is drawn under it, one with several
-lists them after an arrow (← a, b), one with no run yet shows - not run.`,
+lists them after an arrow (← a, b), one with no run yet shows - not run.
+Of a sweep (an operation with a matrix), it lists the trials so far: each
+one's params, metric, status and run, sorted by the metric, the best first
+and marked *.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, done, err := reader()
@@ -156,6 +159,16 @@ lists them after an arrow (← a, b), one with no run yet shows - not run.`,
 			for _, cond := range r.Conditions {
 				line := fmt.Sprintf("  %s  %-15s %s %s", cond.Time.Format(time.RFC3339), cond.Type, cond.Reason, cond.Message)
 				fmt.Fprintln(w, strings.TrimRight(line, " "))
+			}
+			if r.Matrix != "" {
+				// A sweep: its trials, the best first.
+				g, err := c.Graph(cmd.Context(), r.UUID)
+				if err != nil {
+					return err
+				}
+				if g.Matrix != nil {
+					return printMatrix(cmd.Context(), w, c, g)
+				}
 			}
 			return nil
 		},

@@ -74,6 +74,9 @@ type Run struct {
 	// dag runs again the operations whose run did not succeed.
 	Node          string `json:"node,omitempty"`
 	ParentAttempt int    `json:"parentAttempt,omitempty"`
+	// Matrix is the kind of the run's matrix (grid, bayes, ...) when the
+	// run is a sweep, whose children are its trials.
+	Matrix string `json:"matrix,omitempty"`
 	// Spec is the Polyaxonfile as submitted, and Params the params given
 	// with it; Compiled is what the compiler made of them.
 	Spec     string          `json:"spec"`
