@@ -331,11 +331,11 @@ func (e *Engine) checkMatrix(ctx context.Context, run *store.Run, at specs.Path,
 	mat := at.Child("matrix")
 	search, err := matrix.New(mat, c.Operation.Matrix, sweepSeed(run.UUID))
 	if err != nil {
-		return specs.ErrorList{pathError(mat, err)}
+		return specs.ErrorList{matrix.FieldError(mat, err)}
 	}
 	trials, _, err := search.Next(nil, 1)
 	if err != nil {
-		return specs.ErrorList{pathError(mat, err)}
+		return specs.ErrorList{matrix.FieldError(mat, err)}
 	}
 	if len(trials) == 0 {
 		return nil
@@ -360,16 +360,6 @@ func (e *Engine) checkMatrix(ctx context.Context, run *store.Run, at specs.Path,
 		return specs.ErrorList{specs.Invalidf(mat, nil, "its first trial %s does not compile: %v", describeTrial(trials[0].Params), err)}
 	}
 	return deepInputs(mat, cc)
-}
-
-// pathError is an error of the matrix package, "PATH: message", as a
-// field error at that path (at when it names none).
-func pathError(at specs.Path, err error) *specs.FieldError {
-	msg := err.Error()
-	if p, rest, ok := strings.Cut(msg, ": "); ok && strings.HasPrefix(p, string(at)) && !strings.ContainsAny(p, " \\n") {
-		return &specs.FieldError{Path: specs.Path(p), Type: specs.ErrInvalid, Detail: rest}
-	}
-	return &specs.FieldError{Path: at, Type: specs.ErrInvalid, Detail: msg}
 }
 
 // describeTrial writes a trial's params for people, by name.

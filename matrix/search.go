@@ -112,3 +112,56 @@ func count(at specs.Path, v *specs.IntOrRef, def, least int) (int, error) {
 func Maximize(o specs.Optimization) bool {
 	return strings.EqualFold(string(o), string(specs.Maximize))
 }
+
+// FieldError is an error of New or Next, "PATH: message", as a field
+// error at that path (at, the matrix's path, when it names none), so that
+// it can be located in the file.
+func FieldError(at specs.Path, err error) *specs.FieldError {
+	msg := err.Error()
+	if p, rest, ok := strings.Cut(msg, ": "); ok && strings.HasPrefix(p, string(at)) && !strings.ContainsAny(p, " \n") {
+		return &specs.FieldError{Path: specs.Path(p), Type: specs.ErrInvalid, Detail: rest}
+	}
+	return &specs.FieldError{Path: at, Type: specs.ErrInvalid, Detail: msg}
+}
+
+// Check builds the searches of the matrices of a file, as they are
+// written: its operation's, and those of the operations of its dag (and of
+// dags in those). It returns what does not start (a space that does not
+// parse, an eta of 1, ...) at its path. A matrix whose fields are
+// templates is checked when it is compiled; an iterative one, which no
+// search here runs, is not.
+func Check(f *specs.File) specs.ErrorList {
+	var errs specs.ErrorList
+	var op func(at specs.Path, o *specs.Operation, depth int)
+	var comp func(at specs.Path, c *specs.Component, depth int)
+	op = func(at specs.Path, o *specs.Operation, depth int) {
+		if _, later := o.Matrix.(*specs.IterativeMatrix); o.Matrix != nil && !later {
+			mat := at.Child("matrix")
+			if _, err := New(mat, o.Matrix, 0); err != nil && !strings.Contains(err.Error(), "was not rendered") {
+				errs = append(errs, FieldError(mat, err))
+			}
+		}
+		if o.Component != nil {
+			comp(at.Child("component"), o.Component, depth+1)
+		}
+	}
+	comp = func(at specs.Path, c *specs.Component, depth int) {
+		d, ok := c.Run.(*specs.DAG)
+		if !ok || depth > 32 {
+			return
+		}
+		for i := range d.Operations {
+			op(at.Child("run").Child("operations").Index(i), &d.Operations[i], depth)
+		}
+		for i := range d.Components {
+			comp(at.Child("run").Child("components").Index(i), &d.Components[i], depth+1)
+		}
+	}
+	switch {
+	case f.Operation != nil:
+		op("", f.Operation, 0)
+	case f.Component != nil:
+		comp("", f.Component, 0)
+	}
+	return errs
+}

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/plexus-ml/plexus/matrix"
 	"github.com/plexus-ml/plexus/specs"
 	"github.com/plexus-ml/plexus/specs/compiler"
 	"github.com/spf13/cobra"
@@ -169,6 +170,9 @@ func checkSource(ctx context.Context, stdin io.Reader, name string, params map[s
 		} else {
 			cerrs, warnings := compiler.Check(ctx, f, dir, params, src)
 			errs = append(errs, cerrs...)
+			if len(cerrs) == 0 {
+				errs = append(errs, f.Locate(matrix.Check(f))...)
+			}
 			r.Warnings = append(r.Warnings, warnings...)
 		}
 		r.Warnings = append(r.Warnings, f.Warnings...)
