@@ -1,0 +1,20 @@
+// Package triggers decides when a scheduled operation fires. It is pure:
+// it reads no store, starts no goroutine and never reads the clock; every
+// function takes the time it needs, so the same inputs give the same
+// answer.
+//
+// A Schedule is built once from a rendered specs.Schedule (NewSchedule).
+// The engine keeps, per schedule run, a small State (when the schedule was
+// created, the nominal time of the newest fire decided, how many children
+// were created, whether one is still running) and asks Plan on every look
+// at the schedule: Plan returns the nominal times to create children for
+// now, the missed fires its catch-up policy drops, when to look again and
+// whether the schedule is done. Decision.Advance gives the State to store
+// with the children, in the same transaction. NextN lists the coming fires
+// for display.
+//
+// The rules (first fire, endAt, maxRuns, dependsOnPast, catch-up, time
+// zones and daylight saving time) are in docs/schedules.md.
+//
+// A Schedule is immutable and safe for concurrent use.
+package triggers
