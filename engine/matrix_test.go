@@ -412,3 +412,54 @@ matrix:` + m + `component:
 		}
 	}
 }
+
+// TestMatrixResumeOptimiser: a bayes sweep whose first trials failed is
+// resumed: they run again with the same params, the trials suggested after
+// them are kept, and the sweep ends.
+func TestMatrixResumeOptimiser(t *testing.T) {
+	e := startEngine(t)
+	dir := t.TempDir()
+	spec := `version: 1.1
+kind: operation
+name: opt
+matrix:
+  kind: bayes
+  numInitialRuns: 3
+  maxIterations: 3
+  concurrency: 1
+  seed: 4
+  metric: {name: y, optimization: minimize}
+  params: {x: {kind: uniform, value: [0, 10]}}
+component:
+  inputs: [{name: x, type: float}]
+  outputs: [{name: y, type: float}]
+  run:
+    kind: job
+    container:
+      image: x
+      command: [sh, -c]
+      args: ['n=$(ls ` + dir + ` | wc -l); if [ "$n" -eq 0 ]; then touch ` + dir + `/first; exit 5; fi; awk -v x={{ x }} ''BEGIN { printf "{\"y\": %f}", (x - 3) * (x - 3) }'' > "$PLEXUS_OUTPUTS_PATH"']
+`
+	// The first trial to run fails; the others succeed.
+	run, ch := submitSweep(t, e, spec)
+	if run.Status != store.Failed || len(ch) != 6 || ch["0"].Status != store.Failed {
+		t.Fatalf("first attempt: %s with %s", run.Status, nodeStatuses(ch))
+	}
+	before := map[string]string{}
+	for n, r := range ch {
+		before[n] = fmt.Sprint(r.Params)
+	}
+	if _, err := e.Resume(t.Context(), run.UUID); err != nil {
+		t.Fatal(err)
+	}
+	run = waitFinal(t, e, run.UUID)
+	ch = childrenOf(t, e.cfg.Store, run.UUID)
+	if run.Status != store.Succeeded || len(ch) != 6 {
+		t.Fatalf("resumed: %s with %s", run.Status, nodeStatuses(ch))
+	}
+	for n, r := range ch {
+		if fmt.Sprint(r.Params) != before[n] {
+			t.Errorf("trial %s ran %v, first %v", n, r.Params, before[n])
+		}
+	}
+}

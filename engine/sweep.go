@@ -55,9 +55,12 @@ const sweepAhead = 1024
 
 // newSweep makes the planner of a matrix run from its children so far
 // (every attempt's: a trial keeps its params across attempts) and those
-// of the current attempt (what became of each trial now). Trials are
-// suggested again from the start, with the results the children give, so
-// a search resumed by another leader decides what the last one did.
+// of the current attempt (what became of each trial now). The trials that
+// have a run are taken as they are: they are what the search suggested,
+// and a resumed sweep runs again those that did not succeed with the same
+// params rather than suggesting anew. A trial decided but never created
+// (the last leader stopped in between) is suggested again, as the search
+// is deterministic: no trial is lost or repeated.
 func newSweep(search matrix.Search, metric string, concurrency int, all []*store.Run, current map[string]*store.Run) (*sweep, error) {
 	s := &sweep{search: search, metric: metric, ahead: max(sweepAhead, 2*concurrency)}
 	params := map[int]map[string]any{}
@@ -68,26 +71,23 @@ func newSweep(search matrix.Search, metric string, concurrency int, all []*store
 			last = max(last, i)
 		}
 	}
-	for len(s.results) <= last {
-		trials, done, err := search.Next(s.results, last+1-len(s.results))
-		if err != nil {
-			return nil, err
-		}
-		for _, t := range trials {
-			if p, ok := params[t.Index]; ok {
-				t.Params = p
+	for i := 0; i <= last; i++ {
+		t := matrix.Trial{Index: i, Params: params[i]}
+		if _, ok := params[i]; !ok {
+			// A gap: what the search says of it now.
+			trials, _, err := search.Next(s.results, 1)
+			if err != nil {
+				return nil, err
 			}
-			s.results = append(s.results, matrix.Result{Trial: t})
-			s.status = append(s.status, "")
-			if ch := current[strconv.Itoa(t.Index)]; ch != nil {
-				s.record(t.Index, dag.Status(ch.Status), ch.Outputs)
+			if len(trials) == 0 {
+				break // it waits: the children after it are left out
 			}
+			t = trials[0]
 		}
-		if done {
-			s.done = true
-		}
-		if len(trials) == 0 {
-			break // it waits, or is done: the rest were never suggested
+		s.results = append(s.results, matrix.Result{Trial: t})
+		s.status = append(s.status, "")
+		if ch := current[strconv.Itoa(i)]; ch != nil {
+			s.record(i, dag.Status(ch.Status), ch.Outputs)
 		}
 	}
 	return s, nil
