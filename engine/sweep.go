@@ -426,9 +426,26 @@ func (e *Engine) matrixGraph(ctx context.Context, run *store.Run, m specs.Matrix
 			}
 		}
 	}
-	children, err := e.cfg.Store.ChildRuns(ctx, run.UUID)
-	if err != nil && !errors.Is(err, store.ErrUnreadable) {
-		return nil, err
+	// Read a page at a time, keeping of each child what the graph shows:
+	// a sweep of 100,000 trials is never held whole.
+	var children []*store.Run
+	for after := ""; ; {
+		page, more, err := e.cfg.Store.ChildrenAfter(ctx, run.UUID, after, 1000)
+		if err != nil {
+			return nil, err
+		}
+		runs, err := e.cfg.Store.GetMany(ctx, page)
+		if err != nil && !errors.Is(err, store.ErrUnreadable) { // an unreadable trial shows as not run yet
+			return nil, err
+		}
+		for _, ch := range runs {
+			children = append(children, &store.Run{UUID: ch.UUID, Node: ch.Node, Status: ch.Status,
+				ParentAttempt: ch.ParentAttempt, CacheOf: ch.CacheOf})
+		}
+		if !more || len(page) == 0 {
+			break
+		}
+		after = page[len(page)-1]
 	}
 	newest := CurrentChildren(children, run.Attempt)
 	out := &Graph{Run: run, Matrix: info}
