@@ -261,12 +261,6 @@ func TestMatrixRefused(t *testing.T) {
   metric: {name: y, optimization: maximize}
   tuner: {hubRef: my-tuner}
 `, "matrix.tuner: a tuner component"},
-		"median policy": {`
-  kind: grid
-  params: {x: {kind: choice, value: [1]}}
-  earlyStopping:
-    - {kind: metric_early_stopping, metric: y, value: 1, optimization: maximize, policy: {kind: median, evaluationInterval: 1}}
-`, "matrix.earlyStopping[0].policy: the median early-stopping policy"},
 		"eta 1": {`
   kind: hyperband
   maxIterations: 3
@@ -461,5 +455,52 @@ component:
 		if fmt.Sprint(r.Params) != before[n] {
 			t.Errorf("trial %s ran %v, first %v", n, r.Params, before[n])
 		}
+	}
+}
+
+// TestMatrixPruning: a median stopping policy stops a trial whose
+// reported values are worse than the median of the ended trials' at the
+// same step; the trial is pruned, and the sweep succeeds.
+func TestMatrixPruning(t *testing.T) {
+	e := startEngine(t)
+	spec := `version: 1.1
+kind: operation
+name: pruned
+matrix:
+  kind: mapping
+  concurrency: 1
+  values: [{q: 1}, {q: 2}, {q: 30}, {q: 1}]
+  earlyStopping:
+    - kind: metric_early_stopping
+      metric: loss
+      value: 0
+      optimization: minimize
+      policy: {kind: median, evaluationInterval: 1, minSamples: 2}
+component:
+  inputs: [{name: q, type: int}]
+  outputs: [{name: loss, type: int}]
+  run:
+    kind: job
+    container:
+      image: x
+      command: [sh, -c]
+      args: ['for s in 1 2 3 4 5 6 7 8; do echo "step=$s loss=$(( {{ q }} * (10 - s) ))"; sleep 0.1; done; echo "{\"loss\": $(( {{ q }} * 2 ))}" > "$PLEXUS_OUTPUTS_PATH"']
+`
+	run, ch := submitSweep(t, e, spec)
+	if run.Status != store.Succeeded || len(ch) != 4 {
+		t.Fatalf("sweep %s with %s: %v", run.Status, nodeStatuses(ch), run.Conditions)
+	}
+	want := map[string]store.Status{"0": store.Succeeded, "1": store.Succeeded, "2": store.Stopped, "3": store.Succeeded}
+	for n, st := range want {
+		if ch[n].Status != st {
+			t.Errorf("trial %s: %s, want %s", n, ch[n].Status, st)
+		}
+	}
+	pruned := false
+	for _, c := range ch["2"].Conditions {
+		pruned = pruned || c.Reason == reasonPruned && strings.Contains(c.Message, "median stopping")
+	}
+	if !pruned || ch["2"].Outputs != nil {
+		t.Errorf("trial 2: conditions %v, outputs %v", ch["2"].Conditions, ch["2"].Outputs)
 	}
 }

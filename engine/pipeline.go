@@ -44,8 +44,10 @@ type pipeline struct {
 	concurrency int
 	stopping    []specs.EarlyStopping
 	// sweep is the planner of a matrix run (state is it too); nil for a
-	// dag.
-	sweep *sweep
+	// dag. pruning follows what its trials report while they run, for its
+	// stopping policies (nil without any).
+	sweep   *sweep
+	pruning *pruning
 
 	mu     sync.Mutex
 	docs   map[*specs.Component]json.RawMessage // components as the cache keys them
@@ -135,6 +137,9 @@ func (l *leading) pipelineOf(ctx context.Context, run *store.Run) (*pipeline, er
 		}
 		if search, err = matrix.New("matrix", m, sweepSeed(run.UUID)); err != nil {
 			return nil, fmt.Errorf("engine: matrix %s: %w", run.UUID, err)
+		}
+		if policies := matrix.Policies(common.EarlyStopping); len(policies) > 0 {
+			p.pruning = newPruning(policies)
 		}
 	} else {
 		d, ok := c.Component.Run.(*specs.DAG)
@@ -295,15 +300,19 @@ func (p *pipeline) observeLocked(r *store.Run) []dag.Change {
 		if r.Status == store.Succeeded && p.early == "" {
 			p.early = matrix.MetricStop(p.stopping, p.what(node), r.Outputs)
 		}
-		if p.sweep != nil {
-			p.sweep.observeOutputs(node, dag.Status(r.Status), r.Outputs)
-		}
+	}
+	status := dag.Status(r.Status)
+	if p.pruning != nil {
+		status = p.pruning.observeLocked(node, r)
+	}
+	if r.Status.Final() && p.sweep != nil {
+		p.sweep.observeOutputs(node, status, r.Outputs)
 	}
 	through := make([]dag.Status, len(r.Conditions))
 	for i, c := range r.Conditions {
 		through[i] = dag.Status(c.Type)
 	}
-	return p.state.Observe(node, dag.Status(r.Status), through...)
+	return p.state.Observe(node, status, through...)
 }
 
 // decideLocked queues what decisions ask for: a run for each ready
@@ -385,6 +394,9 @@ func (l *leading) drive(ctx context.Context, run *store.Run) error {
 	}
 	if run.Status == store.Stopping {
 		return l.stopChildren(ctx, run, p)
+	}
+	if p.pruning != nil {
+		l.follow(ctx, p)
 	}
 	if err := l.createChildren(ctx, run, p); err != nil {
 		return err

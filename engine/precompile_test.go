@@ -76,6 +76,9 @@ func TestSubmitRefusesWhatCannotRender(t *testing.T) {
 		"a dag's matrix whose first trial divides by zero": {
 			spec: dagOf("{name: a, dagRef: divides, matrix: {kind: mapping, values: [{d: 0}]}}"),
 			path: "run.operations[0].matrix"},
+		"a stopping policy of a dag": {
+			spec: "version: 1.1\nkind: component\nrun:\n  kind: dag\n  earlyStopping: [{kind: metric_early_stopping, metric: y, value: 1, optimization: maximize, policy: {kind: median, evaluationInterval: 1}}]\n  operations: [{name: a, component: {run: {container: {image: x}}}}]\n",
+			path: "run.earlyStopping[0].policy"},
 		"a dag's matrix that runs": {
 			spec: dagOf("{name: a, dagRef: divides, matrix: {kind: mapping, values: [{d: 1}, {d: 2}]}}")},
 		"a schedule of a dag's operation, not run yet": {

@@ -8,9 +8,8 @@ import (
 
 // What the engine does not run yet is refused when it is submitted, at
 // the field that asks for it, instead of being run as something else (a
-// schedule as a single run): the iterative matrix and tuners, the
-// median, truncation and diff early-stopping policies, hyperband's
-// resume, schedules, a run's subscriptions to events (a dag's operations
+// schedule as a single run): the iterative matrix and tuners,
+// hyperband's resume, schedules, a run's subscriptions to events (a dag's operations
 // wait on events of their upstreams: that runs) and hooks. The specs parse, validate and compile them; only running them is
 // refused.
 //
@@ -45,6 +44,12 @@ func unsupported(at specs.Path, op *specs.Operation, comp *specs.Component, dept
 	d, ok := comp.Run.(*specs.DAG)
 	if !ok {
 		return errs
+	}
+	for i, es := range d.EarlyStopping {
+		if ms, ok := es.(*specs.MetricEarlyStopping); ok && ms.Policy != nil {
+			errs = append(errs, &specs.FieldError{Path: at.Child("run").Child("earlyStopping").Index(i).Child("policy"), Type: specs.ErrInvalid,
+				Detail: fmt.Sprintf("the %s stopping policy applies to a matrix's trials, not to a dag's operations: the file is valid, but nothing was submitted", ms.Policy.PolicyKind())})
+		}
 	}
 	for i := range d.Operations {
 		child := &d.Operations[i]
@@ -84,12 +89,6 @@ func unsupportedMatrix(at specs.Path, m specs.Matrix) specs.ErrorList {
 	}
 	if tuner != nil {
 		refuse(at.Child("tuner"), "a tuner component (suggestions from a run rather than the built-in optimisers) is not run by")
-	}
-	for i, es := range matrixCommon(m).EarlyStopping {
-		if ms, ok := es.(*specs.MetricEarlyStopping); ok && ms.Policy != nil {
-			refuse(at.Child("earlyStopping").Index(i).Child("policy"),
-				fmt.Sprintf("the %s early-stopping policy (it judges runs by metrics they report while they run) is not run by", ms.Policy.PolicyKind()))
-		}
 	}
 	return errs
 }

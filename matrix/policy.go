@@ -14,8 +14,8 @@ import (
 // truncation, diff) judge a running trial by the values of the metric it
 // reports while it runs, against the other trials' at the same step. The
 // reference accepts them and applies none; these are the rules they
-// follow here. (The engine does not yet read the values trials report
-// while they run, and refuses the policies at submission.)
+// follow here. The engine reads the values from the trials' logs
+// (ParseMetricLine) and stops the trials a policy judges.
 
 // Point is one value a trial reported: at step Step (1, 2, ...).
 type Point struct {
