@@ -62,3 +62,50 @@ component:
 		}
 	}
 }
+
+// TestMatrixPruningOnKubernetes: the leader follows a running trial's log
+// through the pod log API, and a median stopping policy stops the trial
+// whose reported loss is far worse than the ended trials': its Job is
+// stopped, and the sweep succeeds.
+func TestMatrixPruningOnKubernetes(t *testing.T) {
+	c := cluster.Shared(t)
+	ns := c.Namespace(t)
+	n := start(t, c, ns, storetest.Prefix(t), "a")
+	uuid := submit(t, n.e, `version: 1.1
+kind: operation
+name: pruned
+matrix:
+  kind: mapping
+  concurrency: 1
+  values: [{q: 1, delay: 1s}, {q: 2, delay: 1s}, {q: 99, delay: 5m}]
+  earlyStopping:
+    - kind: metric_early_stopping
+      metric: loss
+      value: 0
+      optimization: minimize
+      policy: {kind: median, evaluationInterval: 1, minSamples: 2}
+component:
+  inputs: [{name: q, type: int}]
+  run:
+    kind: job
+    environment: {annotations: {plexus.io/kwok-delay: '{{ delay }}', plexus.io/kwok-logs: "step=1 loss={{ q }}\n"}}
+    container: {image: trainer, command: [train]}
+`)
+	r := final(t, n.st, uuid)
+	if r.Status != store.Succeeded {
+		t.Fatalf("sweep %s: %+v", r.Status, r.Conditions)
+	}
+	children, err := n.st.ChildRuns(t.Context(), uuid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ch := range children {
+		want := store.Succeeded
+		if ch.Node == "2" {
+			want = store.Stopped
+		}
+		if ch.Status != want {
+			t.Errorf("trial %s (%v): %s, want %s", ch.Node, ch.Params, ch.Status, want)
+		}
+	}
+}
