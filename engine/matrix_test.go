@@ -504,3 +504,49 @@ component:
 		t.Errorf("trial 2: conditions %v, outputs %v", ch["2"].Conditions, ch["2"].Outputs)
 	}
 }
+
+// TestMatrixPruningReadsBack: a resumed sweep judges its trials against
+// the values the trials that ended before it reported, read back from
+// their logs.
+func TestMatrixPruningReadsBack(t *testing.T) {
+	e := startEngine(t)
+	dir := t.TempDir()
+	spec := `version: 1.1
+kind: operation
+name: pruned
+matrix:
+  kind: mapping
+  concurrency: 1
+  values: [{q: 1}, {q: 2}, {q: 99}]
+  earlyStopping:
+    - kind: metric_early_stopping
+      metric: loss
+      value: 0
+      optimization: minimize
+      policy: {kind: median, evaluationInterval: 1, minSamples: 2}
+component:
+  inputs: [{name: q, type: int}]
+  run:
+    kind: job
+    container:
+      image: x
+      command: [sh, -c]
+      args: ['if [ {{ q }} -ne 1 ] && [ ! -e ` + dir + `/ok ]; then exit 3; fi; for s in 1 2 3 4 5 6 7 8; do echo "loss=$(( {{ q }} * (10 - s) ))"; sleep 0.1; done']
+`
+	run, ch := submitSweep(t, e, spec)
+	if run.Status != store.Failed || ch["0"].Status != store.Succeeded {
+		t.Fatalf("first attempt: %s with %s", run.Status, nodeStatuses(ch))
+	}
+	if err := os.WriteFile(dir+"/ok", nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Resume(t.Context(), run.UUID); err != nil {
+		t.Fatal(err)
+	}
+	run = waitFinal(t, e, run.UUID)
+	ch = childrenOf(t, e.cfg.Store, run.UUID)
+	// Trial 2 is judged against trial 0 (read back) and trial 1.
+	if run.Status != store.Succeeded || ch["1"].Status != store.Succeeded || ch["2"].Status != store.Stopped {
+		t.Errorf("resumed: %s with %s", run.Status, nodeStatuses(ch))
+	}
+}

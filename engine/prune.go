@@ -18,9 +18,9 @@ import (
 // ParseMetricLine), and stops a trial a policy judges, with the reason
 // PolicyStopped. A trial stopped so is pruned, not failed: the sweep goes
 // on, and succeeds if the others do. What trials reported is kept in
-// memory by the term: a new leader judges the trials still running
-// against the values it reads from then on (their logs from the start),
-// with no curves of the trials that ended before it led.
+// memory by the term: a new term (a new leader, or a resumed sweep) reads
+// the logs of the trials that had ended succeeded back once, and follows
+// those running from the start of their logs.
 type pruning struct {
 	policies []*matrix.Policy
 	curves   map[string]map[string]matrix.Curve // metric → trial → values
@@ -28,6 +28,10 @@ type pruning struct {
 	toFollow []*store.Run                       // running children not followed yet
 	ended    map[string]bool                    // trials that ended: true if succeeded
 	pruned   map[string]bool                    // trials a policy stopped
+	// unread are the trials that had ended succeeded when the term built
+	// the sweep, whose values it reads back from their logs once.
+	unread map[string]executor.RunRef
+	read   bool
 }
 
 // reasonPruned is the reason of the condition of a trial a stopping
@@ -36,7 +40,8 @@ const reasonPruned = "PolicyStopped"
 
 func newPruning(policies []*matrix.Policy) *pruning {
 	pr := &pruning{policies: policies, curves: map[string]map[string]matrix.Curve{},
-		followed: map[string]bool{}, ended: map[string]bool{}, pruned: map[string]bool{}}
+		followed: map[string]bool{}, ended: map[string]bool{}, pruned: map[string]bool{},
+		unread: map[string]executor.RunRef{}}
 	for _, p := range policies {
 		pr.curves[p.Metric()] = map[string]matrix.Curve{}
 	}
@@ -56,6 +61,9 @@ func (pr *pruning) observeLocked(node string, r *store.Run) dag.Status {
 		return dag.Skipped
 	case r.Status.Final():
 		pr.ended[node] = r.Status == store.Succeeded
+		if r.Status == store.Succeeded && !pr.read && !pr.followed[r.UUID] {
+			pr.unread[node] = executor.RunRef{UUID: r.UUID, Attempt: r.Attempt}
+		}
 	}
 	return dag.Status(r.Status)
 }
@@ -66,7 +74,23 @@ func (l *leading) follow(ctx context.Context, p *pipeline) {
 	p.mu.Lock()
 	runs := p.pruning.toFollow
 	p.pruning.toFollow = nil
+	var unread map[string]executor.RunRef
+	if !p.pruning.read {
+		p.pruning.read, unread = true, p.pruning.unread
+		p.pruning.unread = nil
+	}
 	p.mu.Unlock()
+	if len(unread) > 0 {
+		// The trials that ended before this term: what they reported is
+		// read back from their logs, for the policies to judge by.
+		l.sends.Add(1)
+		go func() {
+			defer l.sends.Done()
+			for node, ref := range unread {
+				_ = l.guard("reading the log of", ref.UUID, func() error { return l.readBack(ctx, p, node, ref) })
+			}
+		}()
+	}
 	for _, r := range runs {
 		l.sends.Add(1)
 		go func() {
@@ -140,4 +164,38 @@ func (pr *pruning) judgeLocked(node, line string, ordinal map[string]int) string
 		}
 	}
 	return ""
+}
+
+// readBack reads the values an ended trial reported from its log.
+func (l *leading) readBack(ctx context.Context, p *pipeline, node string, ref executor.RunRef) error {
+	rc, err := l.e.cfg.Executor.Logs(ctx, ref, false)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	sc := bufio.NewScanner(rc)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	read := map[string]matrix.Curve{}
+	ordinal := map[string]int{}
+	for sc.Scan() {
+		for _, pol := range p.pruning.policies {
+			m := pol.Metric()
+			pt, ok := matrix.ParseMetricLine(sc.Text(), m, ordinal[m]+1)
+			if !ok {
+				continue
+			}
+			ordinal[m]++
+			if c := read[m]; len(c) == 0 || pt.Step > c[len(c)-1].Step {
+				read[m] = append(c, pt)
+			}
+		}
+	}
+	p.locked(func() {
+		for m, c := range read {
+			if len(p.pruning.curves[m][node]) == 0 {
+				p.pruning.curves[m][node] = c
+			}
+		}
+	})
+	return sc.Err()
 }
