@@ -1,0 +1,142 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/plexus-ml/plexus/dag"
+	"github.com/plexus-ml/plexus/engine/store"
+	"github.com/plexus-ml/plexus/specs"
+)
+
+// What `plexus ops get --graph` and the API's graph show of a parent run:
+// a dag's operations in topological order, or a matrix's trials
+// (matrixGraph, sweep.go).
+
+// GraphNode is one operation of a dag as `plexus ops get --graph` shows
+// it: its upstreams, and the run it has in the dag's current attempt.
+type GraphNode struct {
+	Name     string   `json:"name"`
+	Upstream []string `json:"upstream,omitempty"`
+	Trigger  string   `json:"trigger,omitempty"`
+	// Run is its child run ("" when it has none yet), Status that run's
+	// status.
+	Run    string       `json:"run,omitempty"`
+	Status store.Status `json:"status,omitempty"`
+	// CacheOf is the run whose result that run reused, if it did.
+	CacheOf string `json:"cacheOf,omitempty"`
+	// Pipeline says the operation is itself a dag.
+	Pipeline bool `json:"pipeline,omitempty"`
+}
+
+// Graph is a dag run's operations in topological order, or a matrix
+// run's trials so far by index (Matrix set).
+type Graph struct {
+	Run    *store.Run  `json:"run"`
+	Nodes  []GraphNode `json:"nodes"`
+	Matrix *MatrixInfo `json:"matrix,omitempty"`
+}
+
+// ErrNotPipeline: the run is neither a dag nor a matrix.
+var ErrNotPipeline = errors.New("engine: the run is not a dag")
+
+// Graph returns a dag run's graph with the status of each operation.
+func (e *Engine) Graph(ctx context.Context, uuid string) (*Graph, error) {
+	run, _, err := e.cfg.Store.Get(ctx, uuid)
+	if err != nil {
+		return nil, err
+	}
+	if run.Matrix != "" {
+		// A sweep (the record says so: a dag's graph is not decoded twice).
+		m, err := e.matrixOf(ctx, run)
+		if err != nil {
+			return nil, err
+		}
+		if m != nil {
+			return e.matrixGraph(ctx, run, m)
+		}
+	}
+	d, err := e.dagOf(ctx, run, 0)
+	if err != nil {
+		return nil, err
+	}
+	g, err := dag.Build(specs.Path("run"), d)
+	if err != nil {
+		return nil, err
+	}
+	children, err := e.cfg.Store.ChildRuns(ctx, uuid)
+	if err != nil && !errors.Is(err, store.ErrUnreadable) { // an unreadable child shows as not run yet
+		return nil, err
+	}
+	newest := CurrentChildren(children, run.Attempt)
+	ops := map[string]*specs.Operation{}
+	for i := range d.Operations {
+		ops[d.Operations[i].Name] = &d.Operations[i]
+	}
+	out := &Graph{Run: run}
+	for _, name := range g.Order() {
+		n := GraphNode{Name: name, Upstream: g.Upstream(name), Trigger: string(ops[name].Trigger)}
+		if comp := componentOf(ops[name], d); comp != nil {
+			_, n.Pipeline = comp.Run.(*specs.DAG)
+		}
+		n.Pipeline = n.Pipeline || ops[name].Matrix != nil
+		if ch := newest[name]; ch != nil {
+			n.Run, n.Status, n.CacheOf = ch.UUID, ch.Status, ch.CacheOf
+		}
+		out.Nodes = append(out.Nodes, n)
+	}
+	return out, nil
+}
+
+// componentOf is the component a dag's operation runs.
+func componentOf(op *specs.Operation, d *specs.DAG) *specs.Component {
+	if op.DagRef == "" {
+		return op.Component
+	}
+	for i := range d.Components {
+		if d.Components[i].Name == op.DagRef {
+			return &d.Components[i]
+		}
+	}
+	return nil
+}
+
+// dagOf finds the dag a run runs: its own submission's, or for a dag
+// nested in another, its operation's component there.
+func (e *Engine) dagOf(ctx context.Context, run *store.Run, depth int) (*specs.DAG, error) {
+	if depth > 32 {
+		return nil, fmt.Errorf("engine: run %s: dags nested too deep", run.UUID)
+	}
+	var comp *specs.Component
+	if !compiledByDag(run) {
+		// Its operations as submitted: the graph needs no compilation.
+		c, err := e.stored(ctx, run, nil)
+		if err != nil {
+			return nil, err
+		}
+		comp = c
+	} else {
+		parent, _, err := e.cfg.Store.Get(ctx, run.Parent)
+		if err != nil {
+			return nil, err
+		}
+		pd, err := e.dagOf(ctx, parent, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		for i := range pd.Operations {
+			if pd.Operations[i].Name == run.Node {
+				comp = componentOf(&pd.Operations[i], pd)
+			}
+		}
+	}
+	if comp == nil {
+		return nil, fmt.Errorf("run %s: %w", run.UUID, ErrNotPipeline)
+	}
+	d, ok := comp.Run.(*specs.DAG)
+	if !ok {
+		return nil, fmt.Errorf("run %s: %w", run.UUID, ErrNotPipeline)
+	}
+	return d, nil
+}
