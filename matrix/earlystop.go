@@ -2,8 +2,6 @@ package matrix
 
 import (
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/plexus-ml/plexus/specs"
 )
@@ -53,10 +51,4 @@ func FailureStop(policies []specs.EarlyStopping, failed, all int, what string) s
 
 // Number reads an output as a number: any Go number, a json.Number or a
 // numeric string.
-func Number(v any) (float64, bool) {
-	if s, ok := v.(string); ok {
-		n, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-		return n, err == nil
-	}
-	return toFloat(v)
-}
+func Number(v any) (float64, bool) { return specs.Number(v) }

@@ -125,36 +125,10 @@ func Quantize(s *specs.Space, x float64) float64 {
 
 // toFloat reads a number of any Go type (or a json.Number); not a string.
 func toFloat(v any) (float64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return x, true
-	case float32:
-		return float64(x), true
-	case int:
-		return float64(x), true
-	case int8:
-		return float64(x), true
-	case int16:
-		return float64(x), true
-	case int32:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	case uint:
-		return float64(x), true
-	case uint8:
-		return float64(x), true
-	case uint16:
-		return float64(x), true
-	case uint32:
-		return float64(x), true
-	case uint64:
-		return float64(x), true
-	case json.Number:
-		f, err := x.Float64()
-		return f, err == nil
+	if _, ok := v.(string); ok {
+		return 0, false
 	}
-	return 0, false
+	return specs.Number(v)
 }
 
 // valueKey identifies a value whatever the Go type it was decoded into:

@@ -507,25 +507,7 @@ func normalUUID(s string) string { return strings.ToLower(strings.ReplaceAll(s, 
 
 // Number is v as a number: a Go number, or a string that reads as one
 // (inputs given on the command line are strings).
-func Number(v any) (float64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return x, true
-	case float32:
-		return float64(x), true
-	case int:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	case json.Number:
-		n, err := x.Float64()
-		return n, err == nil
-	case string:
-		n, err := strconv.ParseFloat(strings.TrimSpace(x), 64)
-		return n, err == nil
-	}
-	return 0, false
-}
+func Number(v any) (float64, bool) { return specs.Number(v) }
 
 func timeOf(v any) (time.Time, bool) {
 	switch x := v.(type) {
