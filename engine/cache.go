@@ -65,7 +65,7 @@ func (l *leading) cacheKeyOf(r *store.Run, c *compiler.Compiled) (key string, tt
 func cacheOn(r *store.Run, c *compiler.Compiled) (time.Duration, bool) {
 	cache := c.Component.Cache
 	switch {
-	case r.RestartOf != "":
+	case r.RestartOf != "", r.FireAt != nil: // a schedule's fire runs anew each time
 		return 0, false
 	case r.Parent == "" && (cache == nil || cache.Disable == nil || *cache.Disable):
 		return 0, false

@@ -36,6 +36,9 @@ func (l *leading) compileChild(ctx context.Context, r *store.Run) (*compiler.Com
 	if err != nil {
 		return nil, err
 	}
+	if p.sched != nil {
+		return l.compileFire(ctx, p, r)
+	}
 	return l.compileNode(ctx, p, r)
 }
 
@@ -69,6 +72,9 @@ func (l *leading) compileNode(ctx context.Context, p *pipeline, r *store.Run) (*
 		}
 	}
 	ri := compiler.RunInfo{UUID: r.UUID, Name: r.Name, Project: r.Project, CreatedAt: r.CreatedAt, CompiledAt: l.e.cfg.Now()}
+	if r.FireAt != nil {
+		ri.ScheduleAt = *r.FireAt // of the schedule's fire it runs in
+	}
 	if l.e.cfg.RunInfo != nil {
 		ri = l.e.cfg.RunInfo(r, ri)
 	}

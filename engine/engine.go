@@ -13,6 +13,7 @@ import (
 	"github.com/plexus-ml/plexus/executor"
 	"github.com/plexus-ml/plexus/specs"
 	"github.com/plexus-ml/plexus/specs/compiler"
+	"github.com/plexus-ml/plexus/triggers"
 )
 
 // Config configures an Engine.
@@ -201,8 +202,22 @@ func (e *Engine) Submit(ctx context.Context, sub Submission) (*store.Run, error)
 	if errs := deepInputs("", c); len(errs) > 0 {
 		return nil, &compiler.CompilationError{Stage: compiler.StageParams, Errors: errs}
 	}
+	if isSchedule(c) {
+		// Each fire is compiled when it comes; when they come is checked
+		// now, as the schedule will read it.
+		run.Schedule = c.Operation.Schedule.ScheduleKind()
+		if _, err := triggers.NewSchedule("schedule", c.Operation.Schedule); err != nil {
+			var errs specs.ErrorList
+			if !errors.As(err, &errs) {
+				errs = specs.ErrorList{specs.Invalidf("schedule", nil, "%v", err)}
+			}
+			return nil, &compiler.CompilationError{Stage: stageOperations, Errors: f.Locate(errs)}
+		}
+	}
 	if c.Operation.Matrix != nil {
-		run.Matrix = string(c.Operation.Matrix.MatrixKind())
+		if !isSchedule(c) {
+			run.Matrix = string(c.Operation.Matrix.MatrixKind())
+		}
 		if errs := e.checkMatrix(ctx, run, "", c); len(errs) > 0 {
 			return nil, &compiler.CompilationError{Stage: stageOperations, Errors: f.Locate(errs)}
 		}

@@ -36,6 +36,9 @@ type Graph struct {
 	Run    *store.Run  `json:"run"`
 	Nodes  []GraphNode `json:"nodes"`
 	Matrix *MatrixInfo `json:"matrix,omitempty"`
+	// Schedule is set for a schedule run, whose nodes are its fires by
+	// nominal time (RFC 3339, UTC).
+	Schedule *ScheduleInfo `json:"schedule,omitempty"`
 }
 
 // ErrNotPipeline: the run is neither a dag nor a matrix.
@@ -46,6 +49,9 @@ func (e *Engine) Graph(ctx context.Context, uuid string) (*Graph, error) {
 	run, _, err := e.cfg.Store.Get(ctx, uuid)
 	if err != nil {
 		return nil, err
+	}
+	if run.Schedule != "" {
+		return e.scheduleGraph(ctx, run)
 	}
 	if run.Matrix != "" {
 		// A sweep (the record says so: a dag's graph is not decoded twice).
@@ -120,6 +126,9 @@ func (e *Engine) dagOf(ctx context.Context, run *store.Run, depth int) (*specs.D
 		parent, _, err := e.cfg.Store.Get(ctx, run.Parent)
 		if err != nil {
 			return nil, err
+		}
+		if parent.Schedule != "" {
+			return e.dagOf(ctx, parent, depth+1) // a fire runs its schedule's dag
 		}
 		pd, err := e.dagOf(ctx, parent, depth+1)
 		if err != nil {

@@ -47,6 +47,12 @@ type pipeline struct {
 	// stopping policies (nil without any).
 	sweep   *sweep
 	pruning *pruning
+	// sched is the planner of a schedule run (state is it too); nil for
+	// a dag or a matrix. fireAt is the nominal time of the schedule's
+	// fire this dag or matrix runs for, if it does: its children's
+	// globals.schedule_at too.
+	sched  *schedule
+	fireAt *time.Time
 
 	mu     sync.Mutex
 	docs   map[*specs.Component]json.RawMessage // components as the cache keys them
@@ -69,7 +75,7 @@ func compiledByDag(r *store.Run) bool {
 // isPipeline says whether a compiled run is a parent whose children the
 // leader runs: a dag, or a matrix.
 func isPipeline(c *compiler.Compiled) bool {
-	if c.Operation != nil && c.Operation.Matrix != nil {
+	if c.Operation != nil && (c.Operation.Matrix != nil || c.Operation.Schedule != nil) {
 		return true
 	}
 	_, ok := c.Component.Run.(*specs.DAG)
@@ -126,9 +132,14 @@ func (l *leading) pipelineOf(ctx context.Context, run *store.Run) (*pipeline, er
 	}
 	p = &pipeline{uuid: run.UUID, attempt: run.Attempt, root: firstOf(run.Root, run.UUID), project: run.Project,
 		compiled: c, ops: map[string]*specs.Operation{}, comps: map[string]*specs.Component{}, docs: map[*specs.Component]json.RawMessage{},
-		nodes: map[string]string{}, byRun: map[string]string{}, live: map[string]bool{}}
+		nodes: map[string]string{}, byRun: map[string]string{}, live: map[string]bool{}, fireAt: run.FireAt}
 	var search matrix.Search
-	if m := c.Operation.Matrix; m != nil {
+	if isSchedule(c) {
+		if p.sched, err = l.newSchedule(ctx, run, c); err != nil {
+			return nil, fmt.Errorf("engine: schedule %s: %w", run.UUID, err)
+		}
+		p.state = p.sched
+	} else if m := c.Operation.Matrix; m != nil {
 		common := matrixCommon(m)
 		p.stopping = common.EarlyStopping
 		if common.Concurrency != nil && !common.Concurrency.IsTemplate() {
@@ -362,6 +373,11 @@ func (l *leading) drive(ctx context.Context, run *store.Run) error {
 		return err
 	}
 	now := l.e.cfg.Now()
+	if run.Status == store.OnSchedule && p.sched != nil {
+		if err := l.fire(ctx, run, p); err != nil {
+			return err
+		}
+	}
 	if run.Status == store.Scheduled {
 		if run, err = l.update(ctx, run, func(r *store.Run) error {
 			if r.Status != store.Scheduled {
@@ -427,6 +443,9 @@ func (l *leading) drive(ctx context.Context, run *store.Run) error {
 // startMessage says what a parent starts: a dag of so many operations, a
 // matrix of so many trials at most.
 func (p *pipeline) startMessage() string {
+	if p.sched != nil {
+		return describeSchedule(p.compiled.Operation.Schedule)
+	}
 	if p.sweep == nil {
 		return fmt.Sprintf("a dag of %d operations", p.state.Len())
 	}
@@ -485,7 +504,7 @@ func (l *leading) createChildren(ctx context.Context, run *store.Run, p *pipelin
 	var runs []*store.Run
 	child := func(node string) *store.Run {
 		r := &store.Run{UUID: childUUID(p.uuid, node, p.attempt), Name: node, Node: node, Project: p.project,
-			Parent: p.uuid, Root: p.root, ParentAttempt: p.attempt, CreatedAt: now}
+			Parent: p.uuid, Root: p.root, ParentAttempt: p.attempt, CreatedAt: now, FireAt: p.fireAt}
 		if p.sweep != nil {
 			i, _ := p.sweep.index(node)
 			r.Name, r.Params = p.trialName(i), p.sweep.results[i].Params

@@ -577,7 +577,7 @@ func (l *leading) reconcile(ctx context.Context, uuid string) error {
 		err = l.advance(ctx, run, now)
 	case store.Compiled, store.Queued:
 		err = l.advance(ctx, run, now)
-	case store.Scheduled, store.Starting, store.Running, store.Processing, store.Warning, store.Unschedulable, store.Stopping:
+	case store.OnSchedule, store.Scheduled, store.Starting, store.Running, store.Processing, store.Warning, store.Unschedulable, store.Stopping:
 		if t, terr := l.traitsOf(run); terr == nil && t.pipeline {
 			err = l.drive(ctx, run)
 			break
@@ -653,6 +653,10 @@ func (l *leading) advance(ctx context.Context, run *store.Run, now time.Time) er
 			})
 		}
 		return err
+	}
+	if isSchedule(c) && (from == store.Created || from == store.Resuming) {
+		// Its fires are compiled, checked and queued, each in its turn.
+		return l.startSchedule(ctx, run, c, now)
 	}
 	pipe := isPipeline(c)
 	if from == store.Created {

@@ -396,6 +396,9 @@ func (e *Engine) matrixOf(ctx context.Context, run *store.Run) (specs.Matrix, er
 	if err != nil {
 		return nil, err
 	}
+	if parent.Schedule != "" {
+		return e.matrixOf(ctx, parent) // a fire runs its schedule's matrix
+	}
 	d, err := e.dagOf(ctx, parent, 1)
 	if errors.Is(err, ErrNotPipeline) {
 		return nil, nil // a matrix's trial

@@ -24,8 +24,10 @@ var transitions = map[store.Status][]store.Status{
 	// resumed run.
 	store.Created: {store.Compiled, store.OnSchedule, store.Succeeded /* from cache */, store.Skipped, store.UpstreamFailed,
 		store.Stopped, store.Failed},
-	store.OnSchedule: {store.Running, store.Processing, store.Succeeded, store.Stopping, store.Stopped, store.Failed},
-	store.Resuming:   {store.Compiled, store.Stopped, store.Failed},
+	// A schedule between (and during) its fires; it stops through
+	// stopping, which stops the fires that run.
+	store.OnSchedule: {store.Running, store.Processing, store.Succeeded, store.Stopping, store.Failed},
+	store.Resuming:   {store.Compiled, store.OnSchedule, store.Stopped, store.Failed},
 	// Compiled, waiting for a queue slot (or approval).
 	store.Compiled: {store.Queued, store.Succeeded /* from cache */, store.Skipped, store.UpstreamFailed, store.Stopped, store.Failed},
 	store.Queued:   {store.Scheduled, store.Running /* a parent */, store.Stopped, store.Failed},

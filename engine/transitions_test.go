@@ -104,7 +104,7 @@ func TestEveryStatusHasARowOrIsFinal(t *testing.T) {
 func TestStopTarget(t *testing.T) {
 	cases := map[store.Status]store.Status{
 		store.Created: store.Stopped, store.Compiled: store.Stopped, store.Queued: store.Stopped,
-		store.OnSchedule: store.Stopped, store.Resuming: store.Stopped, store.Retrying: store.Stopped,
+		store.OnSchedule: store.Stopping, store.Resuming: store.Stopped, store.Retrying: store.Stopped,
 		store.Scheduled: store.Stopping, store.Running: store.Stopping, store.Warning: store.Stopping,
 		store.Stopping: store.Stopping,
 	}

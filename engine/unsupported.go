@@ -9,7 +9,7 @@ import (
 // What the engine does not run yet is refused when it is submitted, at
 // the field that asks for it, instead of being run as something else (a
 // schedule as a single run): the iterative matrix and tuners,
-// hyperband's resume, schedules, a run's subscriptions to events (a dag's operations
+// hyperband's resume, a schedule inside a dag, a run's subscriptions to events (a dag's operations
 // wait on events of their upstreams: that runs) and hooks. The specs parse, validate and compile them; only running them is
 // refused.
 //
@@ -25,8 +25,8 @@ func unsupported(at specs.Path, op *specs.Operation, comp *specs.Component, dept
 		if op.Matrix != nil {
 			errs = append(errs, unsupportedMatrix(at.Child("matrix"), op.Matrix)...)
 		}
-		if op.Schedule != nil {
-			refuse(at.Child("schedule"), "schedules")
+		if op.Schedule != nil && depth > 0 {
+			refuse(at.Child("schedule"), "schedules of a dag's operations (a schedule runs at the top of a file)")
 		}
 		if len(op.Events) > 0 && depth == 0 {
 			refuse(at.Child("events"), "event subscriptions")

@@ -77,6 +77,13 @@ type Run struct {
 	// Matrix is the kind of the run's matrix (grid, bayes, ...) when the
 	// run is a sweep, whose children are its trials.
 	Matrix string `json:"matrix,omitempty"`
+	// Schedule is the kind of the run's schedule (cron, interval,
+	// datetime) when the run is a schedule, whose children are its fires;
+	// FireAt is the nominal time of the fire a schedule's child runs for
+	// (its globals.schedule_at), kept by the runs of the dag or matrix the
+	// fire runs, if it does, too.
+	Schedule string     `json:"schedule,omitempty"`
+	FireAt   *time.Time `json:"fireAt,omitempty"`
 	// Spec is the Polyaxonfile as submitted, and Params the params given
 	// with it; Compiled is what the compiler made of them.
 	Spec     string          `json:"spec"`
