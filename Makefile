@@ -85,6 +85,7 @@ demo: build
 	$(BIN)/plexus run -f examples/train.yaml -P lr=0.05
 	$(BIN)/plexus run -f examples/sweep.yaml
 	$(BIN)/plexus run -f examples/bayes.yaml
+	$(BIN)/plexus run -f examples/every-2s.yaml
 
 ## e2e: end-to-end tests; e2e/cluster runs a real control plane (k8s-bin).
 e2e: k8s-bin

@@ -67,6 +67,7 @@ runs the new attempt here, as plexus run does.`,
 
 	var status, project, parent string
 	var limit int
+	var schedules bool
 	ls := &cobra.Command{
 		Use:   "ls",
 		Short: "List runs",
@@ -77,7 +78,11 @@ runs the new attempt here, as plexus run does.`,
 				return err
 			}
 			defer done()
-			page, err := c.List(cmd.Context(), api.ListOptions{Status: status, Project: project, Parent: parent, Limit: limit})
+			kind := ""
+			if schedules {
+				kind = "schedule"
+			}
+			page, err := c.List(cmd.Context(), api.ListOptions{Status: status, Project: project, Parent: parent, Limit: limit, Kind: kind})
 			if err != nil {
 				return err
 			}
@@ -85,6 +90,22 @@ runs the new attempt here, as plexus run does.`,
 				return printValue(cmd.OutOrStdout(), o.output, page)
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			if schedules {
+				// When each fires, how often it did, and when it fires next.
+				fmt.Fprintln(tw, "UUID\tNAME\tSTATUS\tSCHEDULE\tFIRED\tNEXT")
+				for _, r := range page.Runs {
+					g, err := c.Graph(cmd.Context(), r.UUID)
+					if err != nil {
+						return err
+					}
+					next := "-"
+					if len(g.Schedule.Coming) > 0 {
+						next = g.Schedule.Coming[0].UTC().Format(time.RFC3339)
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", r.UUID, r.Name, r.Status, g.Schedule.Description, g.Schedule.State.Fired, next)
+				}
+				return tw.Flush()
+			}
 			if parent != "" {
 				// A dag's children: the operation each runs, and the
 				// attempt of the dag that made it.
@@ -105,6 +126,7 @@ runs the new attempt here, as plexus run does.`,
 	ls.Flags().StringVar(&project, "project", "", "only runs of this project")
 	ls.Flags().StringVar(&parent, "parent", "", "only the children of this run (a dag's: the runs of its operations)")
 	ls.Flags().IntVarP(&limit, "limit", "l", 50, "at most this many runs")
+	ls.Flags().BoolVar(&schedules, "schedules", false, "only schedules, each with when it fires, how often it did and its next fire")
 
 	var graph bool
 	get := &cobra.Command{
@@ -139,6 +161,9 @@ and marked *.`,
 				if g.Matrix != nil {
 					return printMatrix(cmd.Context(), cmd.OutOrStdout(), c, g)
 				}
+				if g.Schedule != nil {
+					return printSchedule(cmd.OutOrStdout(), g)
+				}
 				return printGraph(cmd.Context(), cmd.OutOrStdout(), g, c.Graph)
 			}
 			r, err := c.Get(cmd.Context(), args[0])
@@ -159,6 +184,14 @@ and marked *.`,
 			for _, cond := range r.Conditions {
 				line := fmt.Sprintf("  %s  %-15s %s %s", cond.Time.Format(time.RFC3339), cond.Type, cond.Reason, cond.Message)
 				fmt.Fprintln(w, strings.TrimRight(line, " "))
+			}
+			if r.Schedule != "" {
+				// A schedule: its fires, and the next ones.
+				g, err := c.Graph(cmd.Context(), r.UUID)
+				if err != nil {
+					return err
+				}
+				return printSchedule(w, g)
 			}
 			if r.Matrix != "" {
 				// A sweep: its trials, the best first.

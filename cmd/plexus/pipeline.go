@@ -294,6 +294,9 @@ func progress(v *dagView) string {
 	if v.graph.Matrix != nil {
 		return matrixProgress(v, strings.Join(parts, ", "), done)
 	}
+	if v.graph.Schedule != nil {
+		return scheduleProgress(v, strings.Join(parts, ", "), len(v.nodes))
+	}
 	return fmt.Sprintf("dag %s: %d/%d done (%s)", v.name(), done, len(v.graph.Nodes), strings.Join(parts, ", "))
 }
 
@@ -314,6 +317,9 @@ const summaryRows = 100
 func printSummary(w io.Writer, v *dagView) error {
 	if v.graph.Matrix != nil {
 		return printMatrixSummary(w, v.graph.Matrix, v.nodes, v.run)
+	}
+	if v.graph.Schedule != nil {
+		return printScheduleSummary(w, v)
 	}
 	type row struct {
 		name string

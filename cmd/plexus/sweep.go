@@ -24,6 +24,9 @@ import (
 // viewNodes are the nodes of a view: a dag's operations, or the trials of
 // a matrix that have a run, by index.
 func viewNodes(v *dagView) []engine.GraphNode {
+	if v.graph.Schedule != nil {
+		return scheduleNodes(v)
+	}
 	if v.graph.Matrix == nil {
 		return v.graph.Nodes
 	}

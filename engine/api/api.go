@@ -177,8 +177,12 @@ func (s *Server) list(_ http.ResponseWriter, r *http.Request) (int, any) {
 		}
 		since = n
 	}
+	kind := q.Get("kind")
+	if kind != "" && kind != "schedule" && kind != "matrix" {
+		return fail(http.StatusBadRequest, "kind is schedule or matrix, got %q", kind)
+	}
 	page, err := List(r.Context(), s.Store, ListOptions{Status: q.Get("status"), Project: q.Get("project"), Parent: q.Get("parent"),
-		After: q.Get("after"), Limit: limit, Since: since})
+		After: q.Get("after"), Limit: limit, Since: since, Kind: kind})
 	if err != nil {
 		return fail(http.StatusInternalServerError, "%v", err)
 	}
@@ -197,7 +201,8 @@ func List(ctx context.Context, st *store.Store, o ListOptions) (*ListResponse, e
 		o.Limit = 50
 	}
 	keep := func(run *store.Run) bool {
-		return (o.Status == "" || string(run.Status) == o.Status) && (o.Project == "" || run.Project == o.Project)
+		return (o.Status == "" || string(run.Status) == o.Status) && (o.Project == "" || run.Project == o.Project) &&
+			(o.Kind != "schedule" || run.Schedule != "") && (o.Kind != "matrix" || run.Matrix != "")
 	}
 	if o.Parent == "" {
 		page, err := st.List(ctx, o.After, o.Limit, keep)

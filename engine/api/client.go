@@ -147,7 +147,9 @@ func (c *Client) Get(ctx context.Context, uuid string) (*store.Run, error) {
 // (a dag's: the runs of its operations).
 type ListOptions struct {
 	Status, Project, Parent, After string
-	Limit                          int
+	// Kind keeps only schedules ("schedule") or sweeps ("matrix").
+	Kind  string
+	Limit int
 	// Since, with Parent, lists only the children changed after that
 	// store revision (a ListResponse's Revision).
 	Since int64
@@ -156,7 +158,7 @@ type ListOptions struct {
 // List lists runs.
 func (c *Client) List(ctx context.Context, o ListOptions) (*ListResponse, error) {
 	q := url.Values{}
-	for k, v := range map[string]string{"status": o.Status, "project": o.Project, "parent": o.Parent, "after": o.After} {
+	for k, v := range map[string]string{"status": o.Status, "project": o.Project, "parent": o.Parent, "after": o.After, "kind": o.Kind} {
 		if v != "" {
 			q.Set(k, v)
 		}
