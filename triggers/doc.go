@@ -16,5 +16,13 @@
 // The rules (first fire, endAt, maxRuns, dependsOnPast, catch-up, time
 // zones and daylight saving time) are in docs/schedules.md.
 //
+// Hooks (hooks.go) run a hub component after a run ends: HookFires says
+// whether a hook's trigger matches the run's final status, and HookParams
+// gives the hook's operation its params, the hook's own and, unless it
+// sets disableDefaults, context-only params describing the run (name,
+// uuid, kind, project, status, condition, inputs, outputs, duration,
+// created_at, finished_at), which the hub's notifier components pass to
+// `plexus notify`.
+//
 // A Schedule is immutable and safe for concurrent use.
 package triggers

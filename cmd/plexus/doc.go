@@ -5,7 +5,8 @@
 // `server` runs the engine and its API; `run` runs an operation to its end
 // in an engine in this process, or submits it to a server; `ops` lists,
 // shows, follows, stops and resumes runs, on a server or in the local
-// history.
+// history; `notify` sends a finished run's notification to a webhook or
+// to Slack, in the pods of the hub's notifier components (notify.go).
 //
 // A dag run is followed through its operations' runs: their logs, each line
 // prefixed with the operation (pipeline.go, logs.go), the dag's progress,

@@ -4,8 +4,8 @@
 //
 //   - Resolve finds the component of every operation: inline, dagRef (a
 //     component of the enclosing dag), pathRef (relative to the file),
-//     hubRef (through a Hub; StubHub holds two public components until the
-//     hub lands) or urlRef (an HTTP GET with a timeout and a size cap,
+//     hubRef (through a Hub; StubHub holds a few public components until
+//     the hub lands) or urlRef (an HTTP GET with a timeout and a size cap,
 //     refused when no fetcher is configured).
 //   - ApplyPresets and Merge apply presets, then the operation's runPatch
 //     and fields onto its component, with Patch's four strategies exactly

@@ -14,9 +14,11 @@ import (
 //go:embed stubhub/*.yaml
 var stubFiles embed.FS
 
-// StubHub is a built-in hub holding two public components, `kaniko` (a
-// build job) and `tensorboard` (a service), under the default owner and
-// the `latest` tag. The hub package replaces it with the full catalogue.
+// StubHub is a built-in hub holding a few public components under the
+// default owner and the `latest` tag: `kaniko` (a build job),
+// `tensorboard` (a service), and the notifiers hooks run, `slack` and
+// `webhook` (jobs running `plexus notify` in Plexus's own image). The hub
+// package replaces it with the full catalogue.
 func StubHub() Hub { return stubHub{} }
 
 type stubHub struct{}
