@@ -39,6 +39,9 @@ func (l *leading) compileChild(ctx context.Context, r *store.Run) (*compiler.Com
 	if p.sched != nil {
 		return l.compileFire(ctx, p, r)
 	}
+	if p.subs != nil {
+		return l.compileEvent(ctx, p, r)
+	}
 	return l.compileNode(ctx, p, r)
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -47,6 +48,10 @@ type Config struct {
 	// deletes them (default 24h; objects with a `termination.ttl` are
 	// deleted by the cluster sooner).
 	KeepFinished time.Duration
+	// KeepEvents is how long the event log keeps a run's status change
+	// (default 24h): a subscription that falls further behind (stopped
+	// engines for longer) misses the older ones.
+	KeepEvents time.Duration
 	// LeaseTTL is the leader's etcd session lease in seconds (default
 	// 10): how long a crashed leader keeps the leadership.
 	LeaseTTL int
@@ -65,6 +70,10 @@ type Engine struct {
 	cfg     Config
 	current atomic.Pointer[leading] // the term in progress, if leading
 	metrics *metrics
+	// followed is closed once the store follows the event subscriptions
+	// (it then logs what they listen to, whoever writes).
+	followed   chan struct{}
+	followOnce sync.Once
 }
 
 // New returns an engine.
@@ -84,6 +93,9 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.KeepFinished <= 0 {
 		cfg.KeepFinished = 24 * time.Hour
 	}
+	if cfg.KeepEvents <= 0 {
+		cfg.KeepEvents = 24 * time.Hour
+	}
 	if cfg.RetryBackoff == 0 {
 		cfg.RetryBackoff = time.Second
 	}
@@ -93,7 +105,7 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	e := &Engine{cfg: cfg}
+	e := &Engine{cfg: cfg, followed: make(chan struct{})}
 	e.metrics = newMetrics(&e.current)
 	return e, nil
 }
@@ -108,6 +120,9 @@ type Submission struct {
 	Spec, Source, Dir string
 	Params            map[string]specs.Param
 	Name, Project     string
+	// uuid, when set, is the run's id (a hook run's, derived from its
+	// run), and hookOf the run it is a hook of.
+	uuid, hookOf string
 }
 
 // resolved is what the leader compiles a run from: the operation and the
@@ -173,8 +188,8 @@ func (e *Engine) Submit(ctx context.Context, sub Submission) (*store.Run, error)
 	if errs := append(unsupported("", op, nil, 0), unsupported(compAt, nil, comp, 0)...); len(errs) > 0 {
 		return nil, f.Locate(errs)
 	}
-	run := &store.Run{UUID: compiler.NewUUID(), Name: firstOf(sub.Name, op.Name, comp.Name), Project: firstOf(sub.Project, compiler.DefaultProject), Spec: sub.Spec,
-		CreatedAt: e.cfg.Now().UTC()}
+	run := &store.Run{UUID: firstOf(sub.uuid, compiler.NewUUID()), Name: firstOf(sub.Name, op.Name, comp.Name), Project: firstOf(sub.Project, compiler.DefaultProject), Spec: sub.Spec,
+		CreatedAt: e.cfg.Now().UTC(), HookOf: sub.hookOf}
 	if len(sub.Params) > 0 {
 		run.Params = map[string]any{}
 		for k, p := range sub.Params {
@@ -191,6 +206,7 @@ func (e *Engine) Submit(ctx context.Context, sub Submission) (*store.Run, error)
 	for k, v := range sub.Params {
 		full.Params[k] = v
 	}
+	run.Events = len(full.Events) > 0 // compiled as a parent, each event's run later
 	c, err := e.compile(run, &full, comp)
 	if err != nil {
 		return nil, err
@@ -202,6 +218,18 @@ func (e *Engine) Submit(ctx context.Context, sub Submission) (*store.Run, error)
 	if errs := deepInputs("", c); len(errs) > 0 {
 		return nil, &compiler.CompilationError{Stage: compiler.StageParams, Errors: errs}
 	}
+	if len(full.Events) > 0 {
+		// A subscription: each event's run is compiled when it comes.
+		if full.Schedule != nil {
+			return nil, f.Locate(specs.ErrorList{specs.Invalidf("events", nil, "an operation with both a schedule and events is not run by this engine: submit one of each")})
+		}
+		if _, _, errs := subscriptionOf("events", full.Events, run.Project); len(errs) > 0 {
+			return nil, &compiler.CompilationError{Stage: stageOperations, Errors: f.Locate(errs)}
+		}
+		run.Events = true
+	}
+	run.Component = comp.Name
+	run.Hooks = len(hooksOf(&full, comp))
 	if isSchedule(c) {
 		// Each fire is compiled when it comes; when they come is checked
 		// now, as the schedule will read it.
@@ -215,7 +243,7 @@ func (e *Engine) Submit(ctx context.Context, sub Submission) (*store.Run, error)
 		}
 	}
 	if c.Operation.Matrix != nil {
-		if !isSchedule(c) {
+		if !isSchedule(c) && !run.Events {
 			run.Matrix = string(c.Operation.Matrix.MatrixKind())
 		}
 		if errs := e.checkMatrix(ctx, run, "", c); len(errs) > 0 {
@@ -340,7 +368,8 @@ func (e *Engine) compile(run *store.Run, op *specs.Operation, comp *specs.Compon
 		ri = e.cfg.RunInfo(run, ri)
 	}
 	c, err := e.compileSafely("", run.UUID, op, comp, compiler.Options{Run: ri, Connections: e.cfg.Connections, Policy: e.cfg.Policy,
-		Refs: runRefs{ctx: context.Background(), st: e.cfg.Store}, Joins: runJoins{ctx: context.Background(), st: e.cfg.Store, self: run.UUID}})
+		Refs: runRefs{ctx: context.Background(), st: e.cfg.Store}, Joins: runJoins{ctx: context.Background(), st: e.cfg.Store, self: run.UUID},
+		Deferred: run.Events})
 	if err == nil && c.Operation != nil && c.Operation.Component != nil {
 		// The component as merged is what runs; the one the operation
 		// held inline would be a second copy of a large dag.

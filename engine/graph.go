@@ -39,6 +39,9 @@ type Graph struct {
 	// Schedule is set for a schedule run, whose nodes are its fires by
 	// nominal time (RFC 3339, UTC).
 	Schedule *ScheduleInfo `json:"schedule,omitempty"`
+	// Subscription is set for an event subscription, whose nodes are the
+	// keys of the events that started its runs, oldest first.
+	Subscription *SubscriptionInfo `json:"subscription,omitempty"`
 }
 
 // ErrNotPipeline: the run is neither a dag nor a matrix.
@@ -52,6 +55,9 @@ func (e *Engine) Graph(ctx context.Context, uuid string) (*Graph, error) {
 	}
 	if run.Schedule != "" {
 		return e.scheduleGraph(ctx, run)
+	}
+	if run.Events {
+		return e.subscriptionGraph(ctx, run)
 	}
 	if run.Matrix != "" {
 		// A sweep (the record says so: a dag's graph is not decoded twice).
@@ -127,8 +133,8 @@ func (e *Engine) dagOf(ctx context.Context, run *store.Run, depth int) (*specs.D
 		if err != nil {
 			return nil, err
 		}
-		if parent.Schedule != "" {
-			return e.dagOf(ctx, parent, depth+1) // a fire runs its schedule's dag
+		if parent.Schedule != "" || parent.Events {
+			return e.dagOf(ctx, parent, depth+1) // a fire (an event's run) runs its parent's dag
 		}
 		pd, err := e.dagOf(ctx, parent, depth+1)
 		if err != nil {

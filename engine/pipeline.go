@@ -53,6 +53,8 @@ type pipeline struct {
 	// globals.schedule_at too.
 	sched  *schedule
 	fireAt *time.Time
+	// subs is the planner of an event subscription (state is it too).
+	subs *subscriber
 
 	mu     sync.Mutex
 	docs   map[*specs.Component]json.RawMessage // components as the cache keys them
@@ -134,7 +136,15 @@ func (l *leading) pipelineOf(ctx context.Context, run *store.Run) (*pipeline, er
 		compiled: c, ops: map[string]*specs.Operation{}, comps: map[string]*specs.Component{}, docs: map[*specs.Component]json.RawMessage{},
 		nodes: map[string]string{}, byRun: map[string]string{}, live: map[string]bool{}, fireAt: run.FireAt}
 	var search matrix.Search
-	if isSchedule(c) {
+	if run.Events {
+		if p.subs, err = l.newSubscriber(ctx, run); err != nil {
+			return nil, fmt.Errorf("engine: subscription %s: %w", run.UUID, err)
+		}
+		p.state = p.subs
+		l.mu.Lock()
+		l.subscribers[run.UUID] = true
+		l.mu.Unlock()
+	} else if isSchedule(c) {
 		if p.sched, err = l.newSchedule(ctx, run, c); err != nil {
 			return nil, fmt.Errorf("engine: schedule %s: %w", run.UUID, err)
 		}
@@ -378,6 +388,11 @@ func (l *leading) drive(ctx context.Context, run *store.Run) error {
 			return err
 		}
 	}
+	if run.Status == store.OnSchedule && p.subs != nil {
+		if err := l.deliver(ctx, run, p); err != nil {
+			return err
+		}
+	}
 	if run.Status == store.Scheduled {
 		if run, err = l.update(ctx, run, func(r *store.Run) error {
 			if r.Status != store.Scheduled {
@@ -408,6 +423,13 @@ func (l *leading) drive(ctx context.Context, run *store.Run) error {
 		return err // its news brings it back
 	}
 	if run.Status == store.Stopping {
+		if p.subs != nil {
+			// Nothing more is delivered; the log stops keeping what it
+			// listened to.
+			if err := l.st.Unsubscribe(ctx, run.UUID); err != nil {
+				return err
+			}
+		}
 		return l.stopChildren(ctx, run, p)
 	}
 	if p.pruning != nil {
@@ -443,6 +465,9 @@ func (l *leading) drive(ctx context.Context, run *store.Run) error {
 // startMessage says what a parent starts: a dag of so many operations, a
 // matrix of so many trials at most.
 func (p *pipeline) startMessage() string {
+	if p.subs != nil {
+		return describeEvents(p.subs.op.Events)
+	}
 	if p.sched != nil {
 		return describeSchedule(p.compiled.Operation.Schedule)
 	}

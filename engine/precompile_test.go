@@ -84,9 +84,9 @@ func TestSubmitRefusesWhatCannotRender(t *testing.T) {
 		"a schedule of a dag's operation, not run yet": {
 			spec: dagOf("{name: a, dagRef: job, schedule: {kind: interval, frequency: 60}}"),
 			path: "run.operations[0].schedule"},
-		"hooks, not run yet": {
-			spec: "version: 1.1\nkind: component\nhooks: [{hubRef: slack, trigger: failed}]\nrun: {container: {image: x}}\n",
-			path: "hooks"},
+		"hooks of a dag's operation, not run yet": {
+			spec: dagOf("{name: a, dagRef: job, hooks: [{hubRef: slack, trigger: failed}]}"),
+			path: "run.operations[0].hooks"},
 		"an operation that divides by a non-zero input": {
 			spec: dagOf("{name: a, dagRef: divides, params: {d: {value: 3}}}")},
 	}

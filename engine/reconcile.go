@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -16,8 +18,14 @@ import (
 // Run campaigns for leadership and, while leading, reconciles every active
 // run, until ctx ends.
 func (e *Engine) Run(ctx context.Context) error {
+	e.followOnce.Do(func() { go e.followSubscriptions(ctx) })
 	el := leader.New(e.cfg.Store.Client(), e.cfg.Store.Prefix(), e.cfg.ID, e.cfg.LeaseTTL)
 	return el.Run(ctx, func(ctx context.Context, t leader.Term) error {
+		select { // a term writes nothing before it knows what to log
+		case <-e.followed:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 		e.cfg.Log.Info("leading", "engine", e.cfg.ID, "term", t.Revision)
 		l := newLeading(e, e.cfg.Store.Fenced(t.Fence))
 		e.current.Store(l)
@@ -28,6 +36,21 @@ func (e *Engine) Run(ctx context.Context) error {
 		}()
 		return l.run(ctx)
 	})
+}
+
+// followSubscriptions has the store follow the event subscriptions, so
+// it logs the changes they listen to; tried again until it can read them.
+func (e *Engine) followSubscriptions(ctx context.Context) {
+	for wait := 50 * time.Millisecond; ctx.Err() == nil; wait = min(2*wait, 5*time.Second) {
+		if err := e.cfg.Store.FollowSubscriptions(ctx); err == nil {
+			close(e.followed)
+			return
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
+		}
+	}
 }
 
 // leading is one term's work. Workers take runs from the queue, never
@@ -64,7 +87,13 @@ type leading struct {
 	// pipelines are the dag runs this term drives; loading keeps two
 	// workers from building the same one.
 	pipelines map[string]*pipeline
-	loading   sync.Mutex
+	// subscribers are the event subscriptions the term drives: a logged
+	// run's change wakes them.
+	subscribers map[string]bool
+	trimmed     time.Time // when the event log was last trimmed
+	// hooks are the ended runs whose hook runs are to be created.
+	hooks   chan string
+	loading sync.Mutex
 	// sends are the dispatches a dag makes of the runs it just created
 	// scheduled, outside the queue; sending bounds how many at once.
 	sends   sync.WaitGroup
@@ -84,7 +113,7 @@ func newLeading(e *Engine, st *store.Store) *leading {
 		compiled: map[string]*compiler.Compiled{}, traits: map[string]runTraits{}, dispatched: map[string]int{},
 		pending: map[string][]executor.StatusUpdate{},
 		slots:   map[string]string{}, count: map[string]int{}, waiting: map[string]map[string]bool{},
-		pipelines: map[string]*pipeline{}, sending: make(chan struct{}, 32), sent: map[string]bool{},
+		pipelines: map[string]*pipeline{}, subscribers: map[string]bool{}, hooks: make(chan string, 1024), sending: make(chan struct{}, 32), sent: map[string]bool{},
 		poisoned: map[string]*panicError{}}
 }
 
@@ -148,10 +177,26 @@ func (l *leading) run(parent context.Context) error {
 		defer tick.Stop()
 		for {
 			_ = l.guard("resyncing", "", func() error { l.resync(ctx); return nil })
+			l.runPendingHooks(ctx)
 			select {
 			case <-ctx.Done():
 				return
 			case <-tick.C:
+			}
+		}
+	}()
+	wg.Add(1)
+	go func() { // the hook runs of the runs that end (hooks.go)
+		defer wg.Done()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case uuid := <-l.hooks:
+				err := l.guard("running the hooks of", uuid, func() error { return l.runHooks(ctx, uuid) })
+				if err != nil && ctx.Err() == nil {
+					l.e.cfg.Log.Warn("hooks: left for the next resync", "run", uuid, "err", err)
+				}
 			}
 		}
 	}()
@@ -201,6 +246,21 @@ func (l *leading) learn(r *store.Run) bool {
 	if p != nil {
 		l.observeChild(p, r)
 		l.queue.addFirst(r.Parent)
+	}
+	if newer && r.Status.Final() && r.Hooks > 0 {
+		select {
+		case l.hooks <- r.UUID:
+		default: // the next resync finds it under hooks/
+		}
+	}
+	if newer && l.st.Logged(r) {
+		// Its change may be an event the subscriptions wait for.
+		l.mu.Lock()
+		subs := slices.Collect(maps.Keys(l.subscribers))
+		l.mu.Unlock()
+		for _, s := range subs {
+			l.queue.add(s)
+		}
 	}
 	return newer
 }
@@ -266,6 +326,7 @@ func (l *leading) countLocked(k, r *store.Run) {
 // endLocked drops what the term keeps for a run that ended, and gives its
 // queue place to a run that waits for one.
 func (l *leading) endLocked(uuid string) {
+	delete(l.subscribers, uuid)
 	delete(l.compiled, uuid)
 	delete(l.traits, uuid)
 	delete(l.pipelines, uuid)
@@ -310,6 +371,12 @@ func (l *leading) update(ctx context.Context, known *store.Run, change func(*sto
 // resync queues every active run. Tombstones older than the previous
 // resync are forgotten.
 func (l *leading) resync(ctx context.Context) {
+	if now := l.e.cfg.Now(); now.Sub(l.trimmed) >= time.Minute {
+		l.trimmed = now
+		if err := l.st.TrimEvents(ctx, now.Add(-l.e.cfg.KeepEvents)); err != nil && ctx.Err() == nil {
+			l.e.cfg.Log.Warn("trimming the event log", "err", err)
+		}
+	}
 	active, err := l.st.Active(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -488,7 +555,9 @@ func (l *leading) traitsOf(r *store.Run) (runTraits, error) {
 	if err != nil {
 		return runTraits{}, err
 	}
-	return traitsOf(c), nil
+	t = traitsOf(c)
+	t.pipeline = t.pipeline || r.Events
+	return t, nil
 }
 
 // takeSlot reserves a place in queue q for a run, or says it is full (the
@@ -653,6 +722,9 @@ func (l *leading) advance(ctx context.Context, run *store.Run, now time.Time) er
 			})
 		}
 		return err
+	}
+	if run.Events && (from == store.Created || from == store.Resuming) {
+		return l.startSubscription(ctx, run, now)
 	}
 	if isSchedule(c) && (from == store.Created || from == store.Resuming) {
 		// Its fires are compiled, checked and queued, each in its turn.

@@ -396,8 +396,8 @@ func (e *Engine) matrixOf(ctx context.Context, run *store.Run) (specs.Matrix, er
 	if err != nil {
 		return nil, err
 	}
-	if parent.Schedule != "" {
-		return e.matrixOf(ctx, parent) // a fire runs its schedule's matrix
+	if parent.Schedule != "" || parent.Events {
+		return e.matrixOf(ctx, parent) // a fire (an event's run) runs its parent's matrix
 	}
 	d, err := e.dagOf(ctx, parent, 1)
 	if errors.Is(err, ErrNotPipeline) {

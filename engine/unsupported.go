@@ -28,18 +28,15 @@ func unsupported(at specs.Path, op *specs.Operation, comp *specs.Component, dept
 		if op.Schedule != nil && depth > 0 {
 			refuse(at.Child("schedule"), "schedules of a dag's operations (a schedule runs at the top of a file)")
 		}
-		if len(op.Events) > 0 && depth == 0 {
-			refuse(at.Child("events"), "event subscriptions")
-		}
-		if len(op.Hooks) > 0 {
-			refuse(at.Child("hooks"), "hooks")
+		if len(op.Hooks) > 0 && depth > 0 {
+			refuse(at.Child("hooks"), "hooks of a dag's operations (hooks run for a run submitted on its own)")
 		}
 	}
 	if op != nil || comp == nil || depth > maxNestedDags {
 		return errs
 	}
-	if len(comp.Hooks) > 0 {
-		refuse(at.Child("hooks"), "hooks")
+	if len(comp.Hooks) > 0 && depth > 0 {
+		refuse(at.Child("hooks"), "hooks of a dag's components (hooks run for a run submitted on its own)")
 	}
 	d, ok := comp.Run.(*specs.DAG)
 	if !ok {

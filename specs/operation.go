@@ -463,6 +463,14 @@ func (e *Event) validate(p Path, scope *dagScope) ErrorList {
 		if !uuidRE.MatchString(strings.TrimPrefix(e.Ref, "runs.")) {
 			errs = append(errs, Invalidf(rp, e.Ref, "runs.<uuid> needs a valid run uuid, got %q", e.Ref))
 		}
+	case strings.HasPrefix(e.Ref, "components.") && !IsTemplate(e.Ref):
+		// Beyond the reference: every run of a component in the project.
+		switch {
+		case scope != nil:
+			errs = append(errs, Forbidden(rp, "components.<name> subscribes an operation submitted on its own; inside a dag, use ops.<operation>"))
+		case !nameRE.MatchString(strings.TrimPrefix(e.Ref, "components.")):
+			errs = append(errs, Invalidf(rp, e.Ref, "components.<name> needs a component name, got %q", e.Ref))
+		}
 	default:
 		// The reference silently ignores such refs; Plexus says so.
 		hint := ""

@@ -150,12 +150,12 @@ func runCompile(cmd *cobra.Command, o compileOptions) error {
 		}
 	}
 	c, err := compiler.Compile(op, comp, compiler.Options{Presets: presets, Params: params, Run: ri, Connections: catalogue,
-		Policy: policy, Caller: compiler.Caller{User: o.user, Teams: o.teams, Project: o.project}})
+		Policy: policy, Caller: compiler.Caller{User: o.user, Teams: o.teams, Project: o.project}, Deferred: len(op.Events) > 0})
 	if err != nil {
 		return fail(o.files[0], err)
 	}
 	var objs *compiler.Objects
-	if _, pipeline := c.Component.Run.(*specs.DAG); !pipeline && c.Operation.Matrix == nil && c.Operation.Schedule == nil {
+	if _, pipeline := c.Component.Run.(*specs.DAG); !pipeline && c.Operation.Matrix == nil && c.Operation.Schedule == nil && len(c.Operation.Events) == 0 {
 		objs, err = compiler.Lower(c, ri, compiler.LowerOptions{Attempt: o.attempt, InitImage: o.initImage})
 		if err != nil {
 			return fail(o.files[0], err)

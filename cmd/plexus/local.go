@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -81,7 +82,7 @@ func openEngine(ctx context.Context, home string, etcd store.ClientConfig, kube 
 			return ri
 		}
 	} else {
-		lx, err := local.New(local.Config{Root: filepath.Join(home, "runs")})
+		lx, err := local.New(local.Config{Root: filepath.Join(home, "runs"), Plexus: selfPath()})
 		if err != nil {
 			le.Close()
 			return nil, err
@@ -172,4 +173,24 @@ func (h liveHistory) Logs(ctx context.Context, uuid string, attempt int, follow 
 
 func (h liveHistory) Graph(ctx context.Context, uuid string) (*engine.Graph, error) {
 	return h.le.eng.Graph(ctx, uuid)
+}
+
+// selfPath is a path that runs this program: what the local executor runs
+// for a command naming the plexus binary of the image. It is the path the
+// program was started as (found on PATH when it has no slash), so that a
+// link to it runs it as it was run; else the executable itself.
+func selfPath() string {
+	name := os.Args[0]
+	if !strings.Contains(name, "/") {
+		if p, err := exec.LookPath(name); err == nil {
+			name = p
+		}
+	}
+	if p, err := filepath.Abs(name); err == nil {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	p, _ := os.Executable()
+	return p
 }

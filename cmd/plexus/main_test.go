@@ -1,10 +1,16 @@
 package main
 
 import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -46,6 +52,28 @@ func TestScripts(t *testing.T) {
 						ts.Fatalf("%s did not appear", args[1])
 					}
 				}
+			},
+			// webhook-serve VAR FILE serves HTTP on loopback until the
+			// script ends, sets VAR to its URL, and appends each request it
+			// gets to FILE as one line: METHOD BODY.
+			"webhook-serve": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 2 {
+					ts.Fatalf("usage: webhook-serve VAR FILE")
+				}
+				path := ts.MkAbs(args[1])
+				var mu sync.Mutex
+				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					body, _ := io.ReadAll(r.Body)
+					mu.Lock()
+					defer mu.Unlock()
+					f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+					if err == nil {
+						fmt.Fprintf(f, "%s %s\n", r.Method, bytes.ReplaceAll(body, []byte("\n"), nil))
+						_ = f.Close()
+					}
+				}))
+				ts.Defer(srv.Close)
+				ts.Setenv(args[0], srv.URL)
 			},
 			// setenvmatch VAR stdout|stderr REGEXP sets VAR to what the first
 			// group of REGEXP matches in the last command's output.

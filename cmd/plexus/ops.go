@@ -164,6 +164,9 @@ and marked *.`,
 				if g.Schedule != nil {
 					return printSchedule(cmd.OutOrStdout(), g)
 				}
+				if g.Subscription != nil {
+					return printSubscription(cmd.OutOrStdout(), g)
+				}
 				return printGraph(cmd.Context(), cmd.OutOrStdout(), g, c.Graph)
 			}
 			r, err := c.Get(cmd.Context(), args[0])
@@ -184,6 +187,14 @@ and marked *.`,
 			for _, cond := range r.Conditions {
 				line := fmt.Sprintf("  %s  %-15s %s %s", cond.Time.Format(time.RFC3339), cond.Type, cond.Reason, cond.Message)
 				fmt.Fprintln(w, strings.TrimRight(line, " "))
+			}
+			if r.Events {
+				// A subscription: what it listens to, what it started.
+				g, err := c.Graph(cmd.Context(), r.UUID)
+				if err != nil {
+					return err
+				}
+				return printSubscription(w, g)
 			}
 			if r.Schedule != "" {
 				// A schedule: its fires, and the next ones.

@@ -294,7 +294,7 @@ func progress(v *dagView) string {
 	if v.graph.Matrix != nil {
 		return matrixProgress(v, strings.Join(parts, ", "), done)
 	}
-	if v.graph.Schedule != nil {
+	if v.graph.Schedule != nil || v.graph.Subscription != nil {
 		return scheduleProgress(v, strings.Join(parts, ", "), len(v.nodes))
 	}
 	return fmt.Sprintf("dag %s: %d/%d done (%s)", v.name(), done, len(v.graph.Nodes), strings.Join(parts, ", "))
@@ -318,7 +318,7 @@ func printSummary(w io.Writer, v *dagView) error {
 	if v.graph.Matrix != nil {
 		return printMatrixSummary(w, v.graph.Matrix, v.nodes, v.run)
 	}
-	if v.graph.Schedule != nil {
+	if v.graph.Schedule != nil || v.graph.Subscription != nil {
 		return printScheduleSummary(w, v)
 	}
 	type row struct {

@@ -178,6 +178,9 @@ func followHere(ctx context.Context, le *localEngine, run *store.Run, stdout, st
 			return err
 		}
 	}
+	if err := followHooks(ctx, le, final, &console{logs: stdout, status: stderr}); err != nil {
+		return err
+	}
 	fmt.Fprintf(stderr, "run %s %s", final.UUID, final.Status)
 	if len(final.Outputs) > 0 {
 		fmt.Fprintf(stderr, " with outputs %v", final.Outputs)
@@ -313,6 +316,52 @@ func followRemote(ctx context.Context, c *api.Client, uuid string, first int, ou
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// followHooks waits for the hook runs of a run that ended, streaming
+// their logs (prefixed `hook NAME`) and saying how each ended, so that
+// `plexus run` does not stop the engine under them. An interrupt stops
+// waiting.
+func followHooks(ctx context.Context, le *localEngine, r *store.Run, out *console) error {
+	if r.Hooks == 0 {
+		return nil
+	}
+	streams := newLogStreams(out, func(ctx context.Context, uuid string, attempt int) (io.ReadCloser, error) {
+		return le.ex.Logs(ctx, executor.RunRef{UUID: uuid, Attempt: attempt}, true)
+	})
+	defer streams.wait()
+	said := map[string]bool{}
+	for {
+		hooks, more, err := le.eng.HooksOf(context.WithoutCancel(ctx), r)
+		if err != nil {
+			return err
+		}
+		ended := 0
+		for _, h := range hooks {
+			streams.update(h, 1, "hook "+h.Name)
+			if !h.Status.Final() {
+				continue
+			}
+			ended++
+			if !said[h.UUID] {
+				said[h.UUID] = true
+				msg := ""
+				if n := len(h.Conditions); n > 0 && h.Status != store.Succeeded {
+					msg = ": " + h.Conditions[n-1].Message
+				}
+				out.statusf("hook %s %s%s\n", h.Name, h.Status, msg)
+			}
+		}
+		if !more && ended == len(hooks) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			out.statusf("not waiting for the hooks of run %s\n", r.UUID)
+			return nil
 		case <-time.After(100 * time.Millisecond):
 		}
 	}

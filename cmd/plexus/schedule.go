@@ -22,7 +22,8 @@ import (
 func scheduleNodes(v *dagView) []engine.GraphNode {
 	out := make([]engine.GraphNode, 0, len(v.nodes))
 	for node, r := range v.nodes {
-		out = append(out, engine.GraphNode{Name: node, Run: r.UUID, Status: r.Status, CacheOf: r.CacheOf, Pipeline: v.graph.Schedule.Pipeline})
+		pipe := v.graph.Schedule != nil && v.graph.Schedule.Pipeline || v.graph.Subscription != nil && v.graph.Subscription.Pipeline
+		out = append(out, engine.GraphNode{Name: node, Run: r.UUID, Status: r.Status, CacheOf: r.CacheOf, Pipeline: pipe})
 	}
 	slices.SortFunc(out, func(a, b engine.GraphNode) int { return strings.Compare(a.Name, b.Name) })
 	return out
@@ -36,6 +37,9 @@ func scheduleProgress(v *dagView, counts string, fired int) string {
 		s = ""
 	}
 	line := fmt.Sprintf("schedule %s: %d fire%s", v.name(), fired, s)
+	if v.graph.Subscription != nil {
+		line = fmt.Sprintf("subscription %s: %d run%s", v.name(), fired, s)
+	}
 	if counts != "" {
 		line += " (" + counts + ")"
 	}
@@ -46,10 +50,18 @@ func scheduleProgress(v *dagView, counts string, fired int) string {
 // first: each one's nominal time, status, how long it ran and its run.
 func printScheduleSummary(w io.Writer, v *dagView) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "FIRE\tSTATUS\tDURATION\tRUN")
+	first := "FIRE"
+	if v.graph.Subscription != nil {
+		first = "NAME" // a run an event started
+	}
+	fmt.Fprintln(tw, first+"\tSTATUS\tDURATION\tRUN")
 	for _, n := range scheduleNodes(v) {
 		r := v.nodes[n.Name]
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", n.Name, r.Status, runDuration(r), r.UUID)
+		name := n.Name
+		if v.graph.Subscription != nil {
+			name = r.Name
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", name, r.Status, runDuration(r), r.UUID)
 	}
 	return tw.Flush()
 }
@@ -79,6 +91,26 @@ func printSchedule(w io.Writer, g *engine.Graph) error {
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "FIRE\tSTATUS\tRUN")
+	for _, n := range g.Nodes {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", n.Name, n.Status, n.Run)
+	}
+	return tw.Flush()
+}
+
+// printSubscription writes what `plexus ops get` shows of an event
+// subscription after its conditions: what it listens to, how many runs
+// its events started, the last event, and those runs.
+func printSubscription(w io.Writer, g *engine.Graph) error {
+	info := g.Subscription
+	fmt.Fprintf(w, "subscription: %s, %d runs started\n", info.Listening, info.Cursor.Delivered)
+	if ev := info.Cursor.Last; ev != nil {
+		fmt.Fprintf(w, "last event: run %s (%s) %s at %s\n", ev.Run, ev.Name, ev.Status, ev.Time.UTC().Format(time.RFC3339))
+	}
+	if len(g.Nodes) == 0 {
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "EVENT\tSTATUS\tRUN")
 	for _, n := range g.Nodes {
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", n.Name, n.Status, n.Run)
 	}

@@ -24,7 +24,7 @@ import (
 // viewNodes are the nodes of a view: a dag's operations, or the trials of
 // a matrix that have a run, by index.
 func viewNodes(v *dagView) []engine.GraphNode {
-	if v.graph.Schedule != nil {
+	if v.graph.Schedule != nil || v.graph.Subscription != nil {
 		return scheduleNodes(v)
 	}
 	if v.graph.Matrix == nil {
@@ -48,6 +48,9 @@ func atoi(s string) int {
 
 // label names a node in log prefixes and tables: a trial by its params.
 func (v *dagView) label(node string) string {
+	if r := v.nodes[node]; v.graph.Subscription != nil && r != nil {
+		return v.qualify(r.Name) // its node is its event's key
+	}
 	if v.graph.Matrix == nil {
 		return v.qualify(node)
 	}

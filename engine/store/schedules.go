@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -32,8 +33,9 @@ type ScheduleState struct {
 	Revision int64 `json:"-"`
 }
 
-// ErrScheduleMoved: the schedule's state changed since it was read (a
-// second writer): read it again and decide again.
+// ErrScheduleMoved: a schedule's state (or a subscription's cursor)
+// changed since it was read (a second writer): read it again and decide
+// again.
 var ErrScheduleMoved = errors.New("store: the schedule's state changed since it was read")
 
 func (s *Store) scheduleKey(uuid string) string { return s.prefix + "schedules/" + uuid }
@@ -41,47 +43,66 @@ func (s *Store) scheduleKey(uuid string) string { return s.prefix + "schedules/"
 // Schedule reads the state of schedule run uuid; a schedule that never
 // fired has the zero state (Revision 0).
 func (s *Store) Schedule(ctx context.Context, uuid string) (ScheduleState, error) {
-	resp, err := s.cli.Get(ctx, s.scheduleKey(uuid))
-	if err != nil {
-		return ScheduleState{}, fmt.Errorf("store: reading schedule %s: %w", uuid, err)
-	}
-	if len(resp.Kvs) == 0 {
-		return ScheduleState{}, nil
-	}
 	var st ScheduleState
-	if err := json.Unmarshal(resp.Kvs[0].Value, &st); err != nil {
-		return ScheduleState{}, fmt.Errorf("store: schedule %s: %w: %v", uuid, ErrUnreadable, err)
-	}
-	st.Revision = resp.Kvs[0].ModRevision
-	return st, nil
+	rev, err := s.getState(ctx, s.scheduleKey(uuid), &st)
+	st.Revision = rev
+	return st, err
 }
 
-// MaxFireBatch is the most children one call of Fire creates (three keys
-// each, plus the state, in one transaction, under etcd's default limit of
-// 128 operations).
-const MaxFireBatch = 40
+// getState reads the JSON value at key into v and returns its revision
+// (0, v untouched, when the key does not exist).
+func (s *Store) getState(ctx context.Context, key string, v any) (int64, error) {
+	resp, err := s.cli.Get(ctx, key)
+	if err != nil {
+		return 0, fmt.Errorf("store: reading %s: %w", strings.TrimPrefix(key, s.prefix), err)
+	}
+	if len(resp.Kvs) == 0 {
+		return 0, nil
+	}
+	if err := json.Unmarshal(resp.Kvs[0].Value, v); err != nil {
+		return 0, fmt.Errorf("store: %s: %w: %v", strings.TrimPrefix(key, s.prefix), ErrUnreadable, err)
+	}
+	return resp.Kvs[0].ModRevision, nil
+}
+
+// MaxFireBatch is the most children one call of Fire or Deliver creates
+// (three or four keys each, plus the state, in one transaction, under
+// etcd's default limit of 128 operations).
+const MaxFireBatch = 30
 
 // Fire creates the children of a schedule's fires and stores its new
 // state, in one transaction that holds only if the state is still the one
-// read (known.Revision) and none of the children exists: a fire is
-// created exactly once, whoever leads. ErrScheduleMoved says the state
-// moved (nothing was written); ErrExists, that a child exists with a
-// state that does not count it (a record written by hand). On success
-// st.Revision and each child's Revision are the transaction's.
+// read (known) and none of the children exists: a fire is created exactly
+// once, whoever leads. ErrScheduleMoved says the state moved (nothing was
+// written); ErrExists, that a child exists with a state that does not
+// count it (a record written by hand). On success st.Revision and each
+// child's Revision are the transaction's.
 func (s *Store) Fire(ctx context.Context, uuid string, known int64, st *ScheduleState, children []*Run) error {
-	if len(children) > MaxFireBatch {
-		return fmt.Errorf("store: schedule %s: %d children in one fire, at most %d", uuid, len(children), MaxFireBatch)
+	rev, err := s.advance(ctx, s.scheduleKey(uuid), known, st, children)
+	if err == nil {
+		st.Revision = rev
 	}
-	data, err := json.Marshal(st)
+	return err
+}
+
+// advance stores state v at key and creates children, in one transaction
+// that holds only if key's revision is still known and none of the
+// children exists; it returns the transaction's revision.
+func (s *Store) advance(ctx context.Context, key string, known int64, v any, children []*Run) (int64, error) {
+	name := strings.TrimPrefix(key, s.prefix)
+	if len(children) > MaxFireBatch {
+		return 0, fmt.Errorf("store: %s: %d children at once, at most %d", name, len(children), MaxFireBatch)
+	}
+	data, err := json.Marshal(v)
 	if err != nil {
-		return fmt.Errorf("store: encoding schedule %s: %w", uuid, err)
+		return 0, fmt.Errorf("store: encoding %s: %w", name, err)
 	}
 	now := s.now().UTC()
-	conds := []clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(s.scheduleKey(uuid)), "=", known)}
-	ops := []clientv3.Op{clientv3.OpPut(s.scheduleKey(uuid), string(data))}
+	conds := []clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(key), "=", known)}
+	ops := []clientv3.Op{clientv3.OpPut(key, string(data))}
 	for _, r := range children {
 		if r.UUID == "" {
-			return errors.New("store: a run needs a uuid")
+			return 0, errors.New("store: a run needs a uuid")
 		}
 		if r.Status == "" {
 			r.Status = Created
@@ -95,28 +116,27 @@ func (s *Store) Fire(ctx context.Context, uuid string, known int64, st *Schedule
 		}
 		o, err := s.createOps(r)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		conds = append(conds, clientv3.Compare(clientv3.CreateRevision(s.runKey(r.UUID)), "=", 0))
 		ops = append(ops, o...)
 	}
 	resp, ok, err := s.txnResp(ctx, conds, ops...)
 	if err != nil {
-		return fmt.Errorf("store: firing schedule %s: %w", uuid, err)
+		return 0, fmt.Errorf("store: advancing %s: %w", name, err)
 	}
 	if !ok {
-		cur, err := s.Schedule(ctx, uuid)
+		cur, err := s.cli.Get(ctx, key)
 		if err != nil {
-			return err
+			return 0, fmt.Errorf("store: reading %s: %w", name, err)
 		}
-		if cur.Revision != known {
-			return fmt.Errorf("firing schedule %s: %w", uuid, ErrScheduleMoved)
+		if len(cur.Kvs) > 0 && cur.Kvs[0].ModRevision != known || len(cur.Kvs) == 0 && known != 0 {
+			return 0, fmt.Errorf("advancing %s: %w", name, ErrScheduleMoved)
 		}
-		return fmt.Errorf("firing schedule %s: a child: %w", uuid, ErrExists)
+		return 0, fmt.Errorf("advancing %s: a child: %w", name, ErrExists)
 	}
-	st.Revision = resp.Header.Revision
 	for _, r := range children {
 		r.Revision = resp.Header.Revision
 	}
-	return nil
+	return resp.Header.Revision, nil
 }

@@ -84,6 +84,17 @@ type Run struct {
 	// fire runs, if it does, too.
 	Schedule string     `json:"schedule,omitempty"`
 	FireAt   *time.Time `json:"fireAt,omitempty"`
+	// Events says the run is an event subscription, whose children are
+	// the runs its events started. Component is the name of the component
+	// a run submitted on its own runs: what a subscription to a component
+	// matches.
+	Events    bool   `json:"events,omitempty"`
+	Component string `json:"component,omitempty"`
+	// Hooks counts the hooks the run has: when it ends, it is put under
+	// `hooks/` in the same transaction, until the leader has created its
+	// hook runs. HookOf is the run a hook run is a hook of.
+	Hooks  int    `json:"hooks,omitempty"`
+	HookOf string `json:"hookOf,omitempty"`
 	// Spec is the Polyaxonfile as submitted, and Params the params given
 	// with it; Compiled is what the compiler made of them.
 	Spec     string          `json:"spec"`
@@ -233,6 +244,9 @@ type Store struct {
 	// key still has the create revision it had when it won.
 	fence []clientv3.Cmp
 	now   func() time.Time
+	// subs are the active event subscriptions (events.go), shared by
+	// the store's fenced copies.
+	subs *subscribers
 }
 
 // New returns a store on cli under prefix (DefaultPrefix when empty).
@@ -247,7 +261,7 @@ func New(cli *clientv3.Client, prefix string, now func() time.Time) *Store {
 	if now == nil {
 		now = time.Now
 	}
-	return &Store{cli: cli, prefix: prefix, now: now}
+	return &Store{cli: cli, prefix: prefix, now: now, subs: &subscribers{subs: map[string]Subscription{}, runs: map[string]int{}, comps: map[string]int{}}}
 }
 
 // Fenced returns a store whose writes also require cmp to hold (the
@@ -423,16 +437,19 @@ func (s *Store) createOps(r *Run) ([]clientv3.Op, error) {
 	ops := []clientv3.Op{clientv3.OpPut(s.runKey(r.UUID), string(data))}
 	if !r.Status.Final() {
 		ops = append(ops, clientv3.OpPut(s.activeKey(r.UUID), ""))
+	} else if r.Hooks > 0 {
+		ops = append(ops, clientv3.OpPut(s.hookKey(r.UUID), ""))
 	}
 	if r.Parent != "" {
 		ops = append(ops, clientv3.OpPut(s.childKey(r.Parent, r.UUID), ""))
 	}
-	return ops, nil
+	return append(ops, s.eventOps(r, 0)...), nil
 }
 
 // createBatch is how many runs CreateMany writes in one transaction
-// (three keys each, under etcd's default limit of 128 operations).
-const createBatch = 40
+// (three keys each, and an event when logged, under etcd's default limit
+// of 128 operations).
+const createBatch = 30
 
 // CreateMany stores new runs as Create does, many to a transaction. A run
 // whose uuid exists already is left as it is and reported in the
@@ -641,6 +658,7 @@ func (s *Store) UpdateFrom(ctx context.Context, uuid string, known *Run, change 
 		}
 		rev := r.Revision
 		wasFinal := r.Status.Final()
+		had := len(r.Conditions)
 		if err := change(r); err != nil {
 			return nil, err
 		}
@@ -653,12 +671,16 @@ func (s *Store) UpdateFrom(ctx context.Context, uuid string, known *Run, change 
 		switch {
 		case r.Status.Final() && !wasFinal:
 			ops = append(ops, clientv3.OpDelete(s.activeKey(uuid)))
+			if r.Hooks > 0 {
+				ops = append(ops, clientv3.OpPut(s.hookKey(uuid), ""))
+			}
 			if r.Status == Succeeded && r.CacheKey != "" && r.CacheOf == "" {
 				ops = append(ops, clientv3.OpPut(s.cacheKey(r.CacheKey), uuid))
 			}
 		case !r.Status.Final() && wasFinal:
 			ops = append(ops, clientv3.OpPut(s.activeKey(uuid), ""))
 		}
+		ops = append(ops, s.eventOps(r, had)...)
 		resp, ok, err := s.txnResp(ctx, []clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(s.runKey(uuid)), "=", rev)}, ops...)
 		if err != nil {
 			return nil, fmt.Errorf("updating run %s: %w", uuid, err)

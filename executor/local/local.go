@@ -36,6 +36,11 @@ type Config struct {
 	StopGrace time.Duration
 	// Now is the clock of status updates (default time.Now).
 	Now func() time.Time
+	// Plexus is a path that runs this program. A command naming the
+	// plexus binary of its image (`plexus`, `/usr/local/bin/plexus`: the
+	// built-in hub's notifiers) runs it instead; empty runs the command
+	// as written.
+	Plexus string
 }
 
 // Executor runs attempts as process groups. It is safe for concurrent use.
@@ -316,6 +321,9 @@ type proc struct {
 // exitWrapper runs "$@" and writes its exit code to $1 (shifted away).
 const exitWrapper = `f=$1; shift; "$@"; c=$?; echo "$c" > "$f"; exit "$c"`
 
+// imagePlexus is where the plexus image keeps the binary (Dockerfile).
+const imagePlexus = "/usr/local/bin/plexus"
+
 // process runs a container's command as a process group, records the
 // group in the run's directory, and waits until no process of the group
 // is left: after the command ends, what it left behind is ended too.
@@ -324,6 +332,9 @@ func (e *Executor) process(ctx context.Context, a *attempt, c *corev1.Container,
 		return -1, err
 	}
 	argv := append(append([]string(nil), c.Command...), c.Args...)
+	if e.cfg.Plexus != "" && (argv[0] == "plexus" || argv[0] == imagePlexus) {
+		argv[0] = e.cfg.Plexus
+	}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	if cmd.Err != nil {
 		return -1, cmd.Err

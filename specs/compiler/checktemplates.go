@@ -45,7 +45,9 @@ func checkTemplates(op *specs.Operation, comp *specs.Component, extra map[string
 	if op == nil {
 		op = &specs.Operation{}
 	}
-	if comp == nil || len(op.Joins) > 0 {
+	if comp == nil || len(op.Joins) > 0 || len(op.Events) > 0 {
+		// What joins select, or the event a subscription's run is for,
+		// only a run knows.
 		return nil
 	}
 	probe := *op

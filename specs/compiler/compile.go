@@ -27,6 +27,11 @@ type Options struct {
 	// Policy says what Caller may use; nil allows everything.
 	Policy *Policy
 	Caller Caller
+	// Deferred says the run is a parent whose children are compiled when
+	// they come, though the operation alone does not say so (an event
+	// subscription: each event's run has its `event`): its run section is
+	// not rendered.
+	Deferred bool
 }
 
 // Compiled is an operation compiled for one run.
@@ -108,7 +113,7 @@ func Compile(op *specs.Operation, comp *specs.Component, opts Options) (*Compile
 	if op, err = RenderOperation(op, ctx); err != nil {
 		return nil, err
 	}
-	if !isPipeline(op, merged) {
+	if !opts.Deferred && !isPipeline(op, merged) {
 		if err := RenderRun(merged.Run, ctx); err != nil {
 			return nil, err
 		}

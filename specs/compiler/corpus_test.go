@@ -145,8 +145,11 @@ func TestCorpusCompiles(t *testing.T) {
 			} else if rv := res.Of(op); rv != nil {
 				comp = rv.Component
 			}
-			compiled, err := Compile(op, comp, Options{Run: testRun, Params: corpusParams(c), Connections: testConnections})
-			if err == nil && !isPipeline(compiled.Operation, compiled.Component) {
+			// A file's own operation with events is a subscription, whose
+			// runs are compiled as their events come.
+			subscription := len(op.Events) > 0
+			compiled, err := Compile(op, comp, Options{Run: testRun, Params: corpusParams(c), Connections: testConnections, Deferred: subscription})
+			if err == nil && !subscription && !isPipeline(compiled.Operation, compiled.Component) {
 				_, err = Lower(compiled, testRun, LowerOptions{Attempt: 1})
 			}
 			if c.CompileReject != "" {

@@ -1,0 +1,56 @@
+package triggers
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/plexus-ml/plexus/specs"
+)
+
+func TestFilter(t *testing.T) {
+	const run = "0123456789abcdef0123456789abcdef"
+	f, errs := NewFilter("events", []specs.Event{
+		{Kinds: []specs.EventKind{"run_status_succeeded"}, Ref: "components.train"},
+		{Kinds: []specs.EventKind{"run_status_running", "run_status_done"}, Ref: "runs." + run},
+	}, "proj")
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	if got := f.Runs(); len(got) != 1 || got[0] != run {
+		t.Errorf("runs %v", got)
+	}
+	if got := f.Components(); len(got) != 1 || got[0] != "train" {
+		t.Errorf("components %v", got)
+	}
+	for _, c := range []struct {
+		ev   Event
+		want bool
+	}{
+		{Event{Run: "x", Component: "train", Project: "proj", Status: "succeeded"}, true},
+		{Event{Run: "x", Component: "train", Project: "proj", Status: "failed"}, false},
+		{Event{Run: "x", Component: "train", Project: "other", Status: "succeeded"}, false},
+		{Event{Run: "x", Component: "eval", Project: "proj", Status: "succeeded"}, false},
+		{Event{Run: run, Project: "any", Status: "running"}, true},
+		{Event{Run: run, Status: "upstream_failed"}, true},
+		{Event{Run: run, Status: "stopping"}, false},
+		{Event{Run: run, Status: "succeeded"}, true},
+	} {
+		if got := f.Match(c.ev); got != c.want {
+			t.Errorf("%+v: %v, want %v", c.ev, got, c.want)
+		}
+	}
+}
+
+func TestFilterRefused(t *testing.T) {
+	_, errs := NewFilter("events", []specs.Event{
+		{Kinds: []specs.EventKind{"run_status_succeeded"}, Ref: "ops.train"},
+		{Kinds: []specs.EventKind{"alert_info"}, Ref: "components.train"},
+		{Kinds: []specs.EventKind{"run_status_succeeded"}, Ref: "dag"},
+	}, "proj")
+	got := errs.Error()
+	for _, want := range []string{"events[0].ref", "events[1].kinds[0]", "events[2].ref"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("%q does not name %s", got, want)
+		}
+	}
+}
