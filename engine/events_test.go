@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -125,5 +126,61 @@ func TestEventSubscriptionExactlyOnce(t *testing.T) {
 	}
 	if r := waitStatus(t, b.e.cfg.Store, sub.UUID, store.Stopped, play); b.e.cfg.Store.Logged(&store.Run{UUID: "x", Project: r.Project, Component: "train"}) {
 		t.Errorf("a stopped subscription still logs the runs it listened to")
+	}
+}
+
+// TestEventSubscriptionFromItsStart: a subscription consumes the events
+// logged after it started, not those the log holds for an older one; a
+// run's own runs and runs of other components are no events for it.
+func TestEventSubscriptionFromItsStart(t *testing.T) {
+	e := startEngine(t)
+	subscribe := func() *store.Run {
+		sub, err := e.Submit(t.Context(), Submission{Source: "evaluate.yaml", Spec: evaluateOnTrain})
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitStatus(t, e.cfg.Store, sub.UUID, store.OnSchedule, nil)
+		return sub
+	}
+	train := func(spec string) {
+		r, err := e.Submit(t.Context(), Submission{Source: "train.yaml", Spec: spec})
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitFinal(t, e, r.UUID)
+	}
+	started := func(sub *store.Run, want int) {
+		t.Helper()
+		waitUntil(t, 10*time.Second, func() (bool, string) {
+			n := 0
+			for _, r := range childrenOf(t, e.cfg.Store, sub.UUID) {
+				if r.Status == store.Succeeded {
+					n++
+				}
+			}
+			return n == want, fmt.Sprintf("%d of %d runs", n, want)
+		})
+	}
+	first := subscribe()
+	train(trainComponent)
+	train(trainComponent)
+	train(strings.Replace(trainComponent, "name: train", "name: other", 1))
+	started(first, 2)
+	second := subscribe()
+	train(trainComponent)
+	started(first, 3)
+	started(second, 1)
+	time.Sleep(300 * time.Millisecond)
+	if n := len(childrenOf(t, e.cfg.Store, second.UUID)); n != 1 {
+		t.Errorf("the second subscription started %d runs, want 1", n)
+	}
+	g, err := e.Graph(t.Context(), first.UUID)
+	if err != nil || g.Subscription == nil || g.Subscription.Cursor.Delivered != 3 || len(g.Nodes) != 3 {
+		t.Errorf("graph %+v, %v", g, err)
+	}
+	for _, r := range childrenOf(t, e.cfg.Store, first.UUID) {
+		if ev := r.Params["event"].(map[string]any); !strings.HasPrefix(r.Name, "evaluate-") || ev["kind"] != "run_status_succeeded" {
+			t.Errorf("run %s: %v", r.Name, ev)
+		}
 	}
 }

@@ -142,13 +142,29 @@ func (s *Store) eventOps(r *Run, from int) []clientv3.Op {
 
 // Subscribe registers subscription uuid: from now on, the changes of the
 // runs it refers to are logged, by every store that follows the
-// subscriptions.
+// subscriptions. A subscription that has no cursor yet gets one at the
+// store's present revision: it consumes only what is logged from now on,
+// not what the log holds for others.
 func (s *Store) Subscribe(ctx context.Context, uuid string, sub Subscription) error {
 	data, err := json.Marshal(sub)
 	if err != nil {
 		return fmt.Errorf("store: encoding subscription %s: %w", uuid, err)
 	}
-	if _, _, err := s.txnResp(ctx, nil, clientv3.OpPut(s.subscriptionKey(uuid), string(data))); err != nil {
+	now, err := s.cli.Get(ctx, s.cursorKey(uuid), clientv3.WithCountOnly())
+	if err != nil {
+		return fmt.Errorf("store: subscribing %s: %w", uuid, err)
+	}
+	cur, err := json.Marshal(Cursor{After: now.Header.Revision})
+	if err != nil {
+		return err
+	}
+	put := clientv3.OpPut(s.subscriptionKey(uuid), string(data))
+	resp, _, err := s.txnResp(ctx, []clientv3.Cmp{clientv3.Compare(clientv3.CreateRevision(s.cursorKey(uuid)), "=", 0)},
+		put, clientv3.OpPut(s.cursorKey(uuid), string(cur)))
+	if err == nil && !resp.Succeeded {
+		_, _, err = s.txnResp(ctx, nil, put) // it has a cursor: it goes on from there
+	}
+	if err != nil {
 		return fmt.Errorf("store: subscribing %s: %w", uuid, err)
 	}
 	s.subs.set(uuid, &sub)
