@@ -71,6 +71,13 @@ func (q *queue) addAfter(uuid string, d time.Duration) {
 	time.AfterFunc(d, func() { q.add(uuid) })
 }
 
+// wakeAt queues uuid at time t (by the clock now reads), ahead of the
+// others: a schedule whose next fire comes then, which is not to wait
+// behind the runs its last fire made.
+func (q *queue) wakeAt(uuid string, t time.Time, now func() time.Time) {
+	time.AfterFunc(t.Sub(now()), func() { q.addFirst(uuid) })
+}
+
 // Back-off of a run whose reconciling fails: from 5ms, doubling with each
 // error in a row, up to a minute (as client-go's rate-limited queues do).
 const (

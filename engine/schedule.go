@@ -181,7 +181,7 @@ func (l *leading) fire(ctx context.Context, run *store.Run, p *pipeline) error {
 	case more:
 		l.queue.add(p.uuid)
 	case wake:
-		l.queue.addAfter(p.uuid, d.Wake.Sub(now))
+		l.queue.wakeAt(p.uuid, d.Wake, l.e.cfg.Now) // from the clock now: the transaction took a while
 	}
 	return nil
 }
