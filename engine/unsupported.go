@@ -8,10 +8,10 @@ import (
 
 // What the engine does not run yet is refused when it is submitted, at
 // the field that asks for it, instead of being run as something else (a
-// schedule as a single run): the iterative matrix and tuners,
-// hyperband's resume, a schedule inside a dag, a run's subscriptions to events (a dag's operations
-// wait on events of their upstreams: that runs) and hooks. The specs parse, validate and compile them; only running them is
-// refused.
+// schedule as a single run): the iterative matrix and tuners, hyperband's
+// resume, and a schedule or hooks inside a dag (a subscription's refs and
+// kinds are checked by triggers.NewFilter at submission). The specs
+// parse, validate and compile them; only running them is refused.
 //
 // With op, at is the operation's path and comp is not looked at; with comp
 // (op nil), at is the component's path.
