@@ -184,3 +184,13 @@ func TestEventSubscriptionFromItsStart(t *testing.T) {
 		}
 	}
 }
+
+// TestDagEventsOnRunsRefused: inside a dag, events wait on the dag's own
+// operations; one on another run is refused at its field, not run at once.
+func TestDagEventsOnRunsRefused(t *testing.T) {
+	e := startEngine(t)
+	_, err := e.Submit(t.Context(), Submission{Source: "pipe.yaml", Spec: dagSpec("", "      - {name: a, dagRef: ok, events: [{ref: runs.0123456789abcdef0123456789abcdef, kinds: [run_status_succeeded]}]}\n", "")})
+	if err == nil || !strings.Contains(err.Error(), "run.operations[0].events[0].ref") {
+		t.Errorf("got %v", err)
+	}
+}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/plexus-ml/plexus/specs"
 )
@@ -9,7 +10,8 @@ import (
 // What the engine does not run yet is refused when it is submitted, at
 // the field that asks for it, instead of being run as something else (a
 // schedule as a single run): the iterative matrix and tuners, hyperband's
-// resume, and a schedule or hooks inside a dag (a subscription's refs and
+// resume, a schedule, hooks or events on `runs.` or `dag` inside a dag
+// (a dag's operation waits on its upstreams' events; a subscription's refs and
 // kinds are checked by triggers.NewFilter at submission). The specs
 // parse, validate and compile them; only running them is refused.
 //
@@ -27,6 +29,11 @@ func unsupported(at specs.Path, op *specs.Operation, comp *specs.Component, dept
 		}
 		if op.Schedule != nil && depth > 0 {
 			refuse(at.Child("schedule"), "schedules of a dag's operations (a schedule runs at the top of a file)")
+		}
+		for i, ev := range op.Events {
+			if depth > 0 && !strings.HasPrefix(ev.Ref, "ops.") {
+				refuse(at.Child("events").Index(i).Child("ref"), "events of a dag's operation on anything but its upstreams (ops.<name>)")
+			}
 		}
 		if len(op.Hooks) > 0 && depth > 0 {
 			refuse(at.Child("hooks"), "hooks of a dag's operations (hooks run for a run submitted on its own)")
