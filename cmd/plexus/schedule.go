@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -110,9 +111,24 @@ func printSubscription(w io.Writer, g *engine.Graph) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "EVENT\tSTATUS\tRUN")
+	fmt.Fprintln(tw, "EVENT\tOF RUN\tSTATUS\tRUN")
 	for _, n := range g.Nodes {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", n.Name, n.Status, n.Run)
+		at, of := eventOf(n.Name)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", at, of, n.Status, n.Run)
 	}
 	return tw.Flush()
+}
+
+// eventOf reads an event's key (NANOSECONDS.RUN.INDEX) as when it came
+// and the run it is a change of.
+func eventOf(key string) (at, run string) {
+	parts := strings.SplitN(key, ".", 3)
+	if len(parts) != 3 {
+		return key, "-"
+	}
+	ns, err := strconv.ParseInt(parts[0], 10, 64)
+	if err != nil {
+		return key, parts[1]
+	}
+	return time.Unix(0, ns).UTC().Format(time.RFC3339), parts[1]
 }

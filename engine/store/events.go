@@ -171,9 +171,10 @@ func (s *Store) Subscribe(ctx context.Context, uuid string, sub Subscription) er
 	return nil
 }
 
-// Unsubscribe removes subscription uuid and its cursor.
+// Unsubscribe removes subscription uuid. Its cursor stays: what it
+// delivered, and where a resumed subscription goes on from.
 func (s *Store) Unsubscribe(ctx context.Context, uuid string) error {
-	if _, _, err := s.txnResp(ctx, nil, clientv3.OpDelete(s.subscriptionKey(uuid)), clientv3.OpDelete(s.cursorKey(uuid))); err != nil {
+	if _, _, err := s.txnResp(ctx, nil, clientv3.OpDelete(s.subscriptionKey(uuid))); err != nil {
 		return fmt.Errorf("store: unsubscribing %s: %w", uuid, err)
 	}
 	s.subs.set(uuid, nil)
