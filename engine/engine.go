@@ -468,7 +468,9 @@ func (e *Engine) Restart(ctx context.Context, uuid string) (*store.Run, error) {
 		return nil, err
 	}
 	run := &store.Run{UUID: compiler.NewUUID(), Name: old.Name, Project: old.Project, Spec: old.Spec, Params: old.Params,
-		Compiled: old.Compiled, RestartOf: old.UUID, Approved: old.Approved, ApprovedBy: old.ApprovedBy}
+		Compiled: old.Compiled, RestartOf: old.UUID, Approved: old.Approved, ApprovedBy: old.ApprovedBy,
+		// What kind of parent it is, and what it does when it ends.
+		Matrix: old.Matrix, Schedule: old.Schedule, Events: old.Events, Component: old.Component, Hooks: old.Hooks}
 	if err := e.cfg.Store.Create(ctx, run); err != nil {
 		return nil, err
 	}

@@ -166,7 +166,7 @@ func (l *leading) fire(ctx context.Context, run *store.Run, p *pipeline) error {
 		}
 	}
 	if d.Skipped.Count > 0 {
-		if err := l.noteSkipped(ctx, run, d.Skipped, now); err != nil {
+		if err := l.noteSkipped(ctx, run, d.Skipped, now, "dropped by the catch-up policy"); err != nil {
 			return err
 		}
 	}
@@ -188,17 +188,18 @@ func (l *leading) fire(ctx context.Context, run *store.Run, p *pipeline) error {
 
 // noteSkipped records on the schedule run the fires its catch-up policy
 // dropped.
-func (l *leading) noteSkipped(ctx context.Context, run *store.Run, sk triggers.Skipped, now time.Time) error {
+func (l *leading) noteSkipped(ctx context.Context, run *store.Run, sk triggers.Skipped, now time.Time, why string) error {
 	n := fmt.Sprint(sk.Count)
 	if sk.AtLeast {
 		n = "at least " + n
 	}
-	msg := fmt.Sprintf("%s missed fires dropped by the catch-up policy, from %s to %s", n, fireNode(sk.First), fireNode(sk.Last))
+	msg := fmt.Sprintf("%s missed fires %s, from %s to %s", n, why, fireNode(sk.First), fireNode(sk.Last))
+	status := run.Status
 	_, err := l.update(ctx, run, func(r *store.Run) error {
-		if r.Status != store.OnSchedule {
+		if r.Status != status {
 			return errSkip
 		}
-		r.Conditions = append(r.Conditions, store.Condition{Type: store.OnSchedule, Reason: "FiresSkipped", Message: msg, Time: now.UTC()})
+		r.Conditions = append(r.Conditions, store.Condition{Type: status, Reason: "FiresSkipped", Message: msg, Time: now.UTC()})
 		return nil
 	})
 	if errors.Is(err, errSkip) {
@@ -226,6 +227,11 @@ func (l *leading) compileFire(ctx context.Context, p *pipeline, r *store.Run) (*
 // its fires are then the parent loop's.
 func (l *leading) startSchedule(ctx context.Context, run *store.Run, c *compiler.Compiled, now time.Time) error {
 	from := run.Status
+	if from == store.Resuming {
+		if err := l.skipWhileStopped(ctx, run, c, now); err != nil {
+			return err
+		}
+	}
 	r, err := l.update(ctx, run, func(r *store.Run) error {
 		if r.Status != from {
 			return errSkip
@@ -306,4 +312,35 @@ func (e *Engine) scheduleGraph(ctx context.Context, run *store.Run) (*Graph, err
 	}
 	slices.SortFunc(out.Nodes, func(a, b GraphNode) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil
+}
+
+// skipWhileStopped drops the fires that came due while a resumed
+// schedule was stopped: a stop stops them; the schedule goes on from now.
+// They are counted as skipped, in its state and a condition.
+func (l *leading) skipWhileStopped(ctx context.Context, run *store.Run, c *compiler.Compiled, now time.Time) error {
+	plan, err := triggers.NewSchedule("schedule", c.Operation.Schedule)
+	if err != nil {
+		return err
+	}
+	st, err := l.st.Schedule(ctx, run.UUID)
+	if err != nil {
+		return unavailable(err)
+	}
+	ts := triggers.State{Created: run.CreatedAt, Last: st.Last, Fired: st.Fired}
+	d := plan.Plan(ts, now)
+	n := len(d.Fire) + d.Skipped.Count
+	if n == 0 {
+		return nil
+	}
+	first := d.Skipped.First
+	if first.IsZero() && len(d.Fire) > 0 {
+		first = d.Fire[0]
+	}
+	next := st
+	next.Last, next.Skipped = d.Advance(ts).Last, st.Skipped+n
+	if err := l.st.Fire(ctx, run.UUID, st.Revision, &next, nil); err != nil {
+		return err
+	}
+	return l.noteSkipped(ctx, run, triggers.Skipped{Count: n, AtLeast: d.Skipped.AtLeast, First: first, Last: next.Last}, now,
+		"came due while it was stopped and are dropped")
 }

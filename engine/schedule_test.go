@@ -413,3 +413,70 @@ func TestScheduleComing(t *testing.T) {
 		t.Errorf("a schedule in a dag: %v", err)
 	}
 }
+
+// TestScheduleResumeAndRestart: a stopped schedule resumed goes on from
+// its state (no nominal time fires twice); restarted, it is a schedule of
+// its own again.
+func TestScheduleResumeAndRestart(t *testing.T) {
+	e := startEngine(t)
+	run, err := e.Submit(t.Context(), Submission{Source: "nightly.yaml", Spec: scheduleSpec("  kind: interval\n  frequency: 1\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	atLeast := func(uuid string, n int) {
+		t.Helper()
+		waitUntil(t, 10*time.Second, func() (bool, string) {
+			got := len(fires(t, e.cfg.Store, uuid))
+			return got >= n, fmt.Sprintf("%d fires", got)
+		})
+	}
+	stop := func(uuid string) {
+		t.Helper()
+		if _, err := e.Stop(t.Context(), uuid); err != nil {
+			t.Fatal(err)
+		}
+		waitStatus(t, e.cfg.Store, uuid, store.Stopped, nil)
+	}
+	atLeast(run.UUID, 1)
+	stop(run.UUID)
+	before := len(fires(t, e.cfg.Store, run.UUID))
+	time.Sleep(2500 * time.Millisecond) // fires come due while it is stopped
+	resumed := time.Now()
+	if _, err := e.Resume(t.Context(), run.UUID); err != nil {
+		t.Fatal(err)
+	}
+	r := waitStatus(t, e.cfg.Store, run.UUID, store.OnSchedule, nil)
+	dropped := false
+	for _, c := range r.Conditions {
+		dropped = dropped || c.Reason == "FiresSkipped" && strings.Contains(c.Message, "came due while it was stopped")
+	}
+	if !dropped {
+		t.Errorf("no fires said dropped on resume: %v", r.Conditions)
+	}
+	atLeast(run.UUID, before+1)
+	stop(run.UUID)
+	for _, r := range fires(t, e.cfg.Store, run.UUID)[before:] {
+		if r.FireAt.Before(resumed.Add(-time.Second)) {
+			t.Errorf("fire %v came due while the schedule was stopped (resumed at %v)", r.FireAt, resumed)
+		}
+	}
+	seen := map[string]bool{}
+	for _, r := range fires(t, e.cfg.Store, run.UUID) {
+		if seen[r.Node] {
+			t.Errorf("%s fired twice", r.Node)
+		}
+		seen[r.Node] = true
+	}
+	again, err := e.Restart(t.Context(), run.UUID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Schedule != "interval" {
+		t.Errorf("the restart's record says schedule %q", again.Schedule)
+	}
+	atLeast(again.UUID, 1)
+	if g, err := e.Graph(t.Context(), again.UUID); err != nil || g.Schedule == nil {
+		t.Errorf("the restart's graph %+v, %v", g, err)
+	}
+	stop(again.UUID)
+}

@@ -90,6 +90,15 @@ func (s *subscribers) set(uuid string, sub *Subscription) {
 	}
 }
 
+// reset forgets every subscription (before they are read again).
+func (s *subscribers) reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.subs)
+	clear(s.runs)
+	clear(s.comps)
+}
+
 // logged says whether a run's changes go to the event log.
 func (s *subscribers) logged(r *Run) bool {
 	s.mu.RLock()
@@ -204,14 +213,39 @@ func (s *Store) FollowSubscriptions(ctx context.Context) error {
 	for _, kv := range resp.Kvs {
 		apply(string(kv.Key), kv.Value)
 	}
-	wch := s.cli.Watch(ctx, prefix, clientv3.WithPrefix(), clientv3.WithRev(resp.Header.Revision+1))
 	go func() {
-		for wr := range wch {
-			for _, ev := range wr.Events {
-				if ev.Type == clientv3.EventTypeDelete {
-					apply(string(ev.Kv.Key), nil)
-				} else {
-					apply(string(ev.Kv.Key), ev.Kv.Value)
+		rev := resp.Header.Revision
+		for ctx.Err() == nil {
+			wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
+			for wr := range s.cli.Watch(wctx, prefix, clientv3.WithPrefix(), clientv3.WithRev(rev+1)) {
+				if wr.Err() != nil {
+					break
+				}
+				for _, ev := range wr.Events {
+					if ev.Type == clientv3.EventTypeDelete {
+						apply(string(ev.Kv.Key), nil)
+					} else {
+						apply(string(ev.Kv.Key), ev.Kv.Value)
+					}
+				}
+				rev = wr.Header.Revision
+			}
+			cancel()
+			// The watch ended (compacted past, no leader): read them all
+			// again, and follow from there.
+			for ctx.Err() == nil {
+				again, err := s.cli.Get(ctx, prefix, clientv3.WithPrefix())
+				if err == nil {
+					s.subs.reset()
+					for _, kv := range again.Kvs {
+						apply(string(kv.Key), kv.Value)
+					}
+					rev = again.Header.Revision
+					break
+				}
+				select {
+				case <-ctx.Done():
+				case <-time.After(time.Second):
 				}
 			}
 		}
