@@ -194,24 +194,9 @@ func (l *leading) deliver(ctx context.Context, run *store.Run, p *pipeline) erro
 		}
 		return nil
 	}
-	if err := l.st.Deliver(ctx, p.uuid, known.Revision, &next, children); err != nil {
-		if errors.Is(err, store.ErrScheduleMoved) {
-			l.mu.Lock()
-			delete(l.pipelines, p.uuid) // read again, cursor and runs
-			l.mu.Unlock()
-		}
+	err = l.st.Deliver(ctx, p.uuid, known.Revision, &next, children)
+	if err := l.made(p, children, err, func() { s.cursor = next }); err != nil {
 		return err
-	}
-	p.mu.Lock()
-	s.cursor = next
-	for _, r := range children {
-		p.nodes[r.Node], p.byRun[r.UUID], p.live[r.UUID] = r.UUID, r.Node, true
-		s.Observe(r.Node, dag.Status(r.Status))
-	}
-	p.mu.Unlock()
-	for _, r := range children {
-		l.learn(r)
-		l.queue.addFirst(r.UUID)
 	}
 	if more {
 		l.queue.add(p.uuid)

@@ -145,24 +145,9 @@ func (l *leading) fire(ctx context.Context, run *store.Run, p *pipeline) error {
 	}
 	if len(children) > 0 || next.Last != known.Last || next.Next != known.Next || next.Skipped != known.Skipped {
 		hook("fire", p.uuid)
-		if err := l.st.Fire(ctx, p.uuid, known.Revision, &next, children); err != nil {
-			if errors.Is(err, store.ErrScheduleMoved) {
-				l.mu.Lock()
-				delete(l.pipelines, p.uuid) // read again, state and fires
-				l.mu.Unlock()
-			}
+		err := l.st.Fire(ctx, p.uuid, known.Revision, &next, children)
+		if err := l.made(p, children, err, func() { s.state = next }); err != nil {
 			return err
-		}
-		p.mu.Lock()
-		s.state = next
-		for _, r := range children {
-			p.nodes[r.Node], p.byRun[r.UUID], p.live[r.UUID] = r.UUID, r.Node, true
-			s.Observe(r.Node, dag.Status(r.Status))
-		}
-		p.mu.Unlock()
-		for _, r := range children {
-			l.learn(r)
-			l.queue.addFirst(r.UUID)
 		}
 	}
 	if d.Skipped.Count > 0 {
@@ -343,4 +328,32 @@ func (l *leading) skipWhileStopped(ctx context.Context, run *store.Run, c *compi
 	}
 	return l.noteSkipped(ctx, run, triggers.Skipped{Count: n, AtLeast: d.Skipped.AtLeast, First: first, Last: next.Last}, now,
 		"came due while it was stopped and are dropped")
+}
+
+// made records what a schedule's fire or a subscription's delivery made,
+// given how its transaction went (err): the planner's new state (set,
+// under the pipeline's lock) and the children, which are then learnt and
+// queued. A state another writer moved first makes the term read the
+// pipeline again.
+func (l *leading) made(p *pipeline, children []*store.Run, err error, set func()) error {
+	if err != nil {
+		if errors.Is(err, store.ErrScheduleMoved) {
+			l.mu.Lock()
+			delete(l.pipelines, p.uuid) // read again, its state and children
+			l.mu.Unlock()
+		}
+		return err
+	}
+	p.mu.Lock()
+	set()
+	for _, r := range children {
+		p.nodes[r.Node], p.byRun[r.UUID], p.live[r.UUID] = r.UUID, r.Node, true
+		p.state.Observe(r.Node, dag.Status(r.Status))
+	}
+	p.mu.Unlock()
+	for _, r := range children {
+		l.learn(r)
+		l.queue.addFirst(r.UUID)
+	}
+	return nil
 }

@@ -101,25 +101,11 @@ func (s *Store) advance(ctx context.Context, key string, known int64, v any, chi
 	conds := []clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(key), "=", known)}
 	ops := []clientv3.Op{clientv3.OpPut(key, string(data))}
 	for _, r := range children {
-		if r.UUID == "" {
-			return 0, errors.New("store: a run needs a uuid")
-		}
-		if r.Status == "" {
-			r.Status = Created
-		}
-		if r.CreatedAt.IsZero() {
-			r.CreatedAt = now
-		}
-		r.UpdatedAt = now
-		if len(r.Conditions) == 0 {
-			r.Conditions = []Condition{{Type: r.Status, Time: now}}
-		}
-		o, err := s.createOps(r)
+		c, o, err := s.newRunOps(r, now)
 		if err != nil {
 			return 0, err
 		}
-		conds = append(conds, clientv3.Compare(clientv3.CreateRevision(s.runKey(r.UUID)), "=", 0))
-		ops = append(ops, o...)
+		conds, ops = append(conds, c), append(ops, o...)
 	}
 	resp, ok, err := s.txnResp(ctx, conds, ops...)
 	if err != nil {

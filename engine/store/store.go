@@ -446,6 +446,27 @@ func (s *Store) createOps(r *Run) ([]clientv3.Op, error) {
 	return append(ops, s.eventOps(r, 0)...), nil
 }
 
+// newRunOps completes a new run (status created unless set, created now
+// unless set, its first condition) and returns what creates it in a
+// transaction: the condition that it does not exist yet, and its writes.
+func (s *Store) newRunOps(r *Run, now time.Time) (clientv3.Cmp, []clientv3.Op, error) {
+	if r.UUID == "" {
+		return clientv3.Cmp{}, nil, errors.New("store: a run needs a uuid")
+	}
+	if r.Status == "" {
+		r.Status = Created
+	}
+	if r.CreatedAt.IsZero() {
+		r.CreatedAt = now
+	}
+	r.UpdatedAt = now
+	if len(r.Conditions) == 0 {
+		r.Conditions = []Condition{{Type: r.Status, Time: now}}
+	}
+	ops, err := s.createOps(r)
+	return clientv3.Compare(clientv3.CreateRevision(s.runKey(r.UUID)), "=", 0), ops, err
+}
+
 // createBatch is how many runs CreateMany writes in one transaction
 // (three keys each, and an event when logged, under etcd's default limit
 // of 128 operations).
@@ -462,25 +483,11 @@ func (s *Store) CreateMany(ctx context.Context, runs []*Run) (map[string]bool, e
 		var conds []clientv3.Cmp
 		var ops []clientv3.Op
 		for _, r := range batch {
-			if r.UUID == "" {
-				return existed, errors.New("store: a run needs a uuid")
-			}
-			if r.Status == "" {
-				r.Status = Created
-			}
-			if r.CreatedAt.IsZero() {
-				r.CreatedAt = now
-			}
-			r.UpdatedAt = now
-			if len(r.Conditions) == 0 {
-				r.Conditions = []Condition{{Type: r.Status, Time: now}}
-			}
-			o, err := s.createOps(r)
+			c, o, err := s.newRunOps(r, now)
 			if err != nil {
 				return existed, err
 			}
-			conds = append(conds, clientv3.Compare(clientv3.CreateRevision(s.runKey(r.UUID)), "=", 0))
-			ops = append(ops, o...)
+			conds, ops = append(conds, c), append(ops, o...)
 		}
 		resp, ok, err := s.txnResp(ctx, conds, ops...)
 		if err != nil {
