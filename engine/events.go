@@ -35,8 +35,7 @@ type subscriber struct {
 	comp *specs.Component
 
 	cursor store.Cursor
-	nodes  []string
-	status map[string]dag.Status
+	timeline
 }
 
 // eventsBatch is how many events of the log one look at a subscription
@@ -70,33 +69,11 @@ func (l *leading) newSubscriber(ctx context.Context, run *store.Run) (*subscribe
 	if err != nil {
 		return nil, unavailable(err)
 	}
-	return &subscriber{sub: sub, filter: f, op: &op, comp: comp, cursor: cur, status: map[string]dag.Status{}}, nil
-}
-
-func (s *subscriber) Start() []dag.Change { return nil }
-
-func (s *subscriber) Observe(node string, st dag.Status, _ ...dag.Status) []dag.Change {
-	if _, ok := s.status[node]; !ok {
-		i, _ := slices.BinarySearch(s.nodes, node)
-		s.nodes = slices.Insert(s.nodes, i, node)
-	}
-	s.status[node] = st
-	return nil
+	return &subscriber{sub: sub, filter: f, op: &op, comp: comp, cursor: cur, timeline: timeline{status: map[string]dag.Status{}}}, nil
 }
 
 // Done: a subscription listens until it is stopped.
 func (s *subscriber) Done() bool { return false }
-
-func (s *subscriber) Final(stopped bool) dag.Status {
-	if stopped {
-		return dag.Stopped
-	}
-	return dag.Succeeded
-}
-
-func (s *subscriber) Len() int                      { return len(s.nodes) }
-func (s *subscriber) Names() []string               { return s.nodes }
-func (s *subscriber) Status(node string) dag.Status { return s.status[node] }
 
 // startSubscription registers a created (or resumed) subscription with
 // the store, so the changes it listens to are logged from now on, and

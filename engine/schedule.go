@@ -33,11 +33,10 @@ type schedule struct {
 	op   *specs.Operation
 	comp *specs.Component
 
-	state  store.ScheduleState // as last stored
-	fires  []string
-	status map[string]dag.Status
-	done   bool      // no fire will come any more
-	wake   time.Time // when the term's timer looks at the schedule again
+	state store.ScheduleState // as last stored
+	done  bool                // no fire will come any more
+	wake  time.Time           // when the term's timer looks at the schedule again
+	timeline
 }
 
 // isSchedule says whether a compiled run is a schedule (its fires are
@@ -66,23 +65,12 @@ func (l *leading) newSchedule(ctx context.Context, run *store.Run, c *compiler.C
 	if err != nil {
 		return nil, unavailable(err)
 	}
-	return &schedule{plan: plan, created: run.CreatedAt, op: &op, comp: comp, state: st, status: map[string]dag.Status{}}, nil
+	return &schedule{plan: plan, created: run.CreatedAt, op: &op, comp: comp, state: st, timeline: timeline{status: map[string]dag.Status{}}}, nil
 }
 
 // triggersState is the schedule's state as triggers reads it.
 func (s *schedule) triggersState(running bool) triggers.State {
 	return triggers.State{Created: s.created, Last: s.state.Last, Fired: s.state.Fired, Running: running}
-}
-
-func (s *schedule) Start() []dag.Change { return nil }
-
-func (s *schedule) Observe(node string, st dag.Status, _ ...dag.Status) []dag.Change {
-	if _, ok := s.status[node]; !ok {
-		i, _ := slices.BinarySearch(s.fires, node)
-		s.fires = slices.Insert(s.fires, i, node)
-	}
-	s.status[node] = st
-	return nil
 }
 
 // Done says the schedule will not fire again and its fires have ended.
@@ -98,18 +86,37 @@ func (s *schedule) Done() bool {
 	return true
 }
 
-// Final is succeeded, whatever became of the fires: a schedule succeeds
-// when it has fired all it had to.
-func (s *schedule) Final(stopped bool) dag.Status {
+// timeline is the part of a planner whose children come with time (a
+// schedule's fires, a subscription's runs): its nodes in order, each
+// child's status, and the ending a stop or the planner's end gives. A
+// schedule succeeds once it fired all it had to, whatever became of its
+// fires.
+type timeline struct {
+	nodes  []string
+	status map[string]dag.Status
+}
+
+func (t *timeline) Start() []dag.Change { return nil }
+
+func (t *timeline) Observe(node string, st dag.Status, _ ...dag.Status) []dag.Change {
+	if _, ok := t.status[node]; !ok {
+		i, _ := slices.BinarySearch(t.nodes, node)
+		t.nodes = slices.Insert(t.nodes, i, node)
+	}
+	t.status[node] = st
+	return nil
+}
+
+func (t *timeline) Final(stopped bool) dag.Status {
 	if stopped {
 		return dag.Stopped
 	}
 	return dag.Succeeded
 }
 
-func (s *schedule) Len() int                      { return len(s.fires) }
-func (s *schedule) Names() []string               { return s.fires }
-func (s *schedule) Status(node string) dag.Status { return s.status[node] }
+func (t *timeline) Len() int                      { return len(t.nodes) }
+func (t *timeline) Names() []string               { return t.nodes }
+func (t *timeline) Status(node string) dag.Status { return t.status[node] }
 
 // fire creates the children of the schedule's due fires with its new
 // state, in one transaction, and sets when to look at it again. A second
