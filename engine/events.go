@@ -9,10 +9,8 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
-	"slices"
 	"strings"
 	"time"
 
@@ -243,16 +241,8 @@ func (e *Engine) subscriptionGraph(ctx context.Context, run *store.Run) (*Graph,
 	if err != nil {
 		return nil, err
 	}
-	info := &SubscriptionInfo{Listening: describeEvents(op.Events), Cursor: cur,
-		Pipeline: isPipeline(&compiler.Compiled{Operation: &specs.Operation{Matrix: op.Matrix}, Component: comp})}
-	children, err := e.cfg.Store.ChildRuns(ctx, run.UUID)
-	if err != nil && !errors.Is(err, store.ErrUnreadable) {
-		return nil, err
-	}
+	info := &SubscriptionInfo{Listening: describeEvents(op.Events), Cursor: cur, Pipeline: eachPipeline(&op, comp)}
 	out := &Graph{Run: run, Subscription: info}
-	for node, ch := range CurrentChildren(children, run.Attempt) {
-		out.Nodes = append(out.Nodes, GraphNode{Name: node, Run: ch.UUID, Status: ch.Status, CacheOf: ch.CacheOf, Pipeline: info.Pipeline})
-	}
-	slices.SortFunc(out.Nodes, func(a, b GraphNode) int { return strings.Compare(a.Name, b.Name) })
-	return out, nil
+	out.Nodes, err = e.timelineNodes(ctx, run, info.Pipeline)
+	return out, err
 }

@@ -289,21 +289,34 @@ func (e *Engine) scheduleGraph(ctx context.Context, run *store.Run) (*Graph, err
 	if err != nil {
 		return nil, err
 	}
-	info := &ScheduleInfo{Kind: run.Schedule, Description: describeSchedule(c.Operation.Schedule), State: st, Pipeline: isPipeline(&compiler.Compiled{
-		Operation: &specs.Operation{Matrix: c.Operation.Matrix}, Component: c.Component})}
+	info := &ScheduleInfo{Kind: run.Schedule, Description: describeSchedule(c.Operation.Schedule), State: st, Pipeline: eachPipeline(c.Operation, c.Component)}
 	if plan, err := triggers.NewSchedule("schedule", c.Operation.Schedule); err == nil && run.Status == store.OnSchedule {
 		info.Coming = plan.NextN(triggers.State{Created: run.CreatedAt, Last: st.Last, Fired: st.Fired}, comingFires)
 	}
+	out := &Graph{Run: run, Schedule: info}
+	out.Nodes, err = e.timelineNodes(ctx, run, info.Pipeline)
+	return out, err
+}
+
+// eachPipeline says whether each child of a schedule or subscription of
+// operation op over comp is itself a dag or a matrix.
+func eachPipeline(op *specs.Operation, comp *specs.Component) bool {
+	return isPipeline(&compiler.Compiled{Operation: &specs.Operation{Matrix: op.Matrix}, Component: comp})
+}
+
+// timelineNodes are the children of a schedule or subscription run in its
+// current attempt, by node (their nominal time or event), oldest first.
+func (e *Engine) timelineNodes(ctx context.Context, run *store.Run, pipeline bool) ([]GraphNode, error) {
 	children, err := e.cfg.Store.ChildRuns(ctx, run.UUID)
 	if err != nil && !errors.Is(err, store.ErrUnreadable) {
 		return nil, err
 	}
-	out := &Graph{Run: run, Schedule: info}
+	var nodes []GraphNode
 	for node, ch := range CurrentChildren(children, run.Attempt) {
-		out.Nodes = append(out.Nodes, GraphNode{Name: node, Run: ch.UUID, Status: ch.Status, CacheOf: ch.CacheOf, Pipeline: info.Pipeline})
+		nodes = append(nodes, GraphNode{Name: node, Run: ch.UUID, Status: ch.Status, CacheOf: ch.CacheOf, Pipeline: pipeline})
 	}
-	slices.SortFunc(out.Nodes, func(a, b GraphNode) int { return strings.Compare(a.Name, b.Name) })
-	return out, nil
+	slices.SortFunc(nodes, func(a, b GraphNode) int { return strings.Compare(a.Name, b.Name) })
+	return nodes, nil
 }
 
 // skipWhileStopped drops the fires that came due while a resumed
