@@ -81,7 +81,11 @@ func (l *leading) runHooks(ctx context.Context, uuid string) error {
 		if h.Conditions != "" {
 			ok, err := dag.Condition(h.Conditions, hookContext(r, params))
 			if err != nil {
-				l.e.cfg.Log.Warn("a hook's conditions cannot be evaluated: it does not run", "run", uuid, "hook", string(at), "err", err)
+				// Seen as a failed hook run, not dropped without a trace.
+				if err := l.failHook(ctx, r, at, h, "", fmt.Errorf("%s.conditions: %w", at, err)); err != nil {
+					return err
+				}
+				continue
 			}
 			if !ok {
 				continue
@@ -130,7 +134,7 @@ func hookContext(r *store.Run, params map[string]specs.Param) map[string]any {
 // params do not fit) is recorded as a failed run that says why, so it is
 // seen rather than lost.
 func (l *leading) submitHook(ctx context.Context, r *store.Run, at specs.Path, h specs.Hook, params map[string]specs.Param) error {
-	name := fmt.Sprintf("%s-hook-%s", r.Name, strings.NewReplacer("/", "-", ":", "-").Replace(h.HubRef))
+	name := hookName(r, h)
 	op := map[string]any{"version": 1.1, "kind": "operation", "name": name, "hubRef": h.HubRef, "params": params}
 	if h.Queue != "" {
 		op["queue"] = h.Queue
@@ -153,15 +157,27 @@ func (l *leading) submitHook(ctx context.Context, r *store.Run, at specs.Path, h
 	case err == nil, errors.Is(err, store.ErrExists):
 		return nil
 	case errors.As(err, &list), errors.As(err, &ce):
-		now := l.e.cfg.Now().UTC()
-		failed := &store.Run{UUID: uuid, Name: name, Project: r.Project, Spec: string(spec), HookOf: r.UUID, Status: store.Failed, CreatedAt: now,
-			Conditions: []store.Condition{{Type: store.Created, Time: now}, {Type: store.Failed, Reason: "HookInvalid", Message: err.Error(), Time: now}}}
-		if err := l.st.Create(ctx, failed); err != nil && !errors.Is(err, store.ErrExists) {
-			return err
-		}
-		return nil
+		return l.failHook(ctx, r, at, h, string(spec), err)
 	}
 	return err
+}
+
+// hookName names the run of hook h of run r.
+func hookName(r *store.Run, h specs.Hook) string {
+	return fmt.Sprintf("%s-hook-%s", r.Name, strings.NewReplacer("/", "-", ":", "-").Replace(h.HubRef))
+}
+
+// failHook records hook h (at path at) of run r as a failed run that says
+// why it could not run (why).
+func (l *leading) failHook(ctx context.Context, r *store.Run, at specs.Path, h specs.Hook, spec string, why error) error {
+	now := l.e.cfg.Now().UTC()
+	failed := &store.Run{UUID: childUUID(r.UUID, string(at), r.Attempt), Name: hookName(r, h), Project: r.Project, Spec: spec, HookOf: r.UUID,
+		Status: store.Failed, CreatedAt: now, Conditions: []store.Condition{{Type: store.Created, Time: now},
+			{Type: store.Failed, Reason: "HookInvalid", Message: why.Error(), Time: now}}}
+	if err := l.st.Create(ctx, failed); err != nil && !errors.Is(err, store.ErrExists) {
+		return err
+	}
+	return nil
 }
 
 // HooksOf returns the hook runs of run r made so far, and whether more
