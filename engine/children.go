@@ -51,10 +51,7 @@ func (l *leading) compileNode(ctx context.Context, p *pipeline, r *store.Run) (*
 	if op == nil {
 		return nil, fmt.Errorf("engine: run %s: its dag %s has no operation %q", r.UUID, r.Parent, r.Node)
 	}
-	comp := op.Component
-	if op.DagRef != "" {
-		comp = p.comps[op.DagRef]
-	}
+	comp := p.componentOf(op)
 	if comp == nil {
 		return nil, fmt.Errorf("engine: run %s: operation %q has no component", r.UUID, r.Node)
 	}
@@ -83,6 +80,15 @@ func (l *leading) compileNode(ctx context.Context, p *pipeline, r *store.Run) (*
 	}
 	return l.e.compileSafely("", r.UUID, op, comp, compiler.Options{Run: ri, Connections: l.e.cfg.Connections, Policy: l.e.cfg.Policy,
 		Refs: pipelineRefs{ctx: ctx, l: l, p: p}, Joins: runJoins{ctx: ctx, st: l.st, self: r.UUID}})
+}
+
+// componentOf is the component one of the dag's operations runs: its own,
+// or the dag's it names by dagRef.
+func (p *pipeline) componentOf(op *specs.Operation) *specs.Component {
+	if op.DagRef != "" {
+		return p.comps[op.DagRef]
+	}
+	return op.Component
 }
 
 // cacheDoc is what a cache key reads of an operation of the dag: its

@@ -229,7 +229,9 @@ func (e *Engine) Submit(ctx context.Context, sub Submission) (*store.Run, error)
 		run.Events = true
 	}
 	run.Component = comp.Name
-	run.Hooks = len(hooksOf(&full, comp))
+	if !run.Events && full.Schedule == nil {
+		run.Hooks = len(hooksOf(&full, comp)) // a schedule's or subscription's are each of its runs'
+	}
 	if isSchedule(c) {
 		// Each fire is compiled when it comes; when they come is checked
 		// now, as the schedule will read it.

@@ -199,6 +199,7 @@ func eventChild(run *store.Run, p *pipeline, ev *store.RunEvent) *store.Run {
 	if m := p.subs.op.Matrix; m != nil {
 		r.Matrix = string(m.MatrixKind())
 	}
+	r.Hooks = len(hooksOf(p.subs.op, p.subs.comp)) // each run's, not the subscription's
 	return r
 }
 

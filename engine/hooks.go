@@ -66,13 +66,12 @@ func (l *leading) runHooks(ctx context.Context, uuid string) error {
 	if !r.Status.Final() {
 		return nil // resumed: its next end brings it back
 	}
-	var op specs.Operation
-	comp, err := l.e.stored(ctx, r, &op)
+	op, comp, err := l.hooksSource(ctx, r)
 	if err != nil {
 		return err
 	}
 	hr := hookRun(r, comp)
-	for i, h := range hooksOf(&op, comp) {
+	for i, h := range hooksOf(op, comp) {
 		if !triggers.HookFires(h.Trigger, string(r.Status)) {
 			continue
 		}
@@ -96,6 +95,36 @@ func (l *leading) runHooks(ctx context.Context, uuid string) error {
 		}
 	}
 	return l.st.HooksDone(ctx, uuid)
+}
+
+// hooksSource is the operation and component whose hooks run r has: its
+// own submission's; or, for a child compiled from its parent, its
+// operation in the dag, or the schedule's or subscription's operation.
+func (l *leading) hooksSource(ctx context.Context, r *store.Run) (*specs.Operation, *specs.Component, error) {
+	if !compiledByDag(r) {
+		var op specs.Operation
+		comp, err := l.e.stored(ctx, r, &op)
+		return &op, comp, err
+	}
+	parent, _, err := l.st.Get(ctx, r.Parent)
+	if err != nil {
+		return nil, nil, ofRecord(r.Parent, err)
+	}
+	p, err := l.pipelineOf(ctx, parent)
+	if err != nil {
+		return nil, nil, err
+	}
+	switch {
+	case p.sched != nil:
+		return p.sched.op, p.sched.comp, nil
+	case p.subs != nil:
+		return p.subs.op, p.subs.comp, nil
+	}
+	op := p.op(r.Node)
+	if op == nil {
+		return nil, nil, fmt.Errorf("engine: run %s: its dag %s has no operation %q", r.UUID, r.Parent, r.Node)
+	}
+	return op, p.componentOf(op), nil
 }
 
 // hookRun is what a hook's default params say of the run that ended.

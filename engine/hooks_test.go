@@ -139,3 +139,88 @@ func TestHooks(t *testing.T) {
 		})
 	}
 }
+
+// hookEngine runs an engine with the local executor and noteHub.
+func hookEngine(t *testing.T) *Engine {
+	t.Helper()
+	ex, err := local.New(local.Config{Root: t.TempDir(), BaseEnv: []string{"PATH=" + os.Getenv("PATH")}, StopGrace: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ex.Close() })
+	return runEngine(t, Config{Store: store.New(storetest.Client(t), storetest.Prefix(t), nil), Executor: ex, Resync: 200 * time.Millisecond,
+		Sources: compiler.Sources{Hub: noteHub{}},
+		RunInfo: func(r *store.Run, ri compiler.RunInfo) compiler.RunInfo {
+			ri.ContextPath = ex.ContextPath(r.UUID)
+			return ri
+		}})
+}
+
+// waitHook waits for the hook run of hooks[i] of run r, and returns it
+// once it ended.
+func waitHook(t *testing.T, e *Engine, r *store.Run, i int) *store.Run {
+	t.Helper()
+	uuid := childUUID(r.UUID, fmt.Sprintf("hooks[%d]", i), r.Attempt)
+	var h *store.Run
+	waitUntil(t, 10*time.Second, func() (bool, string) {
+		var err error
+		if h, _, err = e.cfg.Store.Get(t.Context(), uuid); err != nil {
+			return false, fmt.Sprintf("hooks[%d] of %s (%s): %v", i, r.Name, r.Status, err)
+		}
+		return h.Status.Final(), string(h.Status)
+	})
+	return h
+}
+
+// TestHooksOfDagOperationsAndFires: a dag's operations have their own
+// hooks, each run on its operation's status; a schedule's hooks are each
+// fire's.
+func TestHooksOfDagOperationsAndFires(t *testing.T) {
+	e := hookEngine(t)
+	dagRun, ch := submitDag(t, e, dagSpec("", `
+      - name: bad
+        hooks: [{hubRef: note, trigger: failed}]
+        component: {run: {kind: job, container: {image: x, command: [sh, -c, 'exit 1']}}}
+      - name: good
+        hooks: [{hubRef: note, trigger: failed}, {hubRef: note, trigger: succeeded}]
+        dagRef: ok
+      - name: after
+        dependencies: [bad]
+        hooks: [{hubRef: note, trigger: upstream_failed}]
+        dagRef: ok
+`, ""))
+	if dagRun.Status != store.Failed || dagRun.Hooks != 0 {
+		t.Fatalf("dag %s with %d hooks: %s", dagRun.Status, dagRun.Hooks, nodeStatuses(ch))
+	}
+	for _, c := range []struct {
+		node string
+		hook int
+	}{{"bad", 0}, {"good", 1}, {"after", 0}} {
+		r := ch[c.node]
+		if h := waitHook(t, e, r, c.hook); h.Status != store.Succeeded || h.Outputs["said"] != fmt.Sprintf("%s %s %d", r.Status, r.UUID, len(r.Outputs)) {
+			t.Errorf("%s: hooks[%d] %s, said %v", c.node, c.hook, h.Status, h.Outputs)
+		}
+	}
+	time.Sleep(200 * time.Millisecond)
+	if _, _, err := e.cfg.Store.Get(t.Context(), childUUID(ch["good"].UUID, "hooks[0]", 1)); err == nil {
+		t.Errorf("good's failed hook ran")
+	}
+
+	sched, err := e.Submit(t.Context(), Submission{Source: "nightly.yaml", Spec: strings.Replace(scheduleSpec("  kind: interval\n  frequency: 1\n  maxRuns: 2\n"),
+		"component:", "hooks: [{hubRef: note, trigger: succeeded}]\ncomponent:", 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sched.Hooks != 0 {
+		t.Errorf("the schedule counts %d hooks of its own", sched.Hooks)
+	}
+	waitFinal(t, e, sched.UUID)
+	for _, f := range fires(t, e.cfg.Store, sched.UUID) {
+		if f.Hooks != 1 {
+			t.Errorf("fire %v counts %d hooks", f.FireAt, f.Hooks)
+		}
+		if h := waitHook(t, e, f, 0); h.Status != store.Succeeded || h.HookOf != f.UUID {
+			t.Errorf("fire %v: its hook %s, of %s", f.FireAt, h.Status, h.HookOf)
+		}
+	}
+}

@@ -533,8 +533,11 @@ func (l *leading) createChildren(ctx context.Context, run *store.Run, p *pipelin
 		if p.sweep != nil {
 			i, _ := p.sweep.index(node)
 			r.Name, r.Params = p.trialName(i), p.sweep.results[i].Params
-		} else if op := p.ops[node]; op != nil && op.Matrix != nil {
-			r.Matrix = string(op.Matrix.MatrixKind())
+		} else if op := p.ops[node]; op != nil {
+			if op.Matrix != nil {
+				r.Matrix = string(op.Matrix.MatrixKind())
+			}
+			r.Hooks = len(hooksOf(op, p.componentOf(op)))
 		}
 		p.nodes[node], p.byRun[r.UUID] = r.UUID, node
 		return r

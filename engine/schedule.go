@@ -146,6 +146,7 @@ func (l *leading) fire(ctx context.Context, run *store.Run, p *pipeline) error {
 		if m := s.op.Matrix; m != nil {
 			children[len(children)-1].Matrix = string(m.MatrixKind())
 		}
+		children[len(children)-1].Hooks = len(hooksOf(s.op, s.comp)) // each fire's, not the schedule's
 	}
 	if len(children) > 0 {
 		next.LastChild = children[len(children)-1].UUID

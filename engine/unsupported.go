@@ -10,7 +10,7 @@ import (
 // What the engine does not run yet is refused when it is submitted, at
 // the field that asks for it, instead of being run as something else (a
 // schedule as a single run): the iterative matrix and tuners, hyperband's
-// resume, a schedule, hooks or events on `runs.` or `dag` inside a dag
+// resume, a schedule or events on `runs.` or `dag` inside a dag
 // (a dag's operation waits on its upstreams' events; a subscription's refs and
 // kinds are checked by triggers.NewFilter at submission). The specs
 // parse, validate and compile them; only running them is refused.
@@ -35,15 +35,10 @@ func unsupported(at specs.Path, op *specs.Operation, comp *specs.Component, dept
 				refuse(at.Child("events").Index(i).Child("ref"), "events of a dag's operation on anything but its upstreams (ops.<name>)")
 			}
 		}
-		if len(op.Hooks) > 0 && depth > 0 {
-			refuse(at.Child("hooks"), "hooks of a dag's operations (hooks run for a run submitted on its own)")
-		}
+
 	}
 	if op != nil || comp == nil || depth > maxNestedDags {
 		return errs
-	}
-	if len(comp.Hooks) > 0 && depth > 0 {
-		refuse(at.Child("hooks"), "hooks of a dag's components (hooks run for a run submitted on its own)")
 	}
 	d, ok := comp.Run.(*specs.DAG)
 	if !ok {
