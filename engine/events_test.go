@@ -185,12 +185,38 @@ func TestEventSubscriptionFromItsStart(t *testing.T) {
 	}
 }
 
-// TestDagEventsOnRunsRefused: inside a dag, events wait on the dag's own
-// operations; one on another run is refused at its field, not run at once.
-func TestDagEventsOnRunsRefused(t *testing.T) {
+// TestDagEventsOnRuns: a dag's operation with events on a run outside
+// the dag starts once that run reached one of the kinds, and is
+// upstream_failed when it ended without (or does not exist); one on its
+// dag's running starts at once; one on its dag's end is refused.
+func TestDagEventsOnRuns(t *testing.T) {
 	e := startEngine(t)
-	_, err := e.Submit(t.Context(), Submission{Source: "pipe.yaml", Spec: dagSpec("", "      - {name: a, dagRef: ok, events: [{ref: runs.0123456789abcdef0123456789abcdef, kinds: [run_status_succeeded]}]}\n", "")})
-	if err == nil || !strings.Contains(err.Error(), "run.operations[0].events[0].ref") {
-		t.Errorf("got %v", err)
+	x, err := e.Submit(t.Context(), Submission{Source: "x.yaml", Spec: strings.Replace(trainComponent, "'true'", "'sleep 1'", 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dagRun, ch := submitDag(t, e, dagSpec("", fmt.Sprintf(`
+      - {name: after-x, dagRef: ok, events: [{ref: runs.%[1]s, kinds: [run_status_succeeded]}]}
+      - {name: on-x-failed, dagRef: ok, events: [{ref: runs.%[1]s, kinds: [run_status_failed]}]}
+      - {name: on-nothing, dagRef: ok, events: [{ref: runs.0123456789abcdef0123456789abcdef, kinds: [run_status_done]}]}
+      - {name: at-once, dagRef: ok, events: [{ref: dag, kinds: [run_status_running]}]}
+`, x.UUID), ""))
+	xEnd := waitFinal(t, e, x.UUID)
+	want := "after-x=succeeded at-once=succeeded on-nothing=upstream_failed on-x-failed=upstream_failed"
+	if dagRun.Status != store.Succeeded || nodeStatuses(ch) != want { // as a trigger not met, an event not met does not fail the dag
+		t.Fatalf("dag %s, children %s; want %s", dagRun.Status, nodeStatuses(ch), want)
+	}
+	if started(ch["after-x"]).Before(ended(xEnd)) {
+		t.Errorf("after-x started at %v, before x ended at %v", started(ch["after-x"]), ended(xEnd))
+	}
+	if !started(ch["at-once"]).Before(ended(xEnd)) {
+		t.Errorf("at-once started at %v, after x ended at %v", started(ch["at-once"]), ended(xEnd))
+	}
+	if _, msg := reasonOf(ch["on-nothing"]); !strings.Contains(msg, "names no run") {
+		t.Errorf("on-nothing: %q", msg)
+	}
+	_, err = e.Submit(t.Context(), Submission{Source: "pipe.yaml", Spec: dagSpec("", "      - {name: a, dagRef: ok, events: [{ref: dag, kinds: [run_status_succeeded]}]}\n", "")})
+	if err == nil || !strings.Contains(err.Error(), "run.operations[0].events[0].kinds[0]") {
+		t.Errorf("an operation waiting for its dag's end: %v", err)
 	}
 }

@@ -63,6 +63,7 @@ type pipeline struct {
 	byRun  map[string]string // child run → operation
 	live   map[string]bool   // children created and not ended
 	ready  []string          // decided ready, no child yet
+	gated  map[string][]gate // decided ready by the dag, waiting on other runs' events
 	ends   []dag.Change      // decided skipped or upstream_failed, no child yet
 	failed int               // children failed or upstream_failed
 	early  string            // why early stopping stops the dag, once it does
@@ -134,7 +135,7 @@ func (l *leading) pipelineOf(ctx context.Context, run *store.Run) (*pipeline, er
 	}
 	p = &pipeline{uuid: run.UUID, attempt: run.Attempt, root: firstOf(run.Root, run.UUID), project: run.Project,
 		compiled: c, ops: map[string]*specs.Operation{}, comps: map[string]*specs.Component{}, docs: map[*specs.Component]json.RawMessage{},
-		nodes: map[string]string{}, byRun: map[string]string{}, live: map[string]bool{}, fireAt: run.FireAt}
+		nodes: map[string]string{}, byRun: map[string]string{}, live: map[string]bool{}, gated: map[string][]gate{}, fireAt: run.FireAt}
 	var search matrix.Search
 	if run.Events {
 		if p.subs, err = l.newSubscriber(ctx, run); err != nil {
@@ -343,6 +344,10 @@ func (p *pipeline) decideLocked(changes []dag.Change) {
 			continue
 		}
 		if c.Decision == dag.Ready {
+			if gates := p.gatesOf(c.Node); len(gates) > 0 {
+				p.gated[c.Node] = gates // it waits on other runs too (gates.go)
+				continue
+			}
 			p.ready = append(p.ready, c.Node)
 		} else {
 			p.ends = append(p.ends, c)
@@ -434,6 +439,9 @@ func (l *leading) drive(ctx context.Context, run *store.Run) error {
 	}
 	if p.pruning != nil {
 		l.follow(ctx, p)
+	}
+	if err := l.openGates(ctx, p); err != nil {
+		return err
 	}
 	if err := l.createChildren(ctx, run, p); err != nil {
 		return err
@@ -753,6 +761,7 @@ func hitChild(r *store.Run, c *compiler.Compiled, hit *store.Run, now time.Time)
 func (l *leading) stopChildren(ctx context.Context, run *store.Run, p *pipeline) error {
 	p.mu.Lock()
 	p.ready, p.ends = nil, nil
+	clear(p.gated)
 	live := make([]string, 0, len(p.live))
 	for uuid := range p.live {
 		live = append(live, uuid)

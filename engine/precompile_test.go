@@ -84,9 +84,9 @@ func TestSubmitRefusesWhatCannotRender(t *testing.T) {
 		"a schedule of a dag's operation, not run yet": {
 			spec: dagOf("{name: a, dagRef: job, schedule: {kind: interval, frequency: 60}}"),
 			path: "run.operations[0].schedule"},
-		"events of a dag's operation on another run, not run yet": {
-			spec: dagOf("{name: a, dagRef: job, events: [{ref: runs.0123456789abcdef0123456789abcdef, kinds: [run_status_succeeded]}]}"),
-			path: "run.operations[0].events[0].ref"},
+		"an operation waiting for its dag's end": {
+			spec: dagOf("{name: a, dagRef: job, events: [{ref: dag, kinds: [run_status_done]}]}"),
+			path: "run.operations[0].events[0].kinds[0]"},
 		"an operation that divides by a non-zero input": {
 			spec: dagOf("{name: a, dagRef: divides, params: {d: {value: 3}}}")},
 	}

@@ -21,6 +21,17 @@ func (l *leading) learn(r *store.Run) bool {
 		l.observeChild(p, r)
 		l.queue.addFirst(r.Parent)
 	}
+	if newer {
+		l.mu.Lock()
+		waiting := l.waiters[r.UUID]
+		if r.Status.Final() {
+			delete(l.waiters, r.UUID) // what it reached is all it will
+		}
+		l.mu.Unlock()
+		for parent := range waiting {
+			l.queue.add(parent) // its gates may open (gates.go)
+		}
+	}
 	if newer && r.Status.Final() && r.Hooks > 0 {
 		select {
 		case l.hooks <- r.UUID:

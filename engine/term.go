@@ -92,7 +92,10 @@ type leading struct {
 	// subscribers are the event subscriptions the term drives: a logged
 	// run's change wakes them.
 	subscribers map[string]bool
-	trimmed     time.Time // when the event log was last trimmed
+	// waiters are, for a run outside their graph, the dags whose
+	// operations wait on its events (gates.go).
+	waiters map[string]map[string]bool
+	trimmed time.Time // when the event log was last trimmed
 	// hooks are the ended runs whose hook runs are to be created.
 	hooks   chan string
 	loading sync.Mutex
@@ -115,7 +118,7 @@ func newLeading(e *Engine, st *store.Store) *leading {
 		compiled: map[string]*compiler.Compiled{}, traits: map[string]runTraits{}, dispatched: map[string]int{},
 		pending: map[string][]executor.StatusUpdate{},
 		slots:   map[string]string{}, count: map[string]int{}, waiting: map[string]map[string]bool{},
-		pipelines: map[string]*pipeline{}, subscribers: map[string]bool{}, hooks: make(chan string, 1024), sending: make(chan struct{}, 32), sent: map[string]bool{},
+		pipelines: map[string]*pipeline{}, subscribers: map[string]bool{}, waiters: map[string]map[string]bool{}, hooks: make(chan string, 1024), sending: make(chan struct{}, 32), sent: map[string]bool{},
 		poisoned: map[string]*panicError{}}
 }
 

@@ -4,13 +4,14 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/plexus-ml/plexus/engine/store"
 	"github.com/plexus-ml/plexus/specs"
 )
 
 // What the engine does not run yet is refused when it is submitted, at
 // the field that asks for it, instead of being run as something else (a
 // schedule as a single run): the iterative matrix and tuners, hyperband's
-// resume, a schedule or events on `runs.` or `dag` inside a dag
+// resume, a schedule inside a dag
 // (a dag's operation waits on its upstreams' events; a subscription's refs and
 // kinds are checked by triggers.NewFilter at submission). The specs
 // parse, validate and compile them; only running them is refused.
@@ -31,8 +32,14 @@ func unsupported(at specs.Path, op *specs.Operation, comp *specs.Component, dept
 			refuse(at.Child("schedule"), "schedules of a dag's operations (a schedule runs at the top of a file)")
 		}
 		for i, ev := range op.Events {
-			if depth > 0 && !strings.HasPrefix(ev.Ref, "ops.") {
-				refuse(at.Child("events").Index(i).Child("ref"), "events of a dag's operation on anything but its upstreams (ops.<name>)")
+			if depth == 0 || ev.Ref != "dag" {
+				continue
+			}
+			for j, k := range ev.Kinds {
+				if s, _ := strings.CutPrefix(string(k), "run_status_"); store.Status(s).Final() || s == "done" || s == "stopping" {
+					errs = append(errs, &specs.FieldError{Path: at.Child("events").Index(i).Child("kinds").Index(j), Type: specs.ErrInvalid,
+						Detail: fmt.Sprintf("an operation of a dag cannot wait for its dag to reach %s: the dag ends after its operations", k)})
+				}
 			}
 		}
 
