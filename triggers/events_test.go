@@ -54,3 +54,20 @@ func TestFilterRefused(t *testing.T) {
 		}
 	}
 }
+
+func TestCheck(t *testing.T) {
+	files, err := specs.Parse("sub.yaml", []byte(`version: 1.1
+kind: operation
+events:
+  - {kinds: [run_status_succeeded], ref: components.train}
+  - {kinds: [alert_info], ref: components.train}
+component: {run: {kind: job, container: {image: x}}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := files[0].Locate(Check(files[0]))
+	if len(errs) != 1 || !strings.Contains(errs.Error(), "events[1].kinds[0]") || !strings.Contains(errs.Error(), "line 5") {
+		t.Errorf("got %v", errs)
+	}
+}

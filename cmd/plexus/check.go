@@ -13,6 +13,7 @@ import (
 	"github.com/plexus-ml/plexus/matrix"
 	"github.com/plexus-ml/plexus/specs"
 	"github.com/plexus-ml/plexus/specs/compiler"
+	"github.com/plexus-ml/plexus/triggers"
 	"github.com/spf13/cobra"
 )
 
@@ -172,6 +173,7 @@ func checkSource(ctx context.Context, stdin io.Reader, name string, params map[s
 			errs = append(errs, cerrs...)
 			if len(cerrs) == 0 {
 				errs = append(errs, f.Locate(matrix.Check(f))...)
+				errs = append(errs, f.Locate(triggers.Check(f))...)
 			}
 			r.Warnings = append(r.Warnings, warnings...)
 		}
