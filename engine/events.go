@@ -129,7 +129,7 @@ func (l *leading) deliver(ctx context.Context, run *store.Run, p *pipeline) erro
 	p.mu.Lock()
 	known := s.cursor
 	p.mu.Unlock()
-	events, more, err := l.st.EventsAfter(ctx, known.After, eventsBatch)
+	events, more, err := l.st.EventsAfter(ctx, known.After, known.Since, eventsBatch)
 	if err != nil {
 		return unavailable(err)
 	}
@@ -156,6 +156,11 @@ func (l *leading) deliver(ctx context.Context, run *store.Run, p *pipeline) erro
 		}
 		children = append(children, group...)
 		next.After = events[i].Revision
+		for _, ev := range events[i:j] {
+			if ev.Time.After(next.Since) {
+				next.Since = ev.Time
+			}
+		}
 		if last != nil {
 			next.Delivered += len(group)
 			next.Last, next.LastKey = last, last.Key

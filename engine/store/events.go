@@ -163,7 +163,7 @@ func (s *Store) Subscribe(ctx context.Context, uuid string, sub Subscription) er
 	if err != nil {
 		return fmt.Errorf("store: subscribing %s: %w", uuid, err)
 	}
-	cur, err := json.Marshal(Cursor{After: now.Header.Revision})
+	cur, err := json.Marshal(Cursor{After: now.Header.Revision, Since: s.now().UTC()})
 	if err != nil {
 		return err
 	}
@@ -253,11 +253,23 @@ func (s *Store) FollowSubscriptions(ctx context.Context) error {
 	return nil
 }
 
+// EventSkew is how much earlier than the last event a cursor consumed
+// (or its start) an event written after it may be timed: the longest a
+// change may take from its decision to its commit, and the clocks of the
+// processes that write apart. The log is read from that time on, not
+// from its start.
+const EventSkew = 10 * time.Minute
+
 // EventsAfter returns up to limit events of the log written after store
 // revision rev, in the order they were written, and whether there are
-// more.
-func (s *Store) EventsAfter(ctx context.Context, rev int64, limit int) ([]RunEvent, bool, error) {
-	resp, err := s.cli.Get(ctx, s.prefix+"events/", clientv3.WithPrefix(), clientv3.WithMinCreateRev(rev+1),
+// more. since, when set, is the time of the event at rev: the events
+// timed more than EventSkew before it are not read.
+func (s *Store) EventsAfter(ctx context.Context, rev int64, since time.Time, limit int) ([]RunEvent, bool, error) {
+	from := s.prefix + "events/"
+	if !since.IsZero() {
+		from = fmt.Sprintf("%sevents/%019d", s.prefix, max(since.Add(-EventSkew).UnixNano(), 0))
+	}
+	resp, err := s.cli.Get(ctx, from, clientv3.WithRange(clientv3.GetPrefixRangeEnd(s.prefix+"events/")), clientv3.WithMinCreateRev(rev+1),
 		clientv3.WithSort(clientv3.SortByCreateRevision, clientv3.SortAscend), clientv3.WithLimit(int64(limit)))
 	if err != nil {
 		return nil, false, fmt.Errorf("store: reading events: %w", err)
@@ -288,6 +300,9 @@ type Cursor struct {
 	// After is the revision of the last event consumed: the next are
 	// after it. It starts at the revision the subscription began.
 	After int64 `json:"after"`
+	// Since is when the last event consumed was timed (or the
+	// subscription began): the log is read from EventSkew before it.
+	Since time.Time `json:"since,omitzero"`
 	// Delivered counts the runs its events started, Last is the newest
 	// such event.
 	Delivered int       `json:"delivered"`
