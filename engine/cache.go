@@ -67,6 +67,8 @@ func cacheOn(r *store.Run, c *compiler.Compiled) (time.Duration, bool) {
 	switch {
 	case r.RestartOf != "", r.FireAt != nil: // a schedule's fire runs anew each time
 		return 0, false
+	case r.ResumeOf != "": // its result depends on what its original left, not on its params alone
+		return 0, false
 	case r.Parent == "" && (cache == nil || cache.Disable == nil || *cache.Disable):
 		return 0, false
 	case cache != nil && cache.Disable != nil && *cache.Disable:

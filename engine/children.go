@@ -75,6 +75,9 @@ func (l *leading) compileNode(ctx context.Context, p *pipeline, r *store.Run) (*
 	if r.FireAt != nil {
 		ri.ScheduleAt = *r.FireAt // of the schedule's fire it runs in
 	}
+	if r.ResumeOf != "" {
+		ri.CloningKind, ri.OriginalUUID = "copy", r.ResumeOf // a hyperband trial that continues an earlier one
+	}
 	if l.e.cfg.RunInfo != nil {
 		ri = l.e.cfg.RunInfo(r, ri)
 	}

@@ -189,6 +189,74 @@ component:
 	}
 }
 
+// TestMatrixHyperbandResume: with resume, a promoted trial continues the
+// run it is promoted from: it is compiled as its copy (cloning kind, its
+// original's uuid) and starts from the artifacts it left, so the epochs
+// it trains add up over its rungs.
+func TestMatrixHyperbandResume(t *testing.T) {
+	e := startEngine(t)
+	spec := `version: 1.1
+kind: operation
+name: hb
+matrix:
+  kind: hyperband
+  maxIterations: 9
+  eta: 3
+  resume: true
+  resource: {name: epochs, type: int}
+  metric: {name: loss, optimization: minimize}
+  seed: 3
+  params:
+    lr: {kind: choice, value: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]}
+component:
+  inputs: [{name: lr, type: int}, {name: epochs, type: int}]
+  outputs: [{name: loss, type: float}, {name: trained, type: int}, {name: from, type: str}]
+  run:
+    kind: job
+    container:
+      image: x
+      command:
+        - sh
+        - -c
+        - |
+          d={{ globals.run_artifacts_path }}; mkdir -p "$d"
+          n=$(( $(cat "$d/epochs" 2>/dev/null || echo 0) + {{ epochs }} )); echo $n > "$d/epochs"
+          echo "{\"loss\": $(( {{ lr }} * 100 / $n )), \"trained\": $n, \"from\": \"{{ globals.cloning_kind }}:{{ globals.original_uuid }}\"}" > "$PLEXUS_OUTPUTS_PATH"
+`
+	run, ch := submitSweep(t, e, spec)
+	if run.Status != store.Succeeded {
+		t.Fatalf("hyperband %s: %v", run.Status, run.Conditions)
+	}
+	byUUID := map[string]*store.Run{}
+	for _, r := range ch {
+		byUUID[r.UUID] = r
+	}
+	resumed := 0
+	for node, r := range ch {
+		if r.ResumeOf == "" {
+			if r.Outputs["trained"] != r.Params["epochs"] || r.Outputs["from"] != ":" {
+				t.Errorf("trial %s, not promoted: trained %v for epochs %v, from %v", node, r.Outputs["trained"], r.Params["epochs"], r.Outputs["from"])
+			}
+			continue
+		}
+		resumed++
+		orig := byUUID[r.ResumeOf]
+		if orig == nil {
+			t.Errorf("trial %s continues %s, not a trial of the sweep", node, r.ResumeOf)
+			continue
+		}
+		want := toInt(orig.Outputs["trained"]) + toInt(r.Params["epochs"])
+		if toInt(r.Outputs["trained"]) != want || r.Outputs["from"] != "copy:"+orig.UUID || r.Params["lr"] != orig.Params["lr"] {
+			t.Errorf("trial %s (from %s): trained %v, want %d; from %v; lr %v vs %v", node, orig.Node, r.Outputs["trained"], want, r.Outputs["from"], r.Params["lr"], orig.Params["lr"])
+		}
+	}
+	// R=9, eta=3: the promoted trials are bracket 2's rungs 1 and 2 (3 + 1)
+	// and bracket 1's rung 1 (1).
+	if resumed != 5 {
+		t.Errorf("%d trials continued an earlier one, want 5", resumed)
+	}
+}
+
 // TestMatrixInDag: a dag's operation with a matrix is a sweep inside the
 // dag; its downstream runs once it is done.
 func TestMatrixInDag(t *testing.T) {

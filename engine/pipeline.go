@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -540,7 +541,11 @@ func (l *leading) createChildren(ctx context.Context, run *store.Run, p *pipelin
 			Parent: p.uuid, Root: p.root, ParentAttempt: p.attempt, CreatedAt: now, FireAt: p.fireAt}
 		if p.sweep != nil {
 			i, _ := p.sweep.index(node)
-			r.Name, r.Params = p.trialName(i), p.sweep.results[i].Params
+			t := p.sweep.results[i].Trial
+			r.Name, r.Params = p.trialName(i), t.Params
+			if t.Resume && t.From != nil {
+				r.ResumeOf = p.nodes[strconv.Itoa(*t.From)]
+			}
 		} else if op := p.ops[node]; op != nil {
 			if op.Matrix != nil {
 				r.Matrix = string(op.Matrix.MatrixKind())

@@ -10,8 +10,8 @@ import (
 
 // What the engine does not run yet is refused when it is submitted, at
 // the field that asks for it, instead of being run as something else (a
-// schedule as a single run): the iterative matrix and tuners, hyperband's
-// resume, a schedule inside a dag
+// schedule as a single run): the iterative matrix and tuners, a schedule
+// inside a dag
 // (a dag's operation waits on its upstreams' events; a subscription's refs and
 // kinds are checked by triggers.NewFilter at submission). The specs
 // parse, validate and compile them; only running them is refused.
@@ -85,9 +85,6 @@ func unsupportedMatrix(at specs.Path, m specs.Matrix) specs.ErrorList {
 		refuse(at.Child("kind"), "an iterative matrix (suggestions from a tuner component) is not run by")
 	case *specs.HyperbandMatrix:
 		tuner = m.Tuner
-		if m.Resume != nil && *m.Resume {
-			refuse(at.Child("resume"), "hyperband's resume (a promoted trial continuing its earlier run) is not run by")
-		}
 	case *specs.BayesMatrix:
 		tuner = m.Tuner
 	case *specs.HyperoptMatrix:

@@ -95,6 +95,10 @@ type Run struct {
 	// hook runs. HookOf is the run a hook run is a hook of.
 	Hooks  int    `json:"hooks,omitempty"`
 	HookOf string `json:"hookOf,omitempty"`
+	// ResumeOf is the run of the earlier trial a hyperband trial
+	// continues (its matrix says resume: true): it is compiled as a copy
+	// of it (globals.cloning_kind, globals.original_uuid).
+	ResumeOf string `json:"resumeOf,omitempty"`
 	// Spec is the Polyaxonfile as submitted, and Params the params given
 	// with it; Compiled is what the compiler made of them.
 	Spec     string          `json:"spec"`

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -161,6 +162,14 @@ func (e *Executor) Dispatch(ctx context.Context, ref executor.RunRef, c *compile
 	if err := os.MkdirAll(filepath.Join(dir, "context", "artifacts"), 0o755); err != nil {
 		e.finish(a, executor.Failed, "SetupFailed", err.Error(), nil, nil)
 		return nil
+	}
+	if c.Run.CloningKind == "copy" && c.Run.OriginalUUID != "" {
+		// A copy (a hyperband trial that continues an earlier one) starts
+		// from the artifacts its original left.
+		if err := e.copyArtifacts(c.Run.OriginalUUID, ref.UUID); err != nil {
+			e.finish(a, executor.Failed, "SetupFailed", err.Error(), nil, nil)
+			return nil
+		}
 	}
 	e.publish(a, executor.StatusUpdate{Run: ref, Status: executor.Starting, Time: e.cfg.Now()})
 	timeout := time.Duration(0)
@@ -589,4 +598,55 @@ func (e *Executor) Close() error {
 	e.wg.Wait()
 	close(e.close)
 	return nil
+}
+
+// copyArtifacts copies the artifacts run from left (its
+// context/artifacts/<from>) into run to's, once: a run that has some
+// already (an attempt after the first) keeps them.
+func (e *Executor) copyArtifacts(from, to string) error {
+	src := filepath.Join(e.ContextPath(from), "artifacts", from)
+	dst := filepath.Join(e.ContextPath(to), "artifacts", to)
+	if _, err := os.Stat(dst); err == nil {
+		return nil
+	}
+	if _, err := os.Stat(src); errors.Is(err, os.ErrNotExist) {
+		return nil // it left none
+	}
+	tmp := dst + ".copying"
+	_ = os.RemoveAll(tmp)
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		out := filepath.Join(tmp, rel)
+		switch {
+		case d.IsDir():
+			return os.MkdirAll(out, 0o755)
+		case d.Type().IsRegular():
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			in, err := os.Open(p)
+			if err != nil {
+				return err
+			}
+			defer in.Close()
+			w, err := os.OpenFile(out, os.O_CREATE|os.O_EXCL|os.O_WRONLY, info.Mode().Perm())
+			if err != nil {
+				return err
+			}
+			if _, err := io.Copy(w, in); err != nil {
+				w.Close()
+				return err
+			}
+			return w.Close()
+		}
+		return nil // links and devices are not copied
+	})
+	if err != nil {
+		return fmt.Errorf("copying the artifacts of run %s: %w", from, err)
+	}
+	return os.Rename(tmp, dst)
 }
