@@ -56,6 +56,7 @@ func (l *leading) runPendingHooks(ctx context.Context) {
 
 // runHooks creates the hook runs of run uuid, which ended.
 func (l *leading) runHooks(ctx context.Context, uuid string) error {
+	hook("hooks", uuid)
 	r, _, err := l.st.Get(ctx, uuid)
 	if errors.Is(err, store.ErrNotFound) {
 		return l.st.HooksDone(ctx, uuid)

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/plexus-ml/plexus/engine/store"
 	"github.com/plexus-ml/plexus/engine/store/storetest"
+	"github.com/plexus-ml/plexus/executor"
 	"github.com/plexus-ml/plexus/executor/local"
 	"github.com/plexus-ml/plexus/specs"
 	"github.com/plexus-ml/plexus/specs/compiler"
@@ -222,5 +224,72 @@ func TestHooksOfDagOperationsAndFires(t *testing.T) {
 		if h := waitHook(t, e, f, 0); h.Status != store.Succeeded || h.HookOf != f.UUID {
 			t.Errorf("fire %v: its hook %s, of %s", f.FireAt, h.Status, h.HookOf)
 		}
+	}
+}
+
+// TestHooksLeaderKilled: the leader goes after a run ended and before it
+// made its hook runs; the next leader makes them, once.
+func TestHooksLeaderKilled(t *testing.T) {
+	for _, how := range killModes {
+		t.Run(how, func(t *testing.T) {
+			prefix := storetest.Prefix(t)
+			ex := newRecorder()
+			a := startNode(t, prefix, "a", ex, foOpts{})
+			waitLeader(t, a.cli, prefix, a)
+			b := startNode(t, prefix, "b", ex, foOpts{})
+			run, err := a.e.Submit(t.Context(), Submission{Source: "trained.yaml", Spec: hookSpec(0, "  - {hubRef: note}\n  - {hubRef: note, trigger: failed}")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			held, release := make(chan struct{}), make(chan struct{})
+			var once sync.Once
+			h := func(at, uuid string) {
+				if at == "hooks" && uuid == run.UUID && a.leading() {
+					once.Do(func() { close(held) })
+					select {
+					case <-release:
+					case <-time.After(5 * time.Second):
+					}
+				}
+			}
+			panicHook.Store(&h)
+			t.Cleanup(func() { panicHook.Store(nil) })
+			ref := executor.RunRef{UUID: run.UUID, Attempt: 1}
+			waitCreated(t, ex, ref)
+			ex.report(executor.StatusUpdate{Run: ref, Status: executor.Succeeded})
+			select {
+			case <-held:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the leader never came to the run's hooks")
+			}
+			killed := make(chan struct{})
+			go func() { defer close(killed); a.kill(how) }()
+			time.Sleep(100 * time.Millisecond)
+			close(release)
+			<-killed
+			waitLeader(t, b.cli, prefix, b)
+			uuid := childUUID(run.UUID, "hooks[0]", 1)
+			waitUntil(t, 20*time.Second, func() (bool, string) {
+				pending, err := b.e.cfg.Store.HooksPending(t.Context(), run.UUID)
+				if err != nil {
+					return false, err.Error()
+				}
+				_, _, err = b.e.cfg.Store.Get(t.Context(), uuid)
+				return !pending && err == nil, fmt.Sprintf("pending %v, hook run: %v", pending, err)
+			})
+			// This engine has no hub: the hook run says so, failed, rather
+			// than being lost.
+			hr, _, _ := b.e.cfg.Store.Get(t.Context(), uuid)
+			if hr.HookOf != run.UUID || hr.Status != store.Failed {
+				t.Errorf("hook run %s of %q", hr.Status, hr.HookOf)
+			}
+			if _, _, err := b.e.cfg.Store.Get(t.Context(), childUUID(run.UUID, "hooks[1]", 1)); err == nil {
+				t.Errorf("the failed-trigger hook ran")
+			}
+			page, err := b.e.cfg.Store.List(t.Context(), "", 100, func(r *store.Run) bool { return r.HookOf == run.UUID })
+			if err != nil || len(page.Runs) != 1 {
+				t.Errorf("%d hook runs of the run, %v", len(page.Runs), err)
+			}
+		})
 	}
 }

@@ -34,7 +34,8 @@ const (
 
 // panicHook, set by tests only, is called as the leader starts each kind
 // of handling of a run (at: "reconcile", "watch", "observe", "send",
-// "sweep", "compile"): a test panics in it to prove the recovery of each.
+// "sweep", "compile", "fire", "hooks"): a test panics in it to prove the
+// recovery of each, or holds the leader there to take it away.
 var panicHook atomic.Pointer[func(at, uuid string)]
 
 func hook(at, uuid string) {
