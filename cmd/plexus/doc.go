@@ -6,7 +6,9 @@
 // in an engine in this process, or submits it to a server; `ops` lists,
 // shows, follows, stops and resumes runs, on a server or in the local
 // history; `notify` sends a finished run's notification to a webhook or
-// to Slack, in the pods of the hub's notifier components (notify.go).
+// to Slack, in the pods of the hub's notifier components (notify.go);
+// `hub` lists and shows the components of the built-in hub and of the
+// private hubs given (hub.go), which `run --hub` runs.
 //
 // A dag run is followed through its operations' runs: their logs, each line
 // prefixed with the operation (pipeline.go, logs.go), the dag's progress,

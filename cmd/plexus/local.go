@@ -20,10 +20,11 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
-// sources resolve references as the CLI does: the built-in hub, and urlRefs
-// over HTTP unless refused.
+// sources resolve references as the CLI does: the hub (PLEXUS_HUB's
+// private sources, then the built-in hub), and urlRefs over HTTP unless
+// refused.
 func sources(urlRefs bool) compiler.Sources {
-	src := compiler.Sources{Hub: compiler.StubHub()}
+	src := compiler.Sources{Hub: envHub()}
 	if urlRefs {
 		src.URL = &compiler.HTTPFetcher{}
 	}

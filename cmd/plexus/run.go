@@ -23,6 +23,7 @@ import (
 
 type runOptions struct {
 	file    string
+	hub     string
 	params  []string
 	name    string
 	project string
@@ -35,13 +36,14 @@ type runOptions struct {
 func newRunCmd() *cobra.Command {
 	var o runOptions
 	cmd := &cobra.Command{
-		Use:   "run -f FILE [-P name=value]...",
+		Use:   "run (-f FILE | --hub [owner/]NAME[:TAG]) [-P name=value]...",
 		Short: "Run an operation to its end on this machine, showing its status and logs",
 		Long: `Run starts an engine in this process — an embedded etcd and the local
 executor, with their state under $PLEXUS_HOME (default ~/.plexus) — submits
 the operation, streams its logs and status, and exits 0 only if it succeeds.
 Ctrl-C stops the run. Jobs run as host processes: the command runs, the
-image is not used.`,
+image is not used. --hub runs a component of the hub (see plexus hub) with
+the -P params, as a file holding only its hubRef would.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runRun(cmd, o)
@@ -49,6 +51,7 @@ image is not used.`,
 	}
 	f := cmd.Flags()
 	f.StringVarP(&o.file, "file", "f", "", "the Polyaxonfile to run")
+	f.StringVar(&o.hub, "hub", "", "run the hub component [owner/]NAME[:TAG] instead of a file (PLEXUS_HUB names private hubs)")
 	f.StringArrayVarP(&o.params, "param", "P", nil, "param as name=value (repeatable)")
 	f.StringVar(&o.name, "name", "", "the run's name")
 	f.StringVar(&o.project, "project", "", "the project")
@@ -56,7 +59,6 @@ image is not used.`,
 	f.StringVar(&o.server, "server", os.Getenv("PLEXUS_SERVER"), "submit to this server instead of running here (default $PLEXUS_SERVER)")
 	f.StringVar(&o.token, "token", os.Getenv("PLEXUS_TOKEN"), "the server's bearer token (default $PLEXUS_TOKEN)")
 	f.BoolVarP(&o.watch, "watch", "w", false, "with --server: follow the run to its end")
-	_ = cmd.MarkFlagRequired("file")
 	return cmd
 }
 
@@ -77,15 +79,30 @@ func runRun(cmd *cobra.Command, o runOptions) error {
 	if err != nil {
 		return err
 	}
-	data, err := os.ReadFile(o.file)
-	if err != nil {
-		return err
+	// The submission: the file, or an operation naming the hub component.
+	var spec, dir string
+	switch {
+	case o.file != "" && o.hub != "":
+		return errors.New("-f and --hub cannot be used together: --hub runs a hub component, -f a file")
+	case o.hub != "":
+		if spec, err = hubOperation(o.hub); err != nil {
+			return err
+		}
+		o.file = "--hub " + o.hub // what errors name
+	case o.file != "":
+		data, err := os.ReadFile(o.file)
+		if err != nil {
+			return err
+		}
+		spec, dir = string(data), filepath.Dir(o.file)
+	default:
+		return errors.New("nothing to run: pass -f FILE or --hub NAME[:TAG]")
 	}
 	if o.server != "" {
-		return submitRemote(cmd, o, string(data), params)
+		return submitRemote(cmd, o, spec, params)
 	}
 	return runHere(cmd, o.urlRefs, func(ctx context.Context, le *localEngine, stderr io.Writer) (*store.Run, error) {
-		run, err := le.eng.Submit(ctx, engine.Submission{Spec: string(data), Source: o.file, Dir: filepath.Dir(o.file),
+		run, err := le.eng.Submit(ctx, engine.Submission{Spec: spec, Source: o.file, Dir: dir,
 			Params: params, Name: o.name, Project: o.project})
 		if err != nil {
 			var list specs.ErrorList
