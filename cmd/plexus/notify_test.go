@@ -17,6 +17,7 @@ import (
 
 	"github.com/plexus-ml/plexus/specs"
 	"github.com/plexus-ml/plexus/specs/compiler"
+	"github.com/plexus-ml/plexus/specs/hub"
 )
 
 // notifyServer records what it is sent and answers with the next of
@@ -488,7 +489,7 @@ func TestNotifyHubComponents(t *testing.T) {
 				op.Params[k] = v
 			}
 		}
-		res, err := compiler.Resolve(context.Background(), files[0], "", compiler.Sources{Hub: compiler.StubHub()})
+		res, err := compiler.Resolve(context.Background(), files[0], "", compiler.Sources{Hub: hub.Builtin()})
 		if err != nil {
 			t.Fatal(err)
 		}

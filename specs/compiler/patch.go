@@ -362,6 +362,12 @@ func jsonName(f reflect.StructField) string {
 	return name
 }
 
+// CopyComponent returns a copy of c sharing nothing mutable with it: what
+// a hub hands out of a component it keeps.
+func CopyComponent(c *specs.Component) *specs.Component {
+	return deepCopy(reflect.ValueOf(c)).Interface().(*specs.Component)
+}
+
 // deepCopy returns a copy of v sharing nothing mutable with it.
 func deepCopy(v reflect.Value) reflect.Value {
 	out := reflect.New(v.Type()).Elem()

@@ -99,7 +99,7 @@ func (f *HTTPFetcher) Fetch(ctx context.Context, url string) ([]byte, error) {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: %s", url, resp.Status)
+		return nil, &HTTPStatusError{URL: url, Code: resp.StatusCode, Status: resp.Status}
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
@@ -110,6 +110,15 @@ func (f *HTTPFetcher) Fetch(ctx context.Context, url string) ([]byte, error) {
 	}
 	return body, nil
 }
+
+// HTTPStatusError is an HTTP answer other than 200 OK to a fetch.
+type HTTPStatusError struct {
+	URL    string
+	Code   int
+	Status string
+}
+
+func (e *HTTPStatusError) Error() string { return fmt.Sprintf("GET %s: %s", e.URL, e.Status) }
 
 // Sources say where referenced components come from.
 type Sources struct {

@@ -331,3 +331,11 @@ func TestCheckMergedComponent(t *testing.T) {
 		t.Fatalf("got %v, want the merged component's missing image", errs)
 	}
 }
+
+// TestStubNames: the stub hub's names, as its errors list them.
+func TestStubNames(t *testing.T) {
+	want := "polyaxon/kaniko:latest, polyaxon/tensorboard:latest"
+	if got := strings.Join(stubNames(), ", "); got != want {
+		t.Errorf("stub hub names %q, want %q", got, want)
+	}
+}

@@ -14,11 +14,10 @@ import (
 //go:embed stubhub/*.yaml
 var stubFiles embed.FS
 
-// StubHub is a built-in hub holding a few public components under the
-// default owner and the `latest` tag: `kaniko` (a build job),
-// `tensorboard` (a service), and the notifiers hooks run, `slack` and
-// `webhook` (jobs running `plexus notify` in Plexus's own image). The hub
-// package replaces it with the full catalogue.
+// StubHub is a hub holding two public components under the default owner
+// and the `latest` tag, `kaniko` (a build job) and `tensorboard` (a
+// service), for the compiler's own tests and the conformance check. The
+// hub package (specs/hub) is the catalogue Plexus runs with.
 func StubHub() Hub { return stubHub{} }
 
 type stubHub struct{}

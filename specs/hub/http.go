@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"net/http"
 	"net/url"
@@ -71,40 +70,14 @@ func (s *HTTPSource) String() string { return s.Base }
 // or 410).
 func (s *HTTPSource) get(ctx context.Context, p string) (body []byte, loc string, missing bool, err error) {
 	loc = s.Base + "/" + p
-	timeout, limit, client := s.Timeout, s.MaxBytes, s.Client
-	if timeout <= 0 {
-		timeout = 10 * time.Second
-	}
-	if limit <= 0 {
-		limit = 1 << 20
-	}
-	if client == nil {
-		client = http.DefaultClient
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, loc, nil)
-	if err != nil {
-		return nil, loc, false, fmt.Errorf("hub source %s: %w", s.Base, err)
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, loc, false, fmt.Errorf("hub source %s: %w", s.Base, err)
-	}
-	defer resp.Body.Close()
-	switch resp.StatusCode {
-	case http.StatusOK:
-	case http.StatusNotFound, http.StatusGone:
+	f := compiler.HTTPFetcher{Client: s.Client, Timeout: s.Timeout, MaxBytes: s.MaxBytes}
+	body, err = f.Fetch(ctx, loc)
+	var status *compiler.HTTPStatusError
+	switch {
+	case errors.As(err, &status) && (status.Code == http.StatusNotFound || status.Code == http.StatusGone):
 		return nil, loc, true, nil
-	default:
-		return nil, loc, false, fmt.Errorf("hub source %s: GET %s: %s", s.Base, loc, resp.Status)
-	}
-	body, err = io.ReadAll(io.LimitReader(resp.Body, limit+1))
-	if err != nil {
-		return nil, loc, false, fmt.Errorf("hub source %s: GET %s: %w", s.Base, loc, err)
-	}
-	if int64(len(body)) > limit {
-		return nil, loc, false, fmt.Errorf("hub source %s: GET %s: larger than %d bytes", s.Base, loc, limit)
+	case err != nil:
+		return nil, loc, false, fmt.Errorf("hub source %s: %w", s.Base, err)
 	}
 	return body, loc, false, nil
 }

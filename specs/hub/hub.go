@@ -121,7 +121,7 @@ func (h *Hub) Find(ctx context.Context, ref compiler.HubRef) (*Found, error) {
 					return nil, err
 				}
 				out := *f
-				out.Component = copyComponent(f.Component)
+				out.Component = compiler.CopyComponent(f.Component)
 				out.Text = slices.Clone(f.Text)
 				return &out, nil
 			}
