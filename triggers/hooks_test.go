@@ -10,6 +10,7 @@ import (
 
 	"github.com/plexus-ml/plexus/specs"
 	"github.com/plexus-ml/plexus/specs/compiler"
+	"github.com/plexus-ml/plexus/specs/hub"
 )
 
 func TestHookFires(t *testing.T) {
@@ -185,7 +186,7 @@ func TestHookParamsReachTheNotifiers(t *testing.T) {
 			}
 			op := files[0].Operation
 			op.Params = HookParams(hook, run)
-			res, err := compiler.Resolve(context.Background(), files[0], "", compiler.Sources{Hub: compiler.StubHub()})
+			res, err := compiler.Resolve(context.Background(), files[0], "", compiler.Sources{Hub: hub.Builtin()})
 			if err != nil {
 				t.Fatal(err)
 			}
