@@ -29,6 +29,11 @@ type Step struct {
 	Connection map[string]any
 	// ConnectionKind is the kind of that connection (git, volume_claim, ...).
 	ConnectionKind string
+	// Store resolves a path of the default artifacts store ("<run uuid>/outputs/...")
+	// to a local directory or file; nil when the executor has no default store.
+	// Artifacts entries without a connection and tensorboard entries read
+	// through it (see copyFromStore and tensorboard).
+	Store func(rel string) (string, error)
 	// Git runs git; "git" from PATH when empty.
 	Git string
 	// Log receives a line per action.
@@ -83,10 +88,18 @@ func (s *Step) Run(ctx context.Context) error {
 	case !in.Paths.IsZero():
 		return s.copyFromConnection(in.Paths.Items, "paths")
 	case in.Artifacts != nil:
+		for _, l := range []specs.ListOrRef[any]{in.Artifacts.Files, in.Artifacts.Dirs} {
+			if l.Template != "" {
+				return fmt.Errorf("init: artifacts %q is a template that was not rendered", l.Template)
+			}
+		}
 		items := append(append([]any(nil), in.Artifacts.Files.Items...), in.Artifacts.Dirs.Items...)
+		if _, mounted := s.Connection["mountPath"].(string); !mounted && in.Connection == "" {
+			return s.copyFromStore(items, "artifacts")
+		}
 		return s.copyFromConnection(items, "artifacts")
 	case in.Tensorboard != nil:
-		return fmt.Errorf("%w: tensorboard init entries", ErrUnsupported)
+		return s.tensorboard(in.Tensorboard)
 	case in.LineageRef != "" || in.ModelRef != "" || in.ArtifactRef != "":
 		return fmt.Errorf("%w: lineage, model and artifact refs need the run history", ErrUnsupported)
 	case in.Connection != "":
@@ -322,18 +335,9 @@ func (s *Step) copyFromConnection(items []any, what string) error {
 		return fmt.Errorf("%w: %s from %s (only mounted connections: volume claims and host paths)", ErrUnsupported, what, kind)
 	}
 	for _, it := range items {
-		from, to := "", ""
-		switch v := it.(type) {
-		case string:
-			from, to = v, v
-		case []any:
-			if len(v) == 2 {
-				from, _ = v[0].(string)
-				to, _ = v[1].(string)
-			}
-		}
-		if from == "" || to == "" {
-			return fmt.Errorf("init: %s: %v is not a path or a [from, to] pair", what, it)
+		from, to, err := fromTo(what, it)
+		if err != nil {
+			return err
 		}
 		if err := copyTree(filepath.Join(src, from), s.dest(to)); err != nil {
 			return fmt.Errorf("init: %s %s: %w", what, from, err)
