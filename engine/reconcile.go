@@ -570,6 +570,7 @@ func (l *leading) advance(ctx context.Context, run *store.Run, now time.Time) er
 			return err
 		}
 		r.ExecutorRef = fmt.Sprintf("%s/%d", r.UUID, r.Attempt)
+		r.Service = serviceOf(l.e.cfg.Executor, executor.RunRef{UUID: r.UUID, Attempt: r.Attempt}, c)
 		return Transition(r, store.Scheduled, "Scheduled", "", now)
 	})
 	if err != nil || r.Status != store.Scheduled {

@@ -74,3 +74,26 @@ type Lister interface {
 
 // ErrUnknownRun is returned for an attempt the executor does not know.
 var ErrUnknownRun = errors.New("executor: unknown run")
+
+// Endpoint says how to reach a service's attempt.
+type Endpoint struct {
+	// URL is where the service answers from the engine's host, when it
+	// can be reached from there as it is (the local executor's port on
+	// 127.0.0.1); empty on a cluster.
+	URL string `json:"url,omitempty"`
+	// Namespace and Name are those of the Kubernetes Service in front of
+	// it, whose Ports are the service's ports.
+	Namespace string `json:"namespace,omitempty"`
+	Name      string `json:"name,omitempty"`
+	Ports     []int  `json:"ports,omitempty"`
+	// Path is the path the service answers at (compiler.Compiled's
+	// ServicePath).
+	Path string `json:"path,omitempty"`
+}
+
+// Exposer is an executor that runs services and says how to reach them.
+type Exposer interface {
+	// Endpoint says how to reach the attempt of a compiled service; false
+	// for a run that is not a service.
+	Endpoint(run RunRef, c *compiler.Compiled) (Endpoint, bool)
+}

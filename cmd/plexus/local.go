@@ -92,6 +92,8 @@ func openEngine(ctx context.Context, home string, etcd store.ClientConfig, kube 
 		le.closes = append(le.closes, func() { _ = lx.Close() })
 		cfg.RunInfo = func(r *store.Run, ri compiler.RunInfo) compiler.RunInfo {
 			ri.ContextPath = lx.ContextPath(r.UUID)
+			ref := executor.RunRef{UUID: r.UUID, Attempt: max(r.Attempt, 1)}
+			ri.Ports = func(declared []int) ([]int, error) { return lx.Ports(ref, declared) }
 			return ri
 		}
 	}

@@ -21,7 +21,44 @@ import (
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"plexus": func() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
+		// serve-hello PORT answers every request on 127.0.0.1:PORT with
+		// the run it is part of and the path asked for: a service.
+		"serve-hello": func() {
+			err := http.ListenAndServe("127.0.0.1:"+os.Args[1], http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				fmt.Fprintf(w, "hello from %s at %s\n", os.Getenv("PLEXUS_RUN_UUID"), r.URL.Path)
+			}))
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		},
+		// tensorboard stands in for TensorBoard in scripts: it takes the
+		// flags the hub's tensorboard components give it and serves, under
+		// --path_prefix, the files under --logdir, one per line.
+		"tensorboard": fakeTensorboard,
 	})
+}
+
+func fakeTensorboard() {
+	flags := map[string]string{}
+	for _, a := range os.Args[1:] {
+		k, v, _ := strings.Cut(strings.TrimPrefix(a, "--"), "=")
+		flags[k] = v
+	}
+	logdir, prefix := flags["logdir"], flags["path_prefix"]
+	err := http.ListenAndServe("127.0.0.1:"+flags["port"], http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.URL.Path, prefix) {
+			http.NotFound(w, r)
+			return
+		}
+		_ = filepath.WalkDir(logdir, func(path string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				rel, _ := filepath.Rel(logdir, path)
+				fmt.Fprintln(w, rel)
+			}
+			return nil
+		})
+	}))
+	fmt.Fprintln(os.Stderr, err)
+	os.Exit(1)
 }
 
 // TestScripts runs the CLI scripts in testdata/script: each is a txtar
@@ -75,6 +112,51 @@ func TestScripts(t *testing.T) {
 				ts.Defer(srv.Close)
 				ts.Setenv(args[0], srv.URL)
 			},
+			// until-ok CMD ARGS... runs CMD until it succeeds, for 30s at
+			// most; its last output is the one to check. until-stdout
+			// REGEXP CMD ARGS... runs it until it succeeds with an output
+			// REGEXP matches.
+			"until-ok": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) == 0 {
+					ts.Fatalf("usage: until-ok CMD ARGS...")
+				}
+				until(ts, nil, args)
+			},
+			"until-stdout": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) < 2 {
+					ts.Fatalf("usage: until-stdout REGEXP CMD ARGS...")
+				}
+				re, err := regexp.Compile("(?m)" + args[0])
+				ts.Check(err)
+				until(ts, re, args[1:])
+			},
+			// httpget URL TEXT waits until GET URL answers 200 with a body
+			// holding TEXT; ! httpget URL until nothing answers at URL (30s
+			// at most for each).
+			"httpget": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg != (len(args) == 1) || len(args) > 2 {
+					ts.Fatalf("usage: httpget URL TEXT, or ! httpget URL")
+				}
+				client := &http.Client{Timeout: 2 * time.Second}
+				last := ""
+				for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+					resp, err := client.Get(args[0])
+					if err != nil {
+						if neg {
+							return
+						}
+						last = err.Error()
+						continue
+					}
+					body, _ := io.ReadAll(resp.Body)
+					resp.Body.Close()
+					last = fmt.Sprintf("%s: %s", resp.Status, body)
+					if !neg && resp.StatusCode == http.StatusOK && strings.Contains(string(body), args[1]) {
+						return
+					}
+				}
+				ts.Fatalf("GET %s: still %s after 30s", args[0], last)
+			},
 			// setenvmatch VAR stdout|stderr REGEXP sets VAR to what the first
 			// group of REGEXP matches in the last command's output.
 			"setenvmatch": func(ts *testscript.TestScript, neg bool, args []string) {
@@ -107,4 +189,19 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 	})
+}
+
+// until runs a command until it succeeds, with an output re matches if
+// re is not nil; for 30s at most.
+func until(ts *testscript.TestScript, re *regexp.Regexp, args []string) {
+	var err error
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if err = ts.Exec(args[0], args[1:]...); err == nil {
+			if re == nil || re.MatchString(ts.ReadFile("stdout")) {
+				return
+			}
+			err = fmt.Errorf("no match for %s in its output", re)
+		}
+	}
+	ts.Fatalf("%s did not succeed in 30s: %v", strings.Join(args, " "), err)
 }

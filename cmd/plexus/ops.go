@@ -303,7 +303,7 @@ exit status says whether it succeeded.`,
 	}
 	resume.Flags().BoolVarP(&watchResume, "watch", "w", false, "with a server: follow the run to its end")
 
-	cmd.AddCommand(ls, get, logs, resume,
+	cmd.AddCommand(ls, get, logs, resume, newServiceCmd(&o, reader),
 		verb("stop", "Stop a run", (*api.Client).Stop),
 		verb("approve", "Approve a run that waits for approval (isApproved: false)", (*api.Client).Approve),
 		verb("restart", "Run a run's submission again, as a new run", (*api.Client).Restart))

@@ -222,6 +222,7 @@ func follow(ctx context.Context, eng *engine.Engine, st *store.Store, ex executo
 	})
 	defer streams.wait()
 	done := ctx.Done()
+	announced := 0
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -233,6 +234,7 @@ func follow(ctx context.Context, eng *engine.Engine, st *store.Store, ex executo
 			c := r.Conditions[seen]
 			out.statusf("  %-10s %s\n", c.Type, c.Message)
 		}
+		announced = announceService(out, r, announced)
 		streams.update(r, first, "")
 		if r.Status.Final() {
 			return r, nil
@@ -321,11 +323,13 @@ func followRemote(ctx context.Context, c *api.Client, uuid string, first int, ou
 		return c.Logs(ctx, uuid, attempt, true)
 	})
 	defer streams.wait()
+	announced := 0
 	for {
 		r, err := c.Get(ctx, uuid)
 		if err != nil {
 			return nil, err
 		}
+		announced = announceService(out, r, announced)
 		streams.update(r, first, "")
 		if r.Status.Final() {
 			return r, nil

@@ -120,6 +120,8 @@ type Run struct {
 	Inputs map[string]any `json:"inputs,omitempty"`
 	// ExecutorRef names what the executor made for the current attempt.
 	ExecutorRef string `json:"executorRef,omitempty"`
+	// Service says how to reach the current attempt of a service run.
+	Service *Service `json:"service,omitempty"`
 	// Approved is set when a run that asks for approval (isApproved:
 	// false) is approved; ApprovedBy says who did.
 	Approved   bool   `json:"approved,omitempty"`
@@ -138,6 +140,17 @@ type Run struct {
 	// Revision is the store revision the record was read at (its last
 	// change); it is not part of the record.
 	Revision int64 `json:"-"`
+}
+
+// Service says how to reach a service run's attempt: at URL from the
+// engine's host (the local executor), or through the Kubernetes Service
+// Namespace/Name on its Ports; the service answers at Path.
+type Service struct {
+	URL       string `json:"url,omitempty"`
+	Namespace string `json:"namespace,omitempty"`
+	Name      string `json:"name,omitempty"`
+	Ports     []int  `json:"ports,omitempty"`
+	Path      string `json:"path,omitempty"`
 }
 
 // Errors of the store.

@@ -5,7 +5,10 @@
 // with the entry in PLEXUS_INIT_SPEC); locally, in the run's directory.
 //
 // Steps write under the run's context path (`<context>/artifacts` unless
-// the entry gives a path). What needs a service Plexus does not talk to yet
-// (object stores, lineage, model and artifact refs, tensorboard layouts) is
-// refused with an error saying so, never skipped.
+// the entry gives a path). `artifacts` without a connection and
+// `tensorboard` layouts read the executor's default artifacts store
+// (Step.Store: on the local executor, the runs' own artifacts). What needs
+// a service Plexus does not talk to yet (object stores, a store on
+// Kubernetes, lineage, model and artifact refs) is refused with an error
+// saying so, never skipped.
 package inits

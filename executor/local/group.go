@@ -58,14 +58,20 @@ func writeRecord(path string, rec procRecord) error {
 	if err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return fmt.Errorf("recording the process group: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := writeFileAtomic(path, data); err != nil {
 		return fmt.Errorf("recording the process group: %w", err)
 	}
 	return nil
+}
+
+// writeFileAtomic writes a file whole or not at all: a crash leaves
+// the earlier content, never part of the new one.
+func writeFileAtomic(path string, data []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }
 
 // readRecords reads the records of a run's directory by attempt. A

@@ -50,11 +50,13 @@ type Executor struct {
 	// self is this process, the owner of the groups it records.
 	self procID
 
-	mu    sync.Mutex
-	runs  map[executor.RunRef]*attempt
-	subs  map[chan executor.StatusUpdate]struct{}
-	wg    sync.WaitGroup
-	close chan struct{}
+	mu sync.Mutex
+	// portsMu keeps two services from being given the same ports.
+	portsMu sync.Mutex
+	runs    map[executor.RunRef]*attempt
+	subs    map[chan executor.StatusUpdate]struct{}
+	wg      sync.WaitGroup
+	close   chan struct{}
 }
 
 type attempt struct {
@@ -253,7 +255,7 @@ func (e *Executor) run(ctx context.Context, a *attempt, c *compiler.Compiled, r 
 			}
 			continue
 		}
-		step := &inits.Step{Init: in, ContextPath: contextPath, Log: log}
+		step := &inits.Step{Init: in, ContextPath: contextPath, Log: log, Store: e.storePath}
 		if conn, ok := c.Connections[in.Connection]; ok {
 			step.Connection, step.ConnectionKind = conn.Schema, conn.Kind
 		}
@@ -263,9 +265,19 @@ func (e *Executor) run(ctx context.Context, a *attempt, c *compiler.Compiled, r 
 		}
 	}
 	extra := c.Env(a.ref.Attempt, contextPath, outputsPath(a.dir, a.ref.Attempt))
-	e.publish(a, executor.StatusUpdate{Run: a.ref, Status: executor.Running, Time: e.cfg.Now()})
+	probed := make(chan struct{})
+	probeCtx, endProbe := context.WithCancel(ctx)
+	if port := servicePort(c); port > 0 {
+		// A service runs once it answers.
+		go func() { defer close(probed); e.whenListening(probeCtx, a, port) }()
+	} else {
+		close(probed)
+		e.publish(a, executor.StatusUpdate{Run: a.ref, Status: executor.Running, Time: e.cfg.Now()})
+	}
 	mainProc := proc{step: mainStep, extra: extra, dir: contextPath, deadline: deadline, exitFile: exitPath(a.dir, a.ref.Attempt)}
 	code, err := e.process(ctx, a, r.Container, mainProc, log)
+	endProbe()
+	<-probed
 	if err != nil {
 		e.end(ctx, a, "main", err, log)
 		return

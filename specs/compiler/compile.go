@@ -1,7 +1,9 @@
 package compiler
 
 import (
+	"fmt"
 	"reflect"
+	"slices"
 
 	"github.com/plexus-ml/plexus/specs"
 )
@@ -99,6 +101,13 @@ func Compile(op *specs.Operation, comp *specs.Component, opts Options) (*Compile
 		globals = Globals(opts.Run, merged)
 		ctx["globals"] = globals
 	}
+	if svc, ok := merged.Run.(*specs.Service); ok && opts.Run.Ports != nil {
+		if err := assignPorts(svc, opts.Run.Ports); err != nil {
+			return nil, err
+		}
+		globals = Globals(opts.Run, merged)
+		ctx["globals"] = globals
+	}
 	if err := RenderSections(merged, ctx); err != nil {
 		return nil, err
 	}
@@ -181,5 +190,19 @@ func addParamInits(c *specs.Component, params Params) error {
 	for _, rp := range replicasOf(c.Run) {
 		rp.r.Init = append(append([]specs.Init(nil), inits...), rp.r.Init...)
 	}
+	return nil
+}
+
+// assignPorts puts the ports a service listens at in place of those it
+// declares (RunInfo.Ports).
+func assignPorts(svc *specs.Service, assign func([]int) ([]int, error)) error {
+	ports, err := assign(slices.Clone(svc.Ports.Items))
+	if err == nil && len(ports) != len(svc.Ports.Items) {
+		err = fmt.Errorf("%d ports were assigned for the %d declared", len(ports), len(svc.Ports.Items))
+	}
+	if err != nil {
+		return stageError(StageTemplates, specs.ErrorList{specs.Invalidf("run.ports", svc.Ports.Items, "assigning the service's ports: %v", err)})
+	}
+	svc.Ports.Items = ports
 	return nil
 }

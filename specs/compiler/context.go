@@ -33,6 +33,11 @@ type RunInfo struct {
 	// path or URL, shown only when plugins.mountArtifactsStore is on.
 	ContextPath string
 	StorePath   string
+	// Ports, when set, says where a service listens instead of the ports
+	// it declares (the local executor gives each service free ports on
+	// the host): the compiled run's ports and globals.ports are what it
+	// returns for the declared ones.
+	Ports func(declared []int) ([]int, error) `json:"-"`
 }
 
 // NewUUID returns a new run id: a random (version 4) UUID as 32
@@ -128,6 +133,20 @@ func Globals(ri RunInfo, comp *specs.Component) map[string]any {
 		g["base_url"] = serviceBaseURL(ri, svc)
 	}
 	return g
+}
+
+// ServicePath is the path a compiled service answers at: its
+// globals.base_url, or / when the proxy rewrites that prefix away
+// (rewritePath). It is "" for a run that is not a service.
+func (c *Compiled) ServicePath() string {
+	svc, ok := c.Component.Run.(*specs.Service)
+	if !ok {
+		return ""
+	}
+	if svc.RewritePath != nil && *svc.RewritePath {
+		return "/"
+	}
+	return serviceBaseURL(c.Run, svc)
 }
 
 // serviceBaseURL is the path a service is served at through the proxy.
