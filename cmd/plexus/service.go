@@ -61,9 +61,13 @@ func printService(w io.Writer, r *store.Run) error {
 		return fmt.Errorf("run %s's service has no ports", r.UUID)
 	}
 	port := strconv.Itoa(s.Ports[0])
+	local := port
+	if s.Ports[0] < 1024 {
+		local = strconv.Itoa(8000 + s.Ports[0]) // a port below 1024 needs root here
+	}
 	fmt.Fprintf(w, "service %s in namespace %s, port %s\n", s.Name, s.Namespace, port)
 	fmt.Fprintf(w, "from this machine:\n  kubectl port-forward -n %s service/%s %s:%s\n  then http://%s%s\n",
-		s.Namespace, s.Name, port, port, net.JoinHostPort("127.0.0.1", port), s.Path)
+		s.Namespace, s.Name, local, port, net.JoinHostPort("127.0.0.1", local), s.Path)
 	fmt.Fprintf(w, "inside the cluster:\n  http://%s.%s.svc:%s%s\n", s.Name, s.Namespace, port, s.Path)
 	return nil
 }
