@@ -120,6 +120,10 @@ type Submission struct {
 	Spec, Source, Dir string
 	Params            map[string]specs.Param
 	Name, Project     string
+	// Caller is who submits (the API sets the user its token names): the
+	// hub components Config.Policy lets them use are all its hubRefs may
+	// name. Its Project defaults to the run's.
+	Caller compiler.Caller
 	// uuid, when set, is the run's id (a hook run's, derived from its
 	// run), and hookOf the run it is a hook of.
 	uuid, hookOf string
@@ -159,7 +163,10 @@ func (e *Engine) Submit(ctx context.Context, sub Submission) (*store.Run, error)
 		deep.Sort()
 		return nil, deep
 	}
-	res, err := compiler.Resolve(ctx, f, sub.Dir, e.cfg.Sources)
+	src := e.cfg.Sources
+	src.Policy, src.Caller = e.cfg.Policy, sub.Caller
+	src.Caller.Project = firstOf(src.Caller.Project, sub.Project, compiler.DefaultProject)
+	res, err := compiler.Resolve(ctx, f, sub.Dir, src)
 	if err != nil {
 		return nil, err
 	}

@@ -42,7 +42,14 @@ func newCompileCmd() *cobra.Command {
 after the first), merges the operation onto the component, resolves params,
 renders every template, and prints the compiled component followed by the
 Kubernetes objects of the run, like helm template. It exits 1 with every
-error of the first stage that fails.`,
+error of the first stage that fails.
+
+With --policy, what the run uses is checked for --user, --team and
+--project: its project, namespace, connections, secrets, volumes, node
+selectors and resources, and every hub component its hubRefs name (the
+public polyaxon components are for everyone; a private owner/name is for
+the user or team named owner, and for whom a rule grants the project
+owner/name or owner/*).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runCompile(cmd, o)
@@ -59,7 +66,7 @@ error of the first stage that fails.`,
 	f.IntVar(&o.attempt, "attempt", 1, "the attempt the objects are for")
 	f.StringVar(&o.initImage, "init-image", compiler.DefaultInitImage, "the image running init handlers")
 	f.BoolVar(&o.urlRefs, "url-refs", true, "fetch the components urlRefs name (HTTP GET); false refuses them")
-	f.StringVar(&o.policy, "policy", "", "an access policy file: what --user and --team may use (default: everything)")
+	f.StringVar(&o.policy, "policy", "", "an access policy file: what --user and --team may use, hub components included (default: everything)")
 	f.StringVar(&o.conns, "connections", "", "a connections file (`connections: [...]`): what runs may name in connections")
 	f.StringVar(&o.user, "user", "", "the user compiling, for the access policy")
 	f.StringArrayVar(&o.teams, "team", nil, "a team of the user, for the access policy (repeatable)")
@@ -115,7 +122,16 @@ func runCompile(cmd *cobra.Command, o compileOptions) error {
 			presets = append(presets, f.Operation)
 		}
 	}
+	var policy *compiler.Policy
+	if o.policy != "" {
+		if policy, err = compiler.ReadPolicy(o.policy); err != nil {
+			return err
+		}
+	}
+	caller := compiler.Caller{User: o.user, Teams: o.teams, Project: o.project}
+	// The policy also says which hub components the caller may read.
 	src := sources(o.urlRefs)
+	src.Policy, src.Caller = policy, caller
 	res, err := compiler.Resolve(cmd.Context(), main, dir, src)
 	if err != nil {
 		return fail(o.files[0], err)
@@ -137,12 +153,6 @@ func runCompile(cmd *cobra.Command, o compileOptions) error {
 			ri.Name = comp.Name
 		}
 	}
-	var policy *compiler.Policy
-	if o.policy != "" {
-		if policy, err = compiler.ReadPolicy(o.policy); err != nil {
-			return err
-		}
-	}
 	var catalogue compiler.Catalogue
 	if o.conns != "" {
 		if catalogue, err = compiler.ReadConnections(o.conns); err != nil {
@@ -150,7 +160,7 @@ func runCompile(cmd *cobra.Command, o compileOptions) error {
 		}
 	}
 	c, err := compiler.Compile(op, comp, compiler.Options{Presets: presets, Params: params, Run: ri, Connections: catalogue,
-		Policy: policy, Caller: compiler.Caller{User: o.user, Teams: o.teams, Project: o.project}, Deferred: len(op.Events) > 0})
+		Policy: policy, Caller: caller, Deferred: len(op.Events) > 0})
 	if err != nil {
 		return fail(o.files[0], err)
 	}

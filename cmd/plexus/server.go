@@ -33,6 +33,7 @@ type serverOptions struct {
 	executor   string
 	kube       k8s.Config
 	queues     []string
+	policy     string
 	// The API's limits: sizes as api.ParseSize reads them, durations (0:
 	// none).
 	maxBody, maxInFlight                                   string
@@ -59,6 +60,13 @@ Content-Length, or --max-body without one); the others wait up to
 --queue-wait, then are answered 503 with a Retry-After. A body over
 --max-body is answered 413; one that takes longer than --body-timeout to
 arrive, 408.
+
+--policy FILE is the access policy submissions are compiled under
+(compile's --policy). Their hubRefs are resolved for the user the
+request's token names, in the submission's project: a hub component is
+theirs to use if it is public (owner polyaxon), their own (owner/name
+with owner their name), or a rule grants them the project owner/name or
+owner/*; any other is refused at its hubRef.
 
 Templates render in a sandbox whose limits (steps, output, value sizes,
 macro depth, nesting, time: the --template-* flags) stop a spec that would
@@ -87,6 +95,7 @@ docs/limits.md has the figures behind the defaults.`,
 	f.Float32Var(&o.kube.QPS, "kube-api-qps", 200, "with --executor k8s: requests a second to the API server")
 	f.IntVar(&o.kube.Burst, "kube-api-burst", 400, "with --executor k8s: the requests' burst")
 	f.Float32Var(&o.kube.CreatesPerSecond, "kube-creates-per-second", 100, "with --executor k8s: objects created a second at most")
+	f.StringVar(&o.policy, "policy", "", "the access policy `FILE` submissions are compiled under; it says which hub components each token's user may use (default: everything)")
 	f.StringArrayVar(&o.queues, "queue", nil, "NAME=N: at most N runs of queue NAME at once (repeatable; unlisted queues are unlimited)")
 	f.StringVar(&o.maxBody, "max-body", api.FormatSize(api.DefaultMaxBody), "the largest submission the API takes (`SIZE`: bytes, or with KiB, MiB, GiB)")
 	f.StringVar(&o.maxInFlight, "max-inflight", api.FormatSize(api.DefaultInFlight), "the most `SIZE` of submission bodies handled at once; the others wait")
@@ -138,6 +147,12 @@ func runServer(cmd *cobra.Command, o serverOptions) error {
 		}
 		queues[name] = limit
 	}
+	var policy *compiler.Policy
+	if o.policy != "" {
+		if policy, err = compiler.ReadPolicy(o.policy); err != nil {
+			return fmt.Errorf("--policy: %w", err)
+		}
+	}
 	home, err := plexusHome()
 	if err != nil {
 		return err
@@ -148,7 +163,7 @@ func runServer(cmd *cobra.Command, o serverOptions) error {
 		host, _ := os.Hostname()
 		o.id = fmt.Sprintf("%s-%d", host, os.Getpid())
 	}
-	le, err := openEngine(ctx, home, etcd, kube, engine.Config{ID: o.id, Queues: queues, Sources: sources(true)})
+	le, err := openEngine(ctx, home, etcd, kube, engine.Config{ID: o.id, Queues: queues, Sources: sources(true), Policy: policy})
 	if err != nil {
 		return err
 	}

@@ -55,7 +55,8 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) (int, any) {
 	for k, v := range req.Params {
 		params[k] = specs.Param{Value: v}
 	}
-	run, err := s.Engine.Submit(r.Context(), engine.Submission{Spec: req.Spec, Source: "submission", Params: params, Name: req.Name, Project: req.Project})
+	run, err := s.Engine.Submit(r.Context(), engine.Submission{Spec: req.Spec, Source: "submission", Params: params, Name: req.Name, Project: req.Project,
+		Caller: compiler.Caller{User: s.user(r)}})
 	if err != nil {
 		var list specs.ErrorList
 		if errors.As(err, &list) {

@@ -23,6 +23,14 @@ type Hub interface {
 	Component(ctx context.Context, ref HubRef) (*specs.Component, error)
 }
 
+// A GuardedHub is a hub that can check, under a policy, who reads each component.
+type GuardedHub interface {
+	Hub
+	// For returns the hub as c sees it under p: a lookup p does not grant
+	// c fails with an error saying so.
+	For(p *Policy, c Caller) Hub
+}
+
 // ErrComponentNotFound is wrapped by a Hub that has no such component.
 var ErrComponentNotFound = errors.New("compiler: component not found")
 
@@ -133,6 +141,13 @@ type Sources struct {
 	// built-in stub): a hubRef it does not have is a warning, and the
 	// operation's params are not checked.
 	PartialHub bool
+	// Policy and Caller say who resolves: when Policy is set and Hub is a
+	// GuardedHub, every hubRef is looked up in Hub.For(Policy, Caller),
+	// so a component the policy does not grant Caller is an error at its
+	// hubRef. A nil Policy, or a hub that is no GuardedHub, reads every
+	// component as is.
+	Policy *Policy
+	Caller Caller
 }
 
 // Resolved is the component an operation runs and where it was found.
@@ -167,10 +182,16 @@ func (r *Resolution) Operations() []*specs.Operation { return r.order }
 // Resolve finds the component of the file's operation and of every dag
 // operation inside it, following pathRefs (relative to dir, the directory
 // of the file), urlRefs and hubRefs, and the references inside what they
-// lead to. Every failure is reported, at the path of the reference.
+// lead to. Every failure is reported, at the path of the reference; the
+// error also wraps what the hub returned for each hubRef it could not
+// resolve (a refusal under src.Policy, a component not found, a source
+// that did not answer).
 func Resolve(ctx context.Context, f *specs.File, dir string, src Sources) (*Resolution, error) {
 	if src.ReadFile == nil {
 		src.ReadFile = os.ReadFile
+	}
+	if g, ok := src.Hub.(GuardedHub); ok && src.Policy != nil {
+		src.Hub = g.For(src.Policy, src.Caller)
 	}
 	r := &resolver{ctx: ctx, src: src, res: &Resolution{byOp: map[*specs.Operation]*Resolved{}}, visiting: map[string]bool{}}
 	if abs, err := filepath.Abs(f.Source); err == nil {
@@ -182,14 +203,20 @@ func Resolve(ctx context.Context, f *specs.File, dir string, src Sources) (*Reso
 	case f.Component != nil:
 		r.component(f, "", f.Component, dir)
 	}
-	return r.res, stageError(StageResolve, r.errs)
+	err := stageError(StageResolve, r.errs)
+	if err != nil && len(r.causes) > 0 {
+		return r.res, &resolverError{CompilationError: err.(*CompilationError), causes: r.causes}
+	}
+	return r.res, err
 }
 
 type resolver struct {
-	ctx      context.Context
-	src      Sources
-	res      *Resolution
-	errs     specs.ErrorList
+	ctx  context.Context
+	src  Sources // its Hub already the caller's view when guarded
+	res  *Resolution
+	errs specs.ErrorList
+	// causes are the hub's errors behind errs, for errors.Is and As.
+	causes   []error
 	visiting map[string]bool // files on the current pathRef chain
 }
 
@@ -337,6 +364,7 @@ func (r *resolver) hubRef(doc *specs.File, p specs.Path, op *specs.Operation, re
 	}
 	if err != nil {
 		r.fail(doc, hp, op.HubRef, "cannot resolve hubRef: %v", err)
+		r.causes = append(r.causes, err)
 		return
 	}
 	record(c, ref.String())

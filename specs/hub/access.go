@@ -57,9 +57,15 @@ func names(list []string, v string) bool {
 	return v != "" && (slices.Contains(list, v) || slices.Contains(list, "*"))
 }
 
+// A Hub is a compiler.GuardedHub: compiler.Resolve reads it through For
+// when its Sources carry a policy.
+var _ compiler.GuardedHub = (*Hub)(nil)
+
 // For returns the hub as caller sees it under policy p: every lookup is
 // checked with CheckAccess before anything is read, so that a refusal
-// does not tell whether the component exists.
+// does not tell whether the component exists. compiler.Resolve calls it
+// when its Sources set a Policy (plexus compile --policy, plexus server
+// --policy), reporting a refusal at the hubRef's path.
 func (h *Hub) For(p *compiler.Policy, caller compiler.Caller) compiler.Hub {
 	return &guarded{h: h, policy: p, caller: caller}
 }
