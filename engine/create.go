@@ -43,7 +43,7 @@ func (l *leading) createChildren(ctx context.Context, run *store.Run, p *pipelin
 	more := len(p.ready) > 0 && (p.concurrency == 0 || len(p.live)+n < p.concurrency)
 	var runs []*store.Run
 	child := func(node string) *store.Run {
-		r := &store.Run{UUID: childUUID(p.uuid, node, p.attempt), Name: node, Node: node, Project: p.project,
+		r := &store.Run{UUID: childUUID(p.uuid, node, p.attempt), Name: node, Node: node, Project: p.project, User: p.user, Teams: p.teams,
 			Parent: p.uuid, Root: p.root, ParentAttempt: p.attempt, CreatedAt: now, FireAt: p.fireAt}
 		if p.sweep != nil {
 			i, _ := p.sweep.index(node)

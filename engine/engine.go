@@ -196,7 +196,7 @@ func (e *Engine) Submit(ctx context.Context, sub Submission) (*store.Run, error)
 		return nil, f.Locate(errs)
 	}
 	run := &store.Run{UUID: firstOf(sub.uuid, compiler.NewUUID()), Name: firstOf(sub.Name, op.Name, comp.Name), Project: firstOf(sub.Project, compiler.DefaultProject), Spec: sub.Spec,
-		CreatedAt: e.cfg.Now().UTC(), HookOf: sub.hookOf}
+		CreatedAt: e.cfg.Now().UTC(), HookOf: sub.hookOf, User: sub.Caller.User, Teams: sub.Caller.Teams}
 	if len(sub.Params) > 0 {
 		run.Params = map[string]any{}
 		for k, p := range sub.Params {
@@ -376,7 +376,7 @@ func (e *Engine) compile(run *store.Run, op *specs.Operation, comp *specs.Compon
 	if e.cfg.RunInfo != nil {
 		ri = e.cfg.RunInfo(run, ri)
 	}
-	c, err := e.compileSafely("", run.UUID, op, comp, compiler.Options{Run: ri, Connections: e.cfg.Connections, Policy: e.cfg.Policy,
+	c, err := e.compileSafely("", run.UUID, op, comp, compiler.Options{Run: ri, Connections: e.cfg.Connections, Policy: e.cfg.Policy, Caller: callerOf(run),
 		Refs: runRefs{ctx: context.Background(), st: e.cfg.Store}, Joins: runJoins{ctx: context.Background(), st: e.cfg.Store, self: run.UUID},
 		Deferred: run.Events})
 	if err == nil && c.Operation != nil && c.Operation.Component != nil {
@@ -387,6 +387,12 @@ func (e *Engine) compile(run *store.Run, op *specs.Operation, comp *specs.Compon
 		c.Operation = &o
 	}
 	return c, err
+}
+
+// callerOf is who a run is compiled for under the access policy: the
+// user and teams who submitted it, in its project.
+func callerOf(r *store.Run) compiler.Caller {
+	return compiler.Caller{User: r.User, Teams: r.Teams, Project: firstOf(r.Project, compiler.DefaultProject)}
 }
 
 // stored decodes what a stored run was submitted with: its operation
@@ -476,7 +482,7 @@ func (e *Engine) Restart(ctx context.Context, uuid string) (*store.Run, error) {
 	if err := e.cfg.Store.Body(ctx, old); err != nil {
 		return nil, err
 	}
-	run := &store.Run{UUID: compiler.NewUUID(), Name: old.Name, Project: old.Project, Spec: old.Spec, Params: old.Params,
+	run := &store.Run{UUID: compiler.NewUUID(), Name: old.Name, Project: old.Project, User: old.User, Teams: old.Teams, Spec: old.Spec, Params: old.Params,
 		Compiled: old.Compiled, RestartOf: old.UUID, Approved: old.Approved, ApprovedBy: old.ApprovedBy,
 		// What kind of parent it is, and what it does when it ends.
 		Matrix: old.Matrix, Schedule: old.Schedule, Events: old.Events, Component: old.Component, Hooks: old.Hooks}

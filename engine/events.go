@@ -200,7 +200,7 @@ func eventChild(run *store.Run, p *pipeline, ev *store.RunEvent) *store.Run {
 		ctx["outputs"] = maps.Clone(ev.Outputs)
 	}
 	r := &store.Run{UUID: childUUID(p.uuid, ev.Key, p.attempt), Name: fmt.Sprintf("%s-%s-%s", run.Name, short, ev.Status),
-		Node: ev.Key, Project: p.project, Parent: p.uuid, Root: p.root, ParentAttempt: p.attempt, Params: map[string]any{"event": ctx}}
+		Node: ev.Key, Project: p.project, User: p.user, Teams: p.teams, Parent: p.uuid, Root: p.root, ParentAttempt: p.attempt, Params: map[string]any{"event": ctx}}
 	if m := p.subs.op.Matrix; m != nil {
 		r.Matrix = string(m.MatrixKind())
 	}
@@ -222,7 +222,7 @@ func (l *leading) compileEvent(ctx context.Context, p *pipeline, r *store.Run) (
 	if l.e.cfg.RunInfo != nil {
 		ri = l.e.cfg.RunInfo(r, ri)
 	}
-	return l.e.compileSafely("", r.UUID, &op, p.subs.comp, compiler.Options{Run: ri, Connections: l.e.cfg.Connections, Policy: l.e.cfg.Policy,
+	return l.e.compileSafely("", r.UUID, &op, p.subs.comp, compiler.Options{Run: ri, Connections: l.e.cfg.Connections, Policy: l.e.cfg.Policy, Caller: callerOf(r),
 		Refs: runRefs{ctx: ctx, st: l.st}, Joins: runJoins{ctx: ctx, st: l.st, self: r.UUID}})
 }
 

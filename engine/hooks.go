@@ -180,7 +180,8 @@ func (l *leading) submitHook(ctx context.Context, r *store.Run, at specs.Path, h
 		return fmt.Errorf("engine: run %s: %s: %w", r.UUID, at, err)
 	}
 	uuid := childUUID(r.UUID, string(at), r.Attempt)
-	_, err = l.e.Submit(ctx, Submission{Spec: string(spec), Source: fmt.Sprintf("run %s %s", r.UUID, at), Project: r.Project, uuid: uuid, hookOf: r.UUID})
+	_, err = l.e.Submit(ctx, Submission{Spec: string(spec), Source: fmt.Sprintf("run %s %s", r.UUID, at), Project: r.Project, uuid: uuid, hookOf: r.UUID,
+		Caller: compiler.Caller{User: r.User, Teams: r.Teams}})
 	var list specs.ErrorList
 	var ce *compiler.CompilationError
 	switch {
@@ -201,7 +202,7 @@ func hookName(r *store.Run, h specs.Hook) string {
 // why it could not run (why).
 func (l *leading) failHook(ctx context.Context, r *store.Run, at specs.Path, h specs.Hook, spec string, why error) error {
 	now := l.e.cfg.Now().UTC()
-	failed := &store.Run{UUID: childUUID(r.UUID, string(at), r.Attempt), Name: hookName(r, h), Project: r.Project, Spec: spec, HookOf: r.UUID,
+	failed := &store.Run{UUID: childUUID(r.UUID, string(at), r.Attempt), Name: hookName(r, h), Project: r.Project, User: r.User, Teams: r.Teams, Spec: spec, HookOf: r.UUID,
 		Status: store.Failed, CreatedAt: now, Conditions: []store.Condition{{Type: store.Created, Time: now},
 			{Type: store.Failed, Reason: "HookInvalid", Message: why.Error(), Time: now}}}
 	if err := l.st.Create(ctx, failed); err != nil && !errors.Is(err, store.ErrExists) {

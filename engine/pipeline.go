@@ -28,10 +28,13 @@ import (
 // `concurrency` allows, and what a term knows of it is rebuilt from its
 // children alone.
 type pipeline struct {
-	uuid     string
-	attempt  int
-	root     string
-	project  string
+	uuid    string
+	attempt int
+	root    string
+	project string
+	// user and teams submitted the run; its children are theirs.
+	user     string
+	teams    []string
 	compiled *compiler.Compiled
 	ops      map[string]*specs.Operation
 	comps    map[string]*specs.Component // the dag's components, for dagRef
@@ -133,7 +136,7 @@ func (l *leading) pipelineOf(ctx context.Context, run *store.Run) (*pipeline, er
 	if err != nil {
 		return nil, err
 	}
-	p = &pipeline{uuid: run.UUID, attempt: run.Attempt, root: firstOf(run.Root, run.UUID), project: run.Project,
+	p = &pipeline{uuid: run.UUID, attempt: run.Attempt, root: firstOf(run.Root, run.UUID), project: run.Project, user: run.User, teams: run.Teams,
 		compiled: c, ops: map[string]*specs.Operation{}, comps: map[string]*specs.Component{}, docs: map[*specs.Component]json.RawMessage{},
 		nodes: map[string]string{}, byRun: map[string]string{}, live: map[string]bool{}, gated: map[string][]gate{}, fireAt: run.FireAt}
 	var search matrix.Search

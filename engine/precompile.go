@@ -90,13 +90,13 @@ func (e *Engine) precompile(ctx context.Context, run *store.Run, at specs.Path, 
 				continue
 			}
 		}
-		child := &store.Run{UUID: childUUID(run.UUID, op.Name, 1), Name: op.Name, Node: op.Name, Project: run.Project,
+		child := &store.Run{UUID: childUUID(run.UUID, op.Name, 1), Name: op.Name, Node: op.Name, Project: run.Project, User: run.User, Teams: run.Teams,
 			Parent: run.UUID, Root: firstOf(run.Root, run.UUID), ParentAttempt: 1, CreatedAt: run.CreatedAt}
 		ri := compiler.RunInfo{UUID: child.UUID, Name: child.Name, Project: child.Project, CreatedAt: child.CreatedAt, CompiledAt: e.cfg.Now()}
 		if e.cfg.RunInfo != nil {
 			ri = e.cfg.RunInfo(child, ri)
 		}
-		cc, err := e.compileSafely(p, child.UUID, op, comp, compiler.Options{Run: ri, Connections: e.cfg.Connections, Policy: e.cfg.Policy,
+		cc, err := e.compileSafely(p, child.UUID, op, comp, compiler.Options{Run: ri, Connections: e.cfg.Connections, Policy: e.cfg.Policy, Caller: callerOf(child),
 			Refs: submitRefs{ctx: ctx, st: e.cfg.Store, dag: c}})
 		var ce *compiler.CompilationError
 		switch {

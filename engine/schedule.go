@@ -142,7 +142,7 @@ func (l *leading) fire(ctx context.Context, run *store.Run, p *pipeline) error {
 		at := t.UTC()
 		node := fireNode(at)
 		children = append(children, &store.Run{UUID: childUUID(p.uuid, node, p.attempt), Name: fmt.Sprintf("%s-%s", run.Name, at.Format("20060102-150405")),
-			Node: node, Project: p.project, Parent: p.uuid, Root: p.root, ParentAttempt: p.attempt, FireAt: &at, CreatedAt: now.UTC()})
+			Node: node, Project: p.project, User: p.user, Teams: p.teams, Parent: p.uuid, Root: p.root, ParentAttempt: p.attempt, FireAt: &at, CreatedAt: now.UTC()})
 		if m := s.op.Matrix; m != nil {
 			children[len(children)-1].Matrix = string(m.MatrixKind())
 		}
@@ -212,7 +212,7 @@ func (l *leading) compileFire(ctx context.Context, p *pipeline, r *store.Run) (*
 	if l.e.cfg.RunInfo != nil {
 		ri = l.e.cfg.RunInfo(r, ri)
 	}
-	return l.e.compileSafely("", r.UUID, &op, p.sched.comp, compiler.Options{Run: ri, Connections: l.e.cfg.Connections, Policy: l.e.cfg.Policy,
+	return l.e.compileSafely("", r.UUID, &op, p.sched.comp, compiler.Options{Run: ri, Connections: l.e.cfg.Connections, Policy: l.e.cfg.Policy, Caller: callerOf(r),
 		Refs: runRefs{ctx: ctx, st: l.st}, Joins: runJoins{ctx: ctx, st: l.st, self: r.UUID}})
 }
 

@@ -340,7 +340,7 @@ func (e *Engine) checkMatrix(ctx context.Context, run *store.Run, at specs.Path,
 	if len(trials) == 0 {
 		return nil
 	}
-	child := &store.Run{UUID: childUUID(run.UUID, "0", 1), Node: "0", Project: run.Project,
+	child := &store.Run{UUID: childUUID(run.UUID, "0", 1), Node: "0", Project: run.Project, User: run.User, Teams: run.Teams,
 		Parent: run.UUID, Root: firstOf(run.Root, run.UUID), ParentAttempt: 1, CreatedAt: run.CreatedAt}
 	child.Name = firstOf(c.Run.Name, "trial") + "-0"
 	ri := compiler.RunInfo{UUID: child.UUID, Name: child.Name, Project: child.Project, CreatedAt: child.CreatedAt, CompiledAt: e.cfg.Now()}
@@ -348,7 +348,7 @@ func (e *Engine) checkMatrix(ctx context.Context, run *store.Run, at specs.Path,
 		ri = e.cfg.RunInfo(child, ri)
 	}
 	cc, err := e.compileSafely(mat, child.UUID, trialOp(c, trials[0].Params), c.Component, compiler.Options{Run: ri,
-		Connections: e.cfg.Connections, Policy: e.cfg.Policy, Refs: submitRefs{ctx: ctx, st: e.cfg.Store}})
+		Connections: e.cfg.Connections, Policy: e.cfg.Policy, Caller: callerOf(child), Refs: submitRefs{ctx: ctx, st: e.cfg.Store}})
 	var ce *compiler.CompilationError
 	switch {
 	case err == nil:

@@ -65,6 +65,12 @@ type Run struct {
 	UUID    string `json:"uuid"`
 	Name    string `json:"name,omitempty"`
 	Project string `json:"project,omitempty"`
+	// User and Teams are who submitted the run (the API's token says
+	// who): the access policy is applied to them whenever it is compiled.
+	// The runs a run starts (its operations, trials, fires, hooks) are
+	// theirs too.
+	User  string   `json:"user,omitempty"`
+	Teams []string `json:"teams,omitempty"`
 	// Parent is the run this one is a child of (a dag, matrix or schedule),
 	// Root the pipeline at the top.
 	Parent string `json:"parent,omitempty"`
