@@ -30,7 +30,7 @@ func TestPrintService(t *testing.T) {
 			want: "run u3 is starting: its service does not answer yet\nhttp://127.0.0.1:41001/\n",
 		},
 		"stopped": {
-			run:  store.Run{UUID: "u4", Status: store.Stopped, Service: &store.Service{Namespace: "ml", Name: "plx-u4-1", Ports: []int{80}, Path: "/"}},
+			run: store.Run{UUID: "u4", Status: store.Stopped, Service: &store.Service{Namespace: "ml", Name: "plx-u4-1", Ports: []int{80}, Path: "/"}},
 			want: "run u4 is stopped: its service is gone\nservice plx-u4-1 in namespace ml, port 80\n" +
 				"from this machine:\n  kubectl port-forward -n ml service/plx-u4-1 8080:80\n  then http://127.0.0.1:8080/\n" +
 				"inside the cluster:\n  http://plx-u4-1.ml.svc:80/\n",
