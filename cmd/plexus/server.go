@@ -28,6 +28,7 @@ type serverOptions struct {
 	etcd       store.ClientConfig
 	tokensFile string
 	token      string
+	conns      string
 	id         string
 	addrFile   string
 	executor   string
@@ -68,6 +69,14 @@ theirs to use if it is public (owner polyaxon), their own (owner/name
 with owner their name), or a rule grants them the project owner/name or
 owner/*; any other is refused at its hubRef.
 
+--connections FILE is the connections catalogue runs may name (compile's
+--connections). With --executor k8s, --artifacts-store NAME makes one of
+them, a volume_claim or host_path, the default artifacts store: each run's
+globals.run_artifacts_path is its directory <uuid> there, kept after the
+pod, and the init steps that read other runs' artifacts (the hub's
+tensorboard) see the store. Without one, those steps are refused on
+Kubernetes; locally the runs' own directories are the store.
+
 Templates render in a sandbox whose limits (steps, output, value sizes,
 macro depth, nesting, time: the --template-* flags) stop a spec that would
 take the server down; an error names the limit and its flag.
@@ -95,6 +104,8 @@ docs/limits.md has the figures behind the defaults.`,
 	f.Float32Var(&o.kube.QPS, "kube-api-qps", 200, "with --executor k8s: requests a second to the API server")
 	f.IntVar(&o.kube.Burst, "kube-api-burst", 400, "with --executor k8s: the requests' burst")
 	f.Float32Var(&o.kube.CreatesPerSecond, "kube-creates-per-second", 100, "with --executor k8s: objects created a second at most")
+	f.StringVar(&o.conns, "connections", "", "a connections `FILE` (`connections: [...]`, as compile's): what runs may name in connections")
+	f.StringVar(&o.kube.ArtifactsStore, "artifacts-store", "", "with --executor k8s: the connection (a volume_claim or host_path of --connections) that keeps runs' artifacts, which init steps (the hub's tensorboard) read")
 	f.StringVar(&o.policy, "policy", "", "the access policy `FILE` submissions are compiled under; it says which hub components each token's user may use (default: everything)")
 	f.StringArrayVar(&o.queues, "queue", nil, "NAME=N: at most N runs of queue NAME at once (repeatable; unlisted queues are unlimited)")
 	f.StringVar(&o.maxBody, "max-body", api.FormatSize(api.DefaultMaxBody), "the largest submission the API takes (`SIZE`: bytes, or with KiB, MiB, GiB)")
@@ -147,6 +158,20 @@ func runServer(cmd *cobra.Command, o serverOptions) error {
 		}
 		queues[name] = limit
 	}
+	var conns compiler.Catalogue
+	if o.conns != "" {
+		if conns, err = compiler.ReadConnections(o.conns); err != nil {
+			return fmt.Errorf("--connections: %w", err)
+		}
+	}
+	if s := o.kube.ArtifactsStore; s != "" {
+		if kube == nil {
+			return errors.New("--artifacts-store is for --executor k8s: the local executor keeps the runs' artifacts itself")
+		}
+		if c, ok := conns[s]; !ok || c.Kind != "volume_claim" && c.Kind != "host_path" {
+			return fmt.Errorf("--artifacts-store %q: not a volume_claim or host_path connection of --connections", s)
+		}
+	}
 	var policy *compiler.Policy
 	if o.policy != "" {
 		if policy, err = compiler.ReadPolicy(o.policy); err != nil {
@@ -163,7 +188,7 @@ func runServer(cmd *cobra.Command, o serverOptions) error {
 		host, _ := os.Hostname()
 		o.id = fmt.Sprintf("%s-%d", host, os.Getpid())
 	}
-	le, err := openEngine(ctx, home, etcd, kube, engine.Config{ID: o.id, Queues: queues, Sources: sources(true), Policy: policy})
+	le, err := openEngine(ctx, home, etcd, kube, engine.Config{ID: o.id, Queues: queues, Sources: sources(true), Policy: policy, Connections: conns})
 	if err != nil {
 		return err
 	}

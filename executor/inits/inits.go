@@ -46,6 +46,9 @@ const (
 	EnvContextPath    = compiler.EnvContextPath
 	EnvConnection     = compiler.EnvInitConnection
 	EnvConnectionKind = compiler.EnvInitConnectionKind
+	// EnvArtifactsStore is where the default artifacts store is mounted,
+	// when the pod has one.
+	EnvArtifactsStore = compiler.EnvArtifactsStore
 )
 
 // FromEnv reads a step from the environment `plexus init` runs in.
@@ -66,7 +69,16 @@ func FromEnv(getenv func(string) string) (*Step, error) {
 	if s.ContextPath == "" {
 		s.ContextPath = "/plx-context"
 	}
+	if root := getenv(EnvArtifactsStore); root != "" {
+		s.Store = MountedStore(root)
+	}
 	return s, nil
+}
+
+// MountedStore is a default artifacts store mounted at root: its path
+// "<uuid>/rest" is root/<uuid>/rest.
+func MountedStore(root string) func(string) (string, error) {
+	return func(rel string) (string, error) { return filepath.Join(root, filepath.FromSlash(rel)), nil }
 }
 
 // ErrUnsupported is wrapped by steps Plexus cannot perform yet.

@@ -307,3 +307,36 @@ func TestTensorboardRefusals(t *testing.T) {
 		t.Errorf("without a store: got %v, want ErrUnsupported naming the run and the store", err)
 	}
 }
+
+// TestFromEnvReadsTheMountedStore: in a pod whose artifacts store is
+// mounted (PLEXUS_ARTIFACTS_STORE), `plexus init` copies a run's
+// artifacts from there; without the variable, it has no store.
+func TestFromEnvReadsTheMountedStore(t *testing.T) {
+	st := newStore(t, map[string]string{runA + "/outputs/tensorboard/events.1": "e"})
+	ctxPath := t.TempDir()
+	env := map[string]string{
+		EnvSpec:           `{"tensorboard": {"uuids": ["` + runA + `"]}}`,
+		EnvContextPath:    ctxPath,
+		EnvArtifactsStore: st.root,
+	}
+	s, err := FromEnv(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log strings.Builder
+	s.Log = &log
+	if err := s.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := readArtifact(t, s, runA+"/events.1"); got != "e" {
+		t.Fatalf("copied %q", got)
+	}
+	delete(env, EnvArtifactsStore)
+	s, err = FromEnv(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Run(context.Background()); !errors.Is(err, ErrUnsupported) {
+		t.Fatalf("without a store: %v", err)
+	}
+}

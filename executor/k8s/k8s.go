@@ -45,7 +45,10 @@ type Config struct {
 	CreatesPerSecond float32
 	// InitImage runs the built-in init steps (default the compiler's).
 	InitImage string
-	Log       *slog.Logger
+	// ArtifactsStore names the connection (a volume claim or a host path)
+	// that is the default artifacts store (compiler.LowerOptions).
+	ArtifactsStore string
+	Log            *slog.Logger
 }
 
 // Executor runs compiled jobs as Kubernetes Jobs and services as a
@@ -304,7 +307,7 @@ func (e *Executor) report(ref executor.RunRef, u executor.StatusUpdate) {
 func (e *Executor) Dispatch(ctx context.Context, ref executor.RunRef, c *compiler.Compiled) error {
 	ri := c.Run
 	ri.UUID, ri.Namespace = ref.UUID, e.ns
-	objs, err := compiler.Lower(c, ri, compiler.LowerOptions{Attempt: ref.Attempt, InitImage: e.cfg.InitImage})
+	objs, err := compiler.Lower(c, ri, compiler.LowerOptions{Attempt: ref.Attempt, InitImage: e.cfg.InitImage, ArtifactsStore: e.cfg.ArtifactsStore})
 	if err != nil {
 		return err
 	}

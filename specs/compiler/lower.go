@@ -94,6 +94,11 @@ type LowerOptions struct {
 	Attempt int
 	// InitImage runs the built-in init handlers (default DefaultInitImage).
 	InitImage string
+	// ArtifactsStore names the connection of the catalogue (a volume claim
+	// or a host path) that is the default artifacts store: runs keep their
+	// artifacts there, and init entries read other runs' from it
+	// (artifacts.go). Empty: none, and those entries are refused.
+	ArtifactsStore string
 }
 
 // ObjectName is the deterministic name of a run's objects for an attempt.
@@ -240,6 +245,7 @@ func (l *lowering) podTemplate(r *specs.Replica, p specs.Path) corev1.PodTemplat
 		}
 	}
 	spec.Containers = append(spec.Containers, main)
+	l.mountStore(&spec, r.Init, len(spec.Containers)-1)
 	for _, s := range r.Sidecars {
 		sc := *s.DeepCopy()
 		sc.VolumeMounts = append(sc.VolumeMounts, l.contextMount())
