@@ -48,6 +48,9 @@ func (l *leading) compileChild(ctx context.Context, r *store.Run) (*compiler.Com
 // compileNode compiles the run of one of a pipeline's operations.
 func (l *leading) compileNode(ctx context.Context, p *pipeline, r *store.Run) (*compiler.Compiled, error) {
 	op := p.op(r.Node)
+	if _, ok := TunerNode(r.Node); ok && p.sweep != nil && p.sweep.tuning != nil {
+		op = p.sweep.tuning.op(r.Params)
+	}
 	if op == nil {
 		return nil, fmt.Errorf("engine: run %s: its dag %s has no operation %q", r.UUID, r.Parent, r.Node)
 	}
@@ -77,6 +80,9 @@ func (l *leading) compileNode(ctx context.Context, p *pipeline, r *store.Run) (*
 	}
 	if r.ResumeOf != "" {
 		ri.CloningKind, ri.OriginalUUID = "copy", r.ResumeOf // a hyperband trial that continues an earlier one
+	}
+	if k, ok := p.iterationOf(r.Node); ok {
+		ri.Iteration = &k // a tuned sweep's tuner or trial
 	}
 	if l.e.cfg.RunInfo != nil {
 		ri = l.e.cfg.RunInfo(r, ri)

@@ -45,7 +45,14 @@ func (l *leading) createChildren(ctx context.Context, run *store.Run, p *pipelin
 	child := func(node string) *store.Run {
 		r := &store.Run{UUID: childUUID(p.uuid, node, p.attempt), Name: node, Node: node, Project: p.project, User: p.user, Teams: p.teams,
 			Parent: p.uuid, Root: p.root, ParentAttempt: p.attempt, CreatedAt: now, FireAt: p.fireAt}
-		if p.sweep != nil {
+		if k, ok := TunerNode(node); ok && p.sweep != nil && p.sweep.tuning != nil {
+			r.Name = firstOf(p.compiled.Run.Name, "sweep") + "-" + node
+			params, err := p.sweep.tunerParams(k)
+			if err != nil {
+				params = map[string]any{"error": err.Error()} // compiled, it fails saying so
+			}
+			r.Params = params
+		} else if p.sweep != nil {
 			i, _ := p.sweep.index(node)
 			t := p.sweep.results[i].Trial
 			r.Name, r.Params = p.trialName(i), t.Params

@@ -113,11 +113,22 @@ func (r *recorder) createdCount(ref executor.RunRef) int {
 // (resigning), crash closes its etcd client (its lease lapses).
 func startOn(t *testing.T, prefix, id string, ex executor.Executor) (e *Engine, stop, crash func()) {
 	t.Helper()
+	return startOnWith(t, prefix, id, ex, nil)
+}
+
+// startOnWith is startOn with more of the engine's configuration: with
+// sets it.
+func startOnWith(t *testing.T, prefix, id string, ex executor.Executor, with func(*Config)) (e *Engine, stop, crash func()) {
+	t.Helper()
 	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{storetest.Endpoint()}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err = New(Config{ID: id, Store: store.New(cli, prefix, nil), Executor: ex, Resync: 200 * time.Millisecond, LeaseTTL: 1})
+	cfg := Config{ID: id, Store: store.New(cli, prefix, nil), Executor: ex, Resync: 200 * time.Millisecond, LeaseTTL: 1}
+	if with != nil {
+		with(&cfg)
+	}
+	e, err = New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -321,14 +321,14 @@ func TestMatrixRefused(t *testing.T) {
   kind: iterative
   maxIterations: 3
   params: {x: {kind: choice, value: [1]}}
-`, "matrix.kind: an iterative matrix"},
+`, "matrix.tuner: a matrix of kind iterative needs a tuner component (tuner.hubRef)"},
 		"tuner": {`
   kind: hyperband
   maxIterations: 3
   resource: {name: x, type: int}
   metric: {name: y, optimization: maximize}
   tuner: {hubRef: my-tuner}
-`, "matrix.tuner: a tuner component"},
+`, `matrix.tuner.hubRef: this engine has no hub to find the tuner "my-tuner" in`},
 		"eta 1": {`
   kind: hyperband
   maxIterations: 3

@@ -93,6 +93,9 @@ func (p *pipeline) op(node string) *specs.Operation {
 	if p.sweep == nil {
 		return p.ops[node]
 	}
+	if _, ok := TunerNode(node); ok && p.sweep.tuning != nil {
+		return nil // a tuner's run: its operation is made from its params (tuning.op)
+	}
 	p.mu.Lock()
 	i, ok := p.sweep.index(node)
 	var params map[string]any
@@ -140,6 +143,7 @@ func (l *leading) pipelineOf(ctx context.Context, run *store.Run) (*pipeline, er
 		compiled: c, ops: map[string]*specs.Operation{}, comps: map[string]*specs.Component{}, docs: map[*specs.Component]json.RawMessage{},
 		nodes: map[string]string{}, byRun: map[string]string{}, live: map[string]bool{}, gated: map[string][]gate{}, fireAt: run.FireAt}
 	var search matrix.Search
+	var tn *tuning
 	if run.Events {
 		if p.subs, err = l.newSubscriber(ctx, run); err != nil {
 			return nil, fmt.Errorf("engine: subscription %s: %w", run.UUID, err)
@@ -159,7 +163,12 @@ func (l *leading) pipelineOf(ctx context.Context, run *store.Run) (*pipeline, er
 		if common.Concurrency != nil && !common.Concurrency.IsTemplate() {
 			p.concurrency = common.Concurrency.Value
 		}
-		if search, err = matrix.New("matrix", m, sweepSeed(run.UUID)); err != nil {
+		if matrix.IsTuned(m) {
+			if tn, err = l.e.newTuning(ctx, run, "", m); err != nil {
+				return nil, fmt.Errorf("engine: matrix %s: %w", run.UUID, err)
+			}
+			search = tn.search
+		} else if search, err = matrix.New("matrix", m, sweepSeed(run.UUID)); err != nil {
 			return nil, fmt.Errorf("engine: matrix %s: %w", run.UUID, err)
 		}
 		if policies := matrix.Policies(common.EarlyStopping); len(policies) > 0 {
@@ -203,7 +212,7 @@ func (l *leading) pipelineOf(ctx context.Context, run *store.Run) (*pipeline, er
 	}
 	newest := CurrentChildren(children, run.Attempt)
 	if search != nil {
-		if p.sweep, err = newSweep(search, matrixMetric(c.Operation.Matrix), p.concurrency, children, newest); err != nil {
+		if p.sweep, err = newSweep(search, matrixMetric(c.Operation.Matrix), p.concurrency, children, newest, tn); err != nil {
 			return nil, fmt.Errorf("engine: matrix %s: %w", run.UUID, err)
 		}
 		p.state = p.sweep
@@ -485,7 +494,19 @@ func (p *pipeline) startMessage() string {
 	if p.sweep == nil {
 		return fmt.Sprintf("a dag of %d operations", p.state.Len())
 	}
-	return fmt.Sprintf("a %s matrix of up to %d trials", p.compiled.Operation.Matrix.MatrixKind(), p.sweep.search.Total())
+	kind := p.compiled.Operation.Matrix.MatrixKind()
+	if t := p.sweep.tuning; t != nil {
+		return fmt.Sprintf("%s %s matrix: up to %d iterations of its tuner %s", article(string(kind)), kind, t.search.Iterations, t.spec.HubRef)
+	}
+	return fmt.Sprintf("%s %s matrix of up to %d trials", article(string(kind)), kind, p.sweep.search.Total())
+}
+
+// article is "an" before a vowel, "a" otherwise.
+func article(word string) string {
+	if word != "" && strings.ContainsRune("aeiou", rune(word[0])) {
+		return "an"
+	}
+	return "a"
 }
 
 // summaryLocked sums up a dag's operations by the status of their runs,
@@ -493,7 +514,12 @@ func (p *pipeline) startMessage() string {
 // whose run was never made (the dag stopped first) is not run.
 func (p *pipeline) summaryLocked() string {
 	c := map[dag.Status]int{}
+	tuners := 0
 	for _, node := range p.state.Names() {
+		if _, ok := TunerNode(node); ok && p.sweep != nil {
+			tuners++
+			continue
+		}
 		if _, has := p.nodes[node]; has {
 			c[p.state.Status(node)]++
 		} else {
@@ -510,7 +536,14 @@ func (p *pipeline) summaryLocked() string {
 			parts = append(parts, fmt.Sprintf("%d %s", n, name))
 		}
 	}
-	return strings.Join(parts, ", ")
+	out := strings.Join(parts, ", ")
+	if tuners > 0 {
+		out += fmt.Sprintf("; its tuner ran %d times", tuners)
+	}
+	if p.sweep != nil && p.sweep.err != nil {
+		out += "; " + p.sweep.err.Error()
+	}
+	return out
 }
 
 // stopChildren stops every child of a stopping dag that still runs; the

@@ -67,9 +67,9 @@ func TestSubmitRefusesWhatCannotRender(t *testing.T) {
 			path:   "params.x.value"},
 		"an operation dividing by an upstream's output": {
 			spec: dagOf("{name: a, dagRef: job}", "{name: b, dagRef: divides, params: {d: {ref: ops.a, value: outputs.out}}}")},
-		"an iterative matrix, not run yet": {
+		"an iterative matrix without a tuner": {
 			spec: "version: 1.1\nkind: operation\nmatrix: {kind: iterative, maxIterations: 2, params: {lr: {kind: choice, value: [1, 2]}}}\ncomponent: {inputs: [{name: lr, type: int}], run: {container: {image: x}}}\n",
-			path: "matrix.kind"},
+			path: "matrix.tuner"},
 		"a matrix whose first trial divides by zero": {
 			spec: "version: 1.1\nkind: operation\nmatrix: {kind: grid, params: {lr: {kind: choice, value: [0, 2]}}}\ncomponent: {inputs: [{name: lr, type: int}], run: {container: {image: x, command: [\"{{ 1 % lr }}\"]}}}\n",
 			path: "matrix"},

@@ -47,6 +47,11 @@ type sweep struct {
 	done    bool  // the search suggests nothing more
 	err     error // why the search failed, once it did
 	ahead   int
+	// tuning is a tuned sweep's tuner (tuner.go), nil for the built-in
+	// searches; outputs are then its trials' outputs, which the tuner is
+	// told of.
+	tuning  *tuning
+	outputs map[int]map[string]any
 }
 
 // sweepAhead is how many trials a sweep suggests beyond those that have
@@ -61,8 +66,12 @@ const sweepAhead = 1024
 // params rather than suggesting anew. A trial decided but never created
 // (the last leader stopped in between) is suggested again, as the search
 // is deterministic: no trial is lost or repeated.
-func newSweep(search matrix.Search, metric string, concurrency int, all []*store.Run, current map[string]*store.Run) (*sweep, error) {
+func newSweep(search matrix.Search, metric string, concurrency int, all []*store.Run, current map[string]*store.Run, tn *tuning) (*sweep, error) {
 	s := &sweep{search: search, metric: metric, ahead: max(sweepAhead, 2*concurrency)}
+	if tn != nil {
+		s.tuning, s.outputs = tn, map[int]map[string]any{}
+		s.loadTuners(all, current)
+	}
 	params := map[int]map[string]any{}
 	last := -1
 	for _, ch := range all {
@@ -103,6 +112,9 @@ func (s *sweep) record(i int, st dag.Status, outputs map[string]any) {
 		return
 	}
 	s.final++
+	if s.outputs != nil {
+		s.outputs[i] = outputs
+	}
 	r := &s.results[i]
 	r.Done, r.Succeeded = true, st == dag.Succeeded
 	if v, ok := matrix.Number(outputs[s.metric]); ok && r.Succeeded && s.metric != "" && !math.IsNaN(v) {
@@ -118,7 +130,8 @@ func (s *sweep) Start() []dag.Change {
 			out = append(out, dag.Change{Node: strconv.Itoa(i), Decision: dag.Ready})
 		}
 	}
-	return append(out, s.suggest()...)
+	out = append(out, s.suggest()...)
+	return append(out, s.askTuner()...)
 }
 
 // suggest asks the search for what follows, as far ahead as the sweep
@@ -151,12 +164,22 @@ func (s *sweep) suggest() []dag.Change {
 // observeOutputs records a trial's outputs with its final status, before
 // Observe: its metric is a result.
 func (s *sweep) observeOutputs(node string, st dag.Status, outputs map[string]any) {
+	if k, ok := TunerNode(node); ok && s.tuning != nil {
+		s.tunerEnded(k, st, outputs)
+		return
+	}
 	if i, ok := s.index(node); ok && st.Final() {
 		s.record(i, st, outputs)
 	}
 }
 
 func (s *sweep) Observe(node string, st dag.Status, _ ...dag.Status) []dag.Change {
+	if k, ok := TunerNode(node); ok && s.tuning != nil {
+		if !s.tuning.observe(k, st) {
+			return nil
+		}
+		return append(s.suggest(), s.askTuner()...)
+	}
 	i, ok := s.index(node)
 	if !ok {
 		return nil
@@ -167,7 +190,7 @@ func (s *sweep) Observe(node string, st dag.Status, _ ...dag.Status) []dag.Chang
 	if !st.Final() {
 		return nil
 	}
-	return s.suggest()
+	return append(s.suggest(), s.askTuner()...)
 }
 
 func (s *sweep) index(node string) (int, bool) {
@@ -178,7 +201,7 @@ func (s *sweep) index(node string) (int, bool) {
 // Done says whether every trial has ended and the search suggests no more
 // (or failed).
 func (s *sweep) Done() bool {
-	return (s.done || s.err != nil) && s.final == len(s.results)
+	return (s.done || s.err != nil) && s.final == len(s.results) && (s.tuning == nil || s.tuning.idle())
 }
 
 // Final is the sweep's status once done: failed when a trial failed or
@@ -197,12 +220,18 @@ func (s *sweep) Names() []string {
 	for i := range out {
 		out[i] = strconv.Itoa(i)
 	}
+	if s.tuning != nil {
+		out = append(out, s.tuning.names()...)
+	}
 	return out
 }
 
 func (s *sweep) Status(node string) dag.Status {
 	if i, ok := s.index(node); ok {
 		return s.status[i]
+	}
+	if k, ok := TunerNode(node); ok && s.tuning != nil && k < len(s.tuning.status) {
+		return dag.Status(s.tuning.status[k])
 	}
 	return ""
 }
@@ -329,6 +358,13 @@ func (p *pipeline) trialName(i int) string {
 // first trial does not compile.
 func (e *Engine) checkMatrix(ctx context.Context, run *store.Run, at specs.Path, c *compiler.Compiled) specs.ErrorList {
 	mat := at.Child("matrix")
+	if m := c.Operation.Matrix; matrix.IsTuned(m) {
+		// Its trials come from the tuner: the tuner is checked.
+		if _, err := e.newTuning(ctx, run, at, m); err != nil {
+			return specs.ErrorList{matrix.FieldError(mat, err)}
+		}
+		return nil
+	}
 	search, err := matrix.New(mat, c.Operation.Matrix, sweepSeed(run.UUID))
 	if err != nil {
 		return specs.ErrorList{matrix.FieldError(mat, err)}
@@ -419,7 +455,9 @@ func (e *Engine) matrixOf(ctx context.Context, run *store.Run) (specs.Matrix, er
 func (e *Engine) matrixGraph(ctx context.Context, run *store.Run, m specs.Matrix) (*Graph, error) {
 	info := &MatrixInfo{Kind: string(m.MatrixKind())}
 	info.Metric, info.Maximize = watched(m)
-	if s, err := matrix.New("matrix", m, sweepSeed(run.UUID)); err == nil {
+	if matrix.IsTuned(m) {
+		// As many trials as its tuners suggest: not known ahead.
+	} else if s, err := matrix.New("matrix", m, sweepSeed(run.UUID)); err == nil {
 		info.Total = s.Total()
 	} else if !compiledByDag(run) {
 		// Its templates rendered (numRuns: "{{ n }}").

@@ -10,9 +10,7 @@ import (
 
 // What the engine does not run yet is refused when it is submitted, at
 // the field that asks for it, instead of being run as something else (a
-// schedule as a single run): the iterative matrix and tuners, a schedule
-// inside a dag
-// (a dag's operation waits on its upstreams' events; a subscription's refs and
+// schedule as a single run): a schedule inside a dag (a dag's operation waits on its upstreams' events; a subscription's refs and
 // kinds are checked by triggers.NewFilter at submission). The specs
 // parse, validate and compile them; only running them is refused.
 //
@@ -25,9 +23,6 @@ func unsupported(at specs.Path, op *specs.Operation, comp *specs.Component, dept
 			Detail: what + " are not run by this engine yet: the file is valid, but nothing was submitted"})
 	}
 	if op != nil {
-		if op.Matrix != nil {
-			errs = append(errs, unsupportedMatrix(at.Child("matrix"), op.Matrix)...)
-		}
 		if op.Schedule != nil && depth > 0 {
 			refuse(at.Child("schedule"), "schedules of a dag's operations (a schedule runs at the top of a file)")
 		}
@@ -67,31 +62,6 @@ func unsupported(at specs.Path, op *specs.Operation, comp *specs.Component, dept
 	}
 	for i := range d.Components {
 		errs = append(errs, unsupported(at.Child("run").Child("components").Index(i), nil, &d.Components[i], depth+1)...)
-	}
-	return errs
-}
-
-// unsupportedMatrix refuses what a matrix asks for that the engine does
-// not run yet.
-func unsupportedMatrix(at specs.Path, m specs.Matrix) specs.ErrorList {
-	var errs specs.ErrorList
-	refuse := func(p specs.Path, detail string) {
-		errs = append(errs, &specs.FieldError{Path: p, Type: specs.ErrInvalid,
-			Detail: detail + " this engine yet: the file is valid, but nothing was submitted"})
-	}
-	var tuner *specs.Tuner
-	switch m := m.(type) {
-	case *specs.IterativeMatrix:
-		refuse(at.Child("kind"), "an iterative matrix (suggestions from a tuner component) is not run by")
-	case *specs.HyperbandMatrix:
-		tuner = m.Tuner
-	case *specs.BayesMatrix:
-		tuner = m.Tuner
-	case *specs.HyperoptMatrix:
-		tuner = m.Tuner
-	}
-	if tuner != nil {
-		refuse(at.Child("tuner"), "a tuner component (suggestions from a run rather than the built-in optimisers) is not run by")
 	}
 	return errs
 }

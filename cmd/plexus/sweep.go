@@ -51,7 +51,7 @@ func (v *dagView) label(node string) string {
 	if r := v.nodes[node]; v.graph.Subscription != nil && r != nil {
 		return v.qualify(r.Name) // its node is its event's key
 	}
-	if v.graph.Matrix == nil {
+	if _, tuner := engine.TunerNode(node); v.graph.Matrix == nil || tuner {
 		return v.qualify(node)
 	}
 	r := v.nodes[node]
@@ -114,6 +114,7 @@ func matrixProgress(v *dagView, counts string, done int) string {
 // index; those without a metric last. Of more than summaryRows trials it
 // lists the first summaryRows.
 func printMatrixSummary(w io.Writer, info *engine.MatrixInfo, nodes map[string]*store.Run, run *store.Run) error {
+	nodes, _ = splitTuners(nodes)
 	keys := slices.Collect(maps.Keys(nodes))
 	slices.SortFunc(keys, func(a, b string) int {
 		va, oka := metricOf(info, nodes[a])
@@ -175,10 +176,36 @@ func printMatrix(ctx context.Context, w io.Writer, src history, g *engine.Graph)
 		return err
 	}
 	nodes := engine.CurrentChildren(children, g.Run.Attempt)
+	trials, tuners := splitTuners(nodes)
 	total := ""
 	if g.Matrix.Total > 0 {
 		total = fmt.Sprintf(" of up to %d", g.Matrix.Total)
 	}
-	fmt.Fprintf(w, "%s matrix %s (%s): %s, attempt %d, %d trials%s\n", g.Matrix.Kind, g.Run.Name, g.Run.UUID, g.Run.Status, g.Run.Attempt, len(nodes), total)
+	fmt.Fprintf(w, "%s matrix %s (%s): %s, attempt %d, %d trials%s\n", g.Matrix.Kind, g.Run.Name, g.Run.UUID, g.Run.Status, g.Run.Attempt, len(trials), total)
+	if len(tuners) > 0 {
+		fmt.Fprintf(w, "its tuner ran %d times (iteration:status): %s\n", len(tuners), strings.Join(tuners, " "))
+	}
 	return printMatrixSummary(w, g.Matrix, nodes, g.Run)
+}
+
+// splitTuners separates a tuned matrix's trials from its tuners' runs,
+// which it lists as "ITERATION:STATUS" in order.
+func splitTuners(nodes map[string]*store.Run) (map[string]*store.Run, []string) {
+	trials := make(map[string]*store.Run, len(nodes))
+	var ks []int
+	status := map[int]store.Status{}
+	for node, r := range nodes {
+		if k, ok := engine.TunerNode(node); ok {
+			ks = append(ks, k)
+			status[k] = r.Status
+			continue
+		}
+		trials[node] = r
+	}
+	slices.Sort(ks)
+	tuners := make([]string, len(ks))
+	for i, k := range ks {
+		tuners[i] = fmt.Sprintf("%d:%s", k, status[k])
+	}
+	return trials, tuners
 }
