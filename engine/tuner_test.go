@@ -233,7 +233,9 @@ func TestMatrixTunerLeaderChange(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := a.cfg.Store
-	suggest := func(k int) []any { return []any{map[string]any{"x": 10 * k}, map[string]any{"x": 10*k + 1}, map[string]any{"x": 10*k + 2}} }
+	suggest := func(k int) []any {
+		return []any{map[string]any{"x": 10 * k}, map[string]any{"x": 10*k + 1}, map[string]any{"x": 10*k + 2}}
+	}
 	crashed := false
 	for deadline := time.Now().Add(40 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		if time.Now().After(deadline) {
