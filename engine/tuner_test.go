@@ -124,7 +124,7 @@ func TestMatrixTuner(t *testing.T) {
 			if kind == "bayes" {
 				m = `
   kind: bayes
-  maxIterations: 3
+  maxIterations: 2
   numInitialRuns: 2
   metric: {name: y, optimization: maximize}
   params: {x: {kind: uniform, value: [0, 1]}}

@@ -43,9 +43,10 @@ func TunerOf(m specs.Matrix) *specs.Tuner {
 }
 
 // NewTuned returns the search of a matrix with a tuner. The tuner runs
-// maxIterations times (iterative, bayes, hyperopt; once when hyperopt
-// gives none), and for hyperband once per rung of its brackets, each
-// iteration being one rung as the built-in hyperband runs them.
+// maxIterations times (iterative, hyperopt: once when it gives none;
+// bayes: once more, first, for the initial runs), and for hyperband once
+// per rung of its brackets, each iteration being one rung as the built-in
+// hyperband runs them.
 func NewTuned(at specs.Path, m specs.Matrix) (*Tuned, error) {
 	if TunerOf(m) == nil {
 		return nil, fmt.Errorf("%s: a matrix of kind %s needs a tuner component (tuner.hubRef) to make its suggestions", at.Child("tuner"), m.MatrixKind())
@@ -56,7 +57,10 @@ func NewTuned(at specs.Path, m specs.Matrix) (*Tuned, error) {
 	case *specs.IterativeMatrix:
 		n, err = count(at.Child("maxIterations"), m.MaxIterations, -1, 1)
 	case *specs.BayesMatrix:
+		// Its first iteration suggests the initial runs, as the built-in
+		// bayes starts with numInitialRuns random ones.
 		n, err = count(at.Child("maxIterations"), m.MaxIterations, 1, 1)
+		n++
 	case *specs.HyperoptMatrix:
 		n, err = count(at.Child("maxIterations"), m.MaxIterations, 1, 1)
 	case *specs.HyperbandMatrix:

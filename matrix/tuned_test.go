@@ -91,7 +91,7 @@ func TestTunedIterationCounts(t *testing.T) {
 	}{
 		"iterative":          {m: &specs.IterativeMatrix{MaxIterations: ptrInt(4), Tuner: tuner}, want: 4},
 		"iterative no tuner": {m: &specs.IterativeMatrix{MaxIterations: ptrInt(4)}, err: "matrix.tuner: a matrix of kind iterative needs a tuner component"},
-		"bayes":              {m: &specs.BayesMatrix{MaxIterations: ptrInt(7), Tuner: tuner}, want: 7},
+		"bayes":              {m: &specs.BayesMatrix{MaxIterations: ptrInt(7), Tuner: tuner}, want: 8},
 		"hyperopt default":   {m: &specs.HyperoptMatrix{Tuner: tuner}, want: 1},
 		// R=81, eta=3: s_max 4, brackets of 5, 4, 3, 2, 1 rungs.
 		"hyperband":   {m: &specs.HyperbandMatrix{MaxIterations: ptrInt(81), Eta: &eta, Tuner: tuner}, want: 15},
