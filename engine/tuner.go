@@ -119,15 +119,22 @@ func (e *Engine) newTuning(ctx context.Context, run *store.Run, at specs.Path, m
 	if err != nil {
 		return nil, err
 	}
-	raw, err := json.Marshal(m)
+	doc, err := plain(m)
 	if err != nil {
 		return nil, err
 	}
-	var doc any
-	if err := json.Unmarshal(raw, &doc); err != nil {
+	return &tuning{search: search, spec: spec, comp: comp, matrix: doc}, nil
+}
+
+// plain is v as a run's params are stored: through JSON, plain values.
+func plain(v any) (any, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
 		return nil, err
 	}
-	return &tuning{search: search, spec: spec, comp: comp, matrix: doc}, nil
+	var out any
+	err = json.Unmarshal(raw, &out)
+	return out, err
 }
 
 // params are the params of iteration k's tuner, given what the sweep's
@@ -137,13 +144,8 @@ func (t *tuning) params(k int, obs []matrix.Observation) (map[string]any, error)
 	for name, p := range t.spec.Params {
 		out[name] = p.Value
 	}
-	// Through JSON, as a run's params are stored: plain values.
-	raw, err := json.Marshal(obs)
+	observations, err := plain(obs)
 	if err != nil {
-		return nil, err
-	}
-	var plain any
-	if err := json.Unmarshal(raw, &plain); err != nil {
 		return nil, err
 	}
 	for _, in := range t.comp.Inputs {
@@ -151,7 +153,7 @@ func (t *tuning) params(k int, obs []matrix.Observation) (map[string]any, error)
 		case TunerMatrix:
 			out[in.Name] = t.matrix
 		case TunerObservations:
-			out[in.Name] = plain
+			out[in.Name] = observations
 		case TunerIteration:
 			out[in.Name] = k
 		}
