@@ -320,6 +320,8 @@ func (e *Executor) end(ctx context.Context, a *attempt, step string, err error, 
 		e.finish(a, executor.Failed, "DeadlineExceeded", step+" ran past the run's timeout", nil, code)
 	case code != nil:
 		e.finish(a, executor.Failed, "Error", fmt.Sprintf("%s exited with code %d%s", step, *code, tail(a.logPath)), nil, code)
+	case errors.Is(err, exec.ErrNotFound):
+		e.finish(a, executor.Failed, "Error", fmt.Sprintf("%s: %v (locally the container's command runs on this host, without its image: install it here, or run on Kubernetes)", step, err), nil, code)
 	default:
 		e.finish(a, executor.Failed, "Error", fmt.Sprintf("%s: %v", step, err), nil, code)
 	}

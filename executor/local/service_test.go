@@ -145,3 +145,19 @@ func TestServiceOnFreePorts(t *testing.T) {
 		t.Fatalf("the other service stopped too: %v", err)
 	}
 }
+
+// TestMissingCommandSaysSo: a command this host does not have fails the
+// attempt saying that the command runs here, without its image.
+func TestMissingCommandSaysSo(t *testing.T) {
+	e := newExecutor(t)
+	updates, _ := e.Watch(t.Context())
+	c := compile(t, e, "cccc", "run: {container: {image: tensorflow/tensorflow, command: [no-such-tensorboard, --logdir=x]}}\n", nil)
+	ref := executor.RunRef{UUID: "cccc", Attempt: 1}
+	if err := e.Dispatch(t.Context(), ref, c); err != nil {
+		t.Fatal(err)
+	}
+	u := waitFinal(t, updates, ref)
+	if u.Status != executor.Failed || !strings.Contains(u.Message, `"no-such-tensorboard": executable file not found`) || !strings.Contains(u.Message, "install it here, or run on Kubernetes") {
+		t.Fatalf("got %+v", u)
+	}
+}
