@@ -295,3 +295,34 @@ func TestMatrixTunerLeaderChange(t *testing.T) {
 		}
 	}
 }
+
+// TestMatrixTunerInADag: a dag's operation with a tuned matrix runs its
+// tuner and trials as children of its own sweep, then the operation
+// after it runs.
+func TestMatrixTunerInADag(t *testing.T) {
+	e := tunerEngine(t)
+	run, ch := submitDag(t, e, `version: 1.1
+kind: operation
+name: pipe
+component:
+  run:
+    kind: dag
+    operations:
+      - name: tune
+        dagRef: trial
+        matrix: {kind: iterative, maxIterations: 2, params: {x: {kind: choice, value: [1]}}, tuner: {hubRef: acme/tuner}}
+      - {name: after, dependencies: [tune], component: {run: {kind: job, container: {image: a, command: [echo, after]}}}}
+    components:
+      - name: trial
+        inputs: [{name: x, type: int}]
+        outputs: [{name: y, type: float}]
+        run: {kind: job, container: {image: a, command: [sh, -c, 'echo "{\"y\": {{ x }}0}" > "$PLEXUS_OUTPUTS_PATH"']}}
+`)
+	if run.Status != store.Succeeded || ch["tune"] == nil || ch["after"] == nil || ch["after"].Status != store.Succeeded {
+		t.Fatalf("dag %s: %s", run.Status, nodeStatuses(ch))
+	}
+	sweep := childrenOf(t, e.cfg.Store, ch["tune"].UUID)
+	if len(sweep) != 2+4 || sweep["tuner-1"] == nil || toInt(sweep["2"].Params["x"]) != 1000/10+1+1 {
+		t.Fatalf("the sweep's children: %s, trial 2 %v", nodeStatuses(sweep), sweep["2"])
+	}
+}
