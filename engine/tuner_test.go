@@ -31,6 +31,12 @@ func TestTunerHelper(t *testing.T) {
 		return
 	}
 	k, _ := strconv.Atoi(os.Getenv("ITERATION"))
+	if f := os.Getenv("FAIL_IF"); f != "" && k >= 1 {
+		if _, err := os.Stat(f); err == nil {
+			fmt.Println("tuner failing: there is", f)
+			os.Exit(4)
+		}
+	}
 	if at := os.Getenv("FAIL_AT"); at != "" && at != "-1" {
 		if n, _ := strconv.Atoi(at); k >= n {
 			fmt.Println("tuner failing at iteration", k)
@@ -80,6 +86,7 @@ inputs:
   - {name: iteration, type: int, toEnv: ITERATION}
   - {name: matrix, type: dict, toEnv: MATRIX}
   - {name: failAt, type: int, isOptional: true, value: -1, toEnv: FAIL_AT}
+  - {name: failIf, type: str, isOptional: true, value: "", toEnv: FAIL_IF}
 outputs:
   - {name: suggestions, type: list}
 run:
@@ -324,5 +331,44 @@ component:
 	sweep := childrenOf(t, e.cfg.Store, ch["tune"].UUID)
 	if len(sweep) != 2+4 || sweep["tuner-1"] == nil || toInt(sweep["2"].Params["x"]) != 1000/10+1+1 {
 		t.Fatalf("the sweep's children: %s, trial 2 %v", nodeStatuses(sweep), sweep["2"])
+	}
+}
+
+// TestMatrixTunerResume: a sweep whose tuner failed, resumed, asks that
+// tuner again and goes on; what succeeded before (the first tuner, its
+// trials) keeps its runs.
+func TestMatrixTunerResume(t *testing.T) {
+	e := tunerEngine(t)
+	marker := filepath.Join(t.TempDir(), "fail")
+	if err := os.WriteFile(marker, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run, first := submitSweep(t, e, matrixSpec(`
+  kind: iterative
+  maxIterations: 2
+  params: {x: {kind: choice, value: [1, 2]}}
+  tuner: {hubRef: acme/tuner, params: {failIf: {value: "`+marker+`"}}}
+`, ""))
+	if run.Status != store.Failed || first["tuner-1"] == nil || first["tuner-1"].Status != store.Failed {
+		t.Fatalf("sweep %s with %s", run.Status, nodeStatuses(first))
+	}
+	if err := os.Remove(marker); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Resume(t.Context(), run.UUID); err != nil {
+		t.Fatal(err)
+	}
+	run = waitFinal(t, e, run.UUID)
+	ch := childrenOf(t, e.cfg.Store, run.UUID)
+	if run.Status != store.Succeeded || len(ch) != 6 {
+		t.Fatalf("resumed: %s with %s", run.Status, nodeStatuses(ch))
+	}
+	for _, node := range []string{"tuner-0", "0", "1"} {
+		if ch[node].UUID != first[node].UUID {
+			t.Errorf("%s ran again", node)
+		}
+	}
+	if ch["tuner-1"].UUID == first["tuner-1"].UUID || ch["tuner-1"].ParentAttempt != 2 || ch["tuner-1"].Status != store.Succeeded {
+		t.Errorf("tuner-1: %+v", ch["tuner-1"])
 	}
 }
