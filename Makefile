@@ -13,7 +13,7 @@ export BUILDFLAGS
 
 CORPUS      ?= testdata/polyaxonfiles
 
-.PHONY: all build test unit unit-local unit-cluster fuzz lint fmt-check vet staticcheck demo e2e k8s-bin conformance bench bench-engine bench-dag bench-sweep bench-fires bench-k8s clean
+.PHONY: all build test unit unit-local unit-cluster fuzz lint fmt-check vet staticcheck demo e2e k8s-bin conformance bench bench-engine bench-dag bench-sweep bench-fires bench-k8s bench-peer argo-bin clean
 
 all: build
 
@@ -146,6 +146,17 @@ bench-fires:
 ## (k8s-bin): Jobs dispatched/s against a raw client-go loop at the same limits.
 bench-k8s: k8s-bin
 	$(GO) run ./e2e/bench/k8s -n 1000
+
+## bench-peer: Plexus and Argo Workflows side by side on one control plane
+## (k8s-bin, argo-bin): one run, a throughput of 500, a 20-step chain, a
+## 1,000-way fan-out; times, rates, CPU and peak RSS of each controller.
+bench-peer: k8s-bin argo-bin
+	$(GO) run ./e2e/bench/peer -argo-dir $$(GO=$(GO) ./scripts/argo-bin.sh)
+
+## argo-bin: Argo Workflows' workflow-controller at the version of
+## tools/argo/go.mod, and its CRDs, into .cache/argo/<version>/ (cold ~9 min).
+argo-bin:
+	@dir=$$(GO=$(GO) ./scripts/argo-bin.sh) && echo "argo-bin: $$dir"
 
 ## bench-apimem: what submissions cost the API server in memory, and that its
 ## limits bound it (docs/limits.md, "API"): one submission of the largest size

@@ -57,7 +57,22 @@ func jobStatus(job *batchv1.Job, pods []*corev1.Pod) executor.StatusUpdate {
 	if pod == nil {
 		return executor.StatusUpdate{Status: executor.Pending}
 	}
+	if pod.Status.Phase == corev1.PodSucceeded && onePod(job) {
+		// The Job will say Complete once its controller has synced (it
+		// batches pod updates for a second); with one pod and no retries,
+		// that pod's success is the Job's, known now.
+		if t := mainTerminated(pod); t != nil && t.ExitCode == 0 {
+			return executor.StatusUpdate{Status: executor.Succeeded, Reason: "Completed", ExitCode: intp(0), Outputs: outputs(t.Message)}
+		}
+	}
 	return podStatus(pod)
+}
+
+// onePod says whether a Job runs one pod, once: its first pod's end is
+// its own.
+func onePod(job *batchv1.Job) bool {
+	one := func(p *int32) bool { return p == nil || *p == 1 }
+	return one(job.Spec.Completions) && one(job.Spec.Parallelism) && job.Spec.BackoffLimit != nil && *job.Spec.BackoffLimit == 0
 }
 
 // deploymentStatus: a service runs once a replica is available; until

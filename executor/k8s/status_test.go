@@ -43,6 +43,13 @@ func job(conds ...batchv1.JobCondition) *batchv1.Job {
 	return &batchv1.Job{Status: batchv1.JobStatus{Conditions: conds}}
 }
 
+// onceJob is j as the executor dispatches it: one pod, no retries.
+func onceJob(j *batchv1.Job) *batchv1.Job {
+	zero := int32(0)
+	j.Spec.BackoffLimit = &zero
+	return j
+}
+
 func cond(t batchv1.JobConditionType, reason, msg string) batchv1.JobCondition {
 	return batchv1.JobCondition{Type: t, Status: corev1.ConditionTrue, Reason: reason, Message: msg}
 }
@@ -80,6 +87,13 @@ func TestJobStatus(t *testing.T) {
 			want: executor.Failed, reason: "Error", message: "exit code 3: out of memory?", exitCode: 3},
 		{name: "deadline", job: job(cond(batchv1.JobFailed, "DeadlineExceeded", "Job was active longer than specified deadline")),
 			pods: []*corev1.Pod{pod(corev1.PodRunning)}, want: executor.Failed, reason: "Timeout", message: "Job was active longer than specified deadline"},
+		{name: "one pod's success before the Job says so", job: onceJob(job()),
+			pods: []*corev1.Pod{pod(corev1.PodSucceeded, terminated(0, "Completed", `{"loss": 0.5}`))},
+			want: executor.Succeeded, reason: "Completed", outputs: map[string]any{"loss": 0.5}},
+		{name: "a Job that may retry waits for its condition", job: job(),
+			pods: []*corev1.Pod{pod(corev1.PodSucceeded, terminated(0, "Completed", ""))}, want: executor.Running},
+		{name: "a failed pod waits for the Job's condition", job: onceJob(job()),
+			pods: []*corev1.Pod{pod(corev1.PodFailed, terminated(3, "Error", ""))}, want: executor.Running},
 		{name: "newest pod counts", job: job(), pods: []*corev1.Pod{
 			pod(corev1.PodPending, unschedulable, func(p *corev1.Pod) { p.Name, p.CreationTimestamp = "old", metav1.NewTime(time.Unix(50, 0)) }),
 			pod(corev1.PodRunning)}, want: executor.Running},
