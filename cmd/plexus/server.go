@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -104,6 +105,7 @@ docs/limits.md has the figures behind the defaults.`,
 	f.Float32Var(&o.kube.QPS, "kube-api-qps", 200, "with --executor k8s: requests a second to the API server")
 	f.IntVar(&o.kube.Burst, "kube-api-burst", 400, "with --executor k8s: the requests' burst")
 	f.Float32Var(&o.kube.CreatesPerSecond, "kube-creates-per-second", 100, "with --executor k8s: objects created a second at most")
+	f.BoolVar(&o.kube.BarePods, "bare-pods", false, "with --executor k8s: run a job of one pod as that pod, without a Job (no Job controller in between)")
 	f.StringVar(&o.conns, "connections", "", "a connections `FILE` (`connections: [...]`, as compile's): what runs may name in connections")
 	f.StringVar(&o.kube.ArtifactsStore, "artifacts-store", "", "with --executor k8s: the connection (a volume_claim or host_path of --connections) that keeps runs' artifacts, which init steps (the hub's tensorboard) read")
 	f.StringVar(&o.policy, "policy", "", "the access policy `FILE` submissions are compiled under; it says which hub components each token's user may use (default: everything)")
@@ -126,6 +128,10 @@ docs/limits.md has the figures behind the defaults.`,
 	f.DurationVar(&o.templates.Time, "template-timeout", d.Time, "the wall time the templates of one spec may take to render")
 	return cmd
 }
+
+// cpuProfileEnv names a file the server writes a CPU profile of its whole
+// run to.
+const cpuProfileEnv = "PLEXUS_CPU_PROFILE"
 
 func runServer(cmd *cobra.Command, o serverOptions) error {
 	var kube *k8s.Config
@@ -193,6 +199,19 @@ func runServer(cmd *cobra.Command, o serverOptions) error {
 		return err
 	}
 	defer le.Close()
+	if path := os.Getenv(cpuProfileEnv); path != "" {
+		// For benchmarks (e2e/bench/peer): where the server's CPU goes,
+		// until it stops.
+		f, err := os.Create(path)
+		if err != nil {
+			return fmt.Errorf("%s: %w", cpuProfileEnv, err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return fmt.Errorf("%s: %w", cpuProfileEnv, err)
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
 	eng, st, ex := le.eng, le.st, le.ex
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {

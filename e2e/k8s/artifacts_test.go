@@ -23,20 +23,11 @@ import (
 func TestTensorboardReadsTheArtifactsStore(t *testing.T) {
 	c := cluster.Shared(t)
 	ns := c.Namespace(t)
-	ex, err := k8s.NewForConfig(t.Context(), c.RESTConfig(), k8s.Config{Namespace: ns, ArtifactsStore: "store"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := store.New(storetest.Client(t), storetest.Prefix(t), nil)
-	e, err := engine.New(engine.Config{Store: st, Executor: ex, Resync: 500 * time.Millisecond,
-		Sources:     compiler.Sources{Hub: hub.New()},
-		Connections: compiler.Catalogue{"store": {Name: "store", Kind: "host_path", Schema: map[string]any{"hostPath": "/var/plexus/artifacts", "mountPath": "/store"}}},
-		RunInfo:     func(_ *store.Run, ri compiler.RunInfo) compiler.RunInfo { ri.Namespace = ns; return ri }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := &node{st: st, e: e, ex: ex}
-	runEngine(t, n)
+	n := startWith(t, c, k8s.Config{Namespace: ns, ArtifactsStore: "store"}, storetest.Prefix(t), "a", func(cfg *engine.Config) {
+		cfg.Sources = compiler.Sources{Hub: hub.New()}
+		cfg.Connections = compiler.Catalogue{"store": {Name: "store", Kind: "host_path", Schema: map[string]any{"hostPath": "/var/plexus/artifacts", "mountPath": "/store"}}}
+	})
+	e, st := n.e, n.st
 
 	const trained = "0a1b2c3d4e5f4a6b8c7d9e0f1a2b3c4d"
 	uuid := submit(t, e, "version: 1.1\nkind: operation\nhubRef: tensorboard\nparams: {uuid: {value: "+trained+"}}\n")

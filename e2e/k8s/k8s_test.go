@@ -48,15 +48,27 @@ func (n *node) crash() {
 // the store prefix.
 func start(t *testing.T, c *cluster.Cluster, ns, prefix, id string) *node {
 	t.Helper()
-	ex, err := k8s.NewForConfig(t.Context(), c.RESTConfig(), k8s.Config{Namespace: ns})
+	return startWith(t, c, k8s.Config{Namespace: ns}, prefix, id, nil)
+}
+
+// startWith is start with the executor's configuration kc (its namespace
+// among it), and more of the engine's set by with.
+func startWith(t *testing.T, c *cluster.Cluster, kc k8s.Config, prefix, id string, with func(*engine.Config)) *node {
+	t.Helper()
+	ns := kc.Namespace
+	ex, err := k8s.NewForConfig(t.Context(), c.RESTConfig(), kc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cli := storetest.Client(t)
 	st := store.New(cli, prefix, nil)
-	e, err := engine.New(engine.Config{ID: id, Store: st, Executor: ex,
+	cfg := engine.Config{ID: id, Store: st, Executor: ex,
 		Resync: 500 * time.Millisecond, LeaseTTL: 1, RetryBackoff: 50 * time.Millisecond,
-		RunInfo: func(_ *store.Run, ri compiler.RunInfo) compiler.RunInfo { ri.Namespace = ns; return ri }})
+		RunInfo: func(_ *store.Run, ri compiler.RunInfo) compiler.RunInfo { ri.Namespace = ns; return ri }}
+	if with != nil {
+		with(&cfg)
+	}
+	e, err := engine.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

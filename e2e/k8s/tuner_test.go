@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -44,19 +43,10 @@ func TestTunerOnKubernetes(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "acme", "tuner", "latest.yaml"), []byte(tunerComponent), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ex, err := k8s.NewForConfig(t.Context(), c.RESTConfig(), k8s.Config{Namespace: ns})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := store.New(storetest.Client(t), storetest.Prefix(t), nil)
-	e, err := engine.New(engine.Config{Store: st, Executor: ex, Resync: 500 * time.Millisecond,
-		Sources: compiler.Sources{Hub: hub.New(hub.Dir(dir))},
-		RunInfo: func(_ *store.Run, ri compiler.RunInfo) compiler.RunInfo { ri.Namespace = ns; return ri }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := &node{st: st, e: e, ex: ex}
-	runEngine(t, n)
+	n := startWith(t, c, k8s.Config{Namespace: ns}, storetest.Prefix(t), "a", func(cfg *engine.Config) {
+		cfg.Sources = compiler.Sources{Hub: hub.New(hub.Dir(dir))}
+	})
+	e, st := n.e, n.st
 	uuid := submit(t, e, `version: 1.1
 kind: operation
 name: tuned

@@ -48,7 +48,10 @@ type Config struct {
 	// ArtifactsStore names the connection (a volume claim or a host path)
 	// that is the default artifacts store (compiler.LowerOptions).
 	ArtifactsStore string
-	Log            *slog.Logger
+	// BarePods dispatches a job that runs one pod once as that pod, with
+	// no Job (pods.go).
+	BarePods bool
+	Log      *slog.Logger
 }
 
 // Executor runs compiled jobs as Kubernetes Jobs and services as a
@@ -62,7 +65,10 @@ type Executor struct {
 	stop    chan struct{}
 	jobs    batchlisters.JobLister
 	pods    corelisters.PodLister
-	deps    appslisters.DeploymentLister
+	// byAttempt indexes the pods by attempt (attemptIndex): what an
+	// attempt's news reads, without a scan of every pod.
+	byAttempt cache.Indexer
+	deps      appslisters.DeploymentLister
 
 	mu       sync.Mutex
 	last     map[executor.RunRef]executor.StatusUpdate // what was last reported of each attempt
@@ -143,6 +149,10 @@ func NewForClient(ctx context.Context, cs kubernetes.Interface, cfg Config) (*Ex
 		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = compiler.LabelRun }))
 	jobs, pods, deps := factory.Batch().V1().Jobs(), factory.Core().V1().Pods(), factory.Apps().V1().Deployments()
 	e.jobs, e.pods, e.deps = jobs.Lister(), pods.Lister(), deps.Lister()
+	if err := pods.Informer().AddIndexers(cache.Indexers{attemptIndex: attemptKeys}); err != nil {
+		return nil, fmt.Errorf("k8s executor: %w", err)
+	}
+	e.byAttempt = pods.Informer().GetIndexer()
 	handler := cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(obj any) { e.changed(obj, false) },
 		UpdateFunc: func(_, obj any) { e.changed(obj, false) },
@@ -229,6 +239,7 @@ func (e *Executor) changed(obj any, deleted bool) {
 		return
 	}
 	_, isPod := obj.(*corev1.Pod)
+	isPod = isPod && !isBare(m) // a bare pod is the attempt's own object
 	u, known := e.observe(ref)
 	if !known && deleted && !isPod {
 		// Its Job or Deployment is gone: stopped if asked, else lost.
@@ -261,13 +272,15 @@ func (e *Executor) changed(obj any, deleted bool) {
 // is false when the attempt has no Job or Deployment.
 func (e *Executor) observe(ref executor.RunRef) (executor.StatusUpdate, bool) {
 	name := compiler.ObjectName(ref.UUID, ref.Attempt)
-	sel := labels.SelectorFromSet(labels.Set{compiler.LabelRun: ref.UUID, compiler.LabelAttempt: strconv.Itoa(ref.Attempt)})
-	pods, _ := e.pods.Pods(e.ns).List(sel)
+	pods := e.attemptPods(ref)
 	if job, err := e.jobs.Jobs(e.ns).Get(name); err == nil {
 		return jobStatus(job, pods), true
 	}
 	if dep, err := e.deps.Deployments(e.ns).Get(name); err == nil {
 		return deploymentStatus(dep, pods), true
+	}
+	if pod, err := e.pods.Pods(e.ns).Get(name); err == nil && isBare(pod) {
+		return barePodStatus(pod), true
 	}
 	return executor.StatusUpdate{}, false
 }
@@ -312,6 +325,13 @@ func (e *Executor) Dispatch(ctx context.Context, ref executor.RunRef, c *compile
 		return err
 	}
 	switch {
+	case objs.Job != nil && e.cfg.BarePods && barePod(objs.Job) != nil:
+		objs.Job.Spec.BackoffLimit = ptr(int32(0))
+		pod := barePod(objs.Job)
+		err = e.create(ctx, func(ctx context.Context) error {
+			_, err := e.cs.CoreV1().Pods(e.ns).Create(ctx, pod, metav1.CreateOptions{})
+			return err
+		})
 	case objs.Job != nil:
 		objs.Job.Spec.BackoffLimit = ptr(int32(0))
 		err = e.create(ctx, func(ctx context.Context) error {
@@ -386,6 +406,14 @@ func (e *Executor) Stop(ctx context.Context, ref executor.RunRef) error {
 		func() error { return e.cs.BatchV1().Jobs(e.ns).Delete(ctx, name, opts) },
 		func() error { return e.cs.AppsV1().Deployments(e.ns).Delete(ctx, name, opts) },
 		func() error { return e.cs.CoreV1().Services(e.ns).Delete(ctx, name, opts) },
+		// A pod named as the attempt's objects is a bare one (a Job's and
+		// a Deployment's pods have names of their own).
+		func() error {
+			if pod, err := e.pods.Pods(e.ns).Get(name); !e.cfg.BarePods && (err != nil || !isBare(pod)) {
+				return apierrors.NewNotFound(corev1.Resource("pods"), name)
+			}
+			return e.cs.CoreV1().Pods(e.ns).Delete(ctx, name, opts)
+		},
 	} {
 		switch err := del(); {
 		case err == nil:
@@ -456,19 +484,23 @@ func (e *Executor) Attempts(context.Context) ([]executor.RunRef, error) {
 			out = append(out, ref)
 		}
 	}
+	pods, err := e.pods.Pods(e.ns).List(labels.Everything())
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range pods {
+		if ref, ok := refOf(p); ok && isBare(p) {
+			out = append(out, ref)
+		}
+	}
 	return out, nil
 }
 
 // Logs streams the main container's log of the attempt's newest pod; with
 // follow it waits for the pod to start and for more until it ends.
 func (e *Executor) Logs(ctx context.Context, ref executor.RunRef, follow bool) (io.ReadCloser, error) {
-	sel := labels.SelectorFromSet(labels.Set{compiler.LabelRun: ref.UUID, compiler.LabelAttempt: strconv.Itoa(ref.Attempt)})
 	for {
-		pods, err := e.pods.Pods(e.ns).List(sel)
-		if err != nil {
-			return nil, err
-		}
-		pod := newest(pods)
+		pod := newest(e.attemptPods(ref))
 		if pod != nil && (pod.Status.Phase != corev1.PodPending || !follow) {
 			opts := &corev1.PodLogOptions{Follow: follow}
 			if len(pod.Spec.Containers) > 0 {

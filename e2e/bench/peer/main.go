@@ -5,8 +5,9 @@
 //
 //	make bench-peer        # or: go run ./e2e/bench/peer -argo-dir $(scripts/argo-bin.sh)
 //
-// Plexus is `plexus server --executor k8s` (a Job per operation) on its
-// embedded etcd; Argo is its workflow-controller at the version
+// Plexus is `plexus server --executor k8s` on its embedded etcd, run
+// twice: with a Job per operation (the default), and with --bare-pods (a
+// pod per one-pod job, no Job controller in between); Argo is its workflow-controller at the version
 // tools/argo/go.mod pins (built by scripts/argo-bin.sh), with
 // LEADER_ELECTION_DISABLE=true and its metrics off (their port is fixed).
 // Pods are kwok's: each runs for -delay, then succeeds (the pod-succeed
@@ -17,8 +18,9 @@
 // submitted at once by -c submitters, their completion rate (first submit
 // → last done); a chain of -chain steps, time per step; a fan-out of -fan
 // parallel steps, submit → done. Plexus learns of a run's end through its
-// API (polled every 10 ms, or the project's succeeded runs listed every
-// 100 ms); Argo's Workflows are followed by an informer.
+// API (a run polled every 10 ms, a dag every 100 ms, the project's
+// succeeded runs listed every 100 ms: that reading is in the server's CPU
+// figure); Argo's Workflows are followed by an informer.
 //
 // Tuned (-tuned, the default), both get -qps API queries a second (burst
 // twice that); Plexus creates up to -qps objects a second; Argo requeues a
@@ -34,6 +36,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -51,10 +54,11 @@ type options struct {
 	argoRequeue               time.Duration
 	argoWorkers               int
 	argoDir                   string
-	only                      string
+	systems                   []string
 	scenarios                 []string
 	timeout                   time.Duration
 	keep                      bool
+	profile                   string
 }
 
 func main() {
@@ -70,13 +74,15 @@ func main() {
 	flag.DurationVar(&o.argoRequeue, "argo-requeue", 200*time.Millisecond, "tuned: Argo's DEFAULT_REQUEUE_TIME")
 	flag.IntVar(&o.argoWorkers, "argo-workers", 32, "Argo's --workflow-workers")
 	flag.StringVar(&o.argoDir, "argo-dir", "", "the folder of Argo's workflow-controller and CRDs (scripts/argo-bin.sh prints it)")
-	flag.StringVar(&o.only, "only", "", "run one system only: plexus or argo")
+	var systems string
+	flag.StringVar(&systems, "systems", "plexus,plexus-pods,argo", "which systems, in order: plexus (a Job per operation), plexus-pods (--bare-pods: a pod per one-pod job), argo")
 	flag.StringVar(&scenarios, "scenarios", "single,throughput,chain,fan", "which scenarios, in order")
 	flag.DurationVar(&o.timeout, "timeout", 10*time.Minute, "bound on each scenario")
 	flag.BoolVar(&o.keep, "keep", false, "keep the cluster's folder and the controllers' logs")
+	flag.StringVar(&o.profile, "cpuprofile", "", "write each Plexus server's CPU profile to this file (-pods after it with bare pods)")
 	flag.Parse()
-	o.scenarios = strings.Split(scenarios, ",")
-	if o.argoDir == "" && o.only != "plexus" {
+	o.scenarios, o.systems = strings.Split(scenarios, ","), strings.Split(systems, ",")
+	if o.argoDir == "" && slices.Contains(o.systems, "argo") {
 		fmt.Fprintln(os.Stderr, "peer bench: -argo-dir is required (scripts/argo-bin.sh builds Argo and prints it)")
 		os.Exit(2)
 	}
@@ -124,15 +130,15 @@ func run(ctx context.Context, o options) error {
 	results := map[string]map[string]result{}
 	peaks := map[string]float64{}
 	var names []string
-	for _, which := range []string{"plexus", "argo"} {
-		if o.only != "" && o.only != which {
-			continue
-		}
+	for _, which := range o.systems {
 		var s system
-		if which == "plexus" {
-			s, err = startPlexus(ctx, c, o, dir)
-		} else {
+		switch which {
+		case "plexus", "plexus-pods":
+			s, err = startPlexus(ctx, c, o, dir, which == "plexus-pods")
+		case "argo":
 			s, err = startArgo(ctx, c, o, dir)
+		default:
+			err = errors.New("unknown system (plexus, plexus-pods or argo)")
 		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", which, err)
@@ -229,8 +235,11 @@ func printTable(w *os.File, o options, names []string, results map[string]map[st
 	for _, n := range names {
 		header += "\t" + n + "\t" + n + " CPU"
 	}
-	if len(names) == 2 {
-		header += "\t" + names[0] + "/" + names[1]
+	argo := slices.Index(names, "Argo")
+	for i, n := range names {
+		if argo >= 0 && i != argo {
+			header += "\t" + n + "/Argo"
+		}
 	}
 	fmt.Fprintln(tw, header)
 	for _, sc := range o.scenarios {
@@ -247,8 +256,15 @@ func printTable(w *os.File, o options, names []string, results map[string]map[st
 			figs = append(figs, fig)
 			line += "\t" + text + "\t" + r.cpu.Round(10*time.Millisecond).String()
 		}
-		if len(figs) == 2 && figs[0] > 0 && figs[1] > 0 {
-			line += fmt.Sprintf("\t%.2f", figs[0]/figs[1])
+		for i := range names {
+			if argo < 0 || i == argo {
+				continue
+			}
+			if figs[i] > 0 && figs[argo] > 0 {
+				line += fmt.Sprintf("\t%.2f", figs[i]/figs[argo])
+			} else {
+				line += "\t-"
+			}
 		}
 		fmt.Fprintln(tw, line)
 	}

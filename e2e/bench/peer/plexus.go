@@ -22,41 +22,54 @@ import (
 	"github.com/plexus-ml/plexus/engine/store"
 )
 
-// plexusNamespace is where the Plexus server runs its Jobs.
+// plexusNamespace is where the Plexus server runs its Jobs ("-pods" after
+// it with bare pods).
 const plexusNamespace = "plexus"
 
 // plexus is `plexus server --executor k8s`, a process of its own on an
 // embedded etcd, reached through its API.
 type plexus struct {
-	o   options
-	cmd *exec.Cmd
-	log *os.File
-	api *api.Client
-	seq atomic.Int64
+	o     options
+	label string
+	cmd   *exec.Cmd
+	log   *os.File
+	api   *api.Client
+	seq   atomic.Int64
 }
 
 // startPlexus builds and starts the server, tuned as o says.
-func startPlexus(ctx context.Context, c *cluster.Cluster, o options, dir string) (*plexus, error) {
+func startPlexus(ctx context.Context, c *cluster.Cluster, o options, dir string, barePods bool) (*plexus, error) {
 	bin, err := plexusbin.Build(dir)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := c.Client().CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: plexusNamespace}}, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+	p := &plexus{o: o, label: "Plexus"}
+	suffix := ""
+	if barePods {
+		p.label, suffix = "Plexus pods", "-pods"
+	}
+	ns := plexusNamespace + suffix
+	if _, err := c.Client().CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return nil, err
 	}
-	p := &plexus{o: o}
-	if p.log, err = os.Create(filepath.Join(dir, "plexus-server.log")); err != nil {
+	if p.log, err = os.Create(filepath.Join(dir, "plexus-server"+suffix+".log")); err != nil {
 		return nil, err
 	}
-	addr := filepath.Join(dir, "plexus.addr")
-	args := []string{"server", "--executor", "k8s", "--kubeconfig", c.Kubeconfig(), "--namespace", plexusNamespace,
+	addr := filepath.Join(dir, "plexus"+suffix+".addr")
+	args := []string{"server", "--executor", "k8s", "--kubeconfig", c.Kubeconfig(), "--namespace", ns,
 		"--listen", "127.0.0.1:0", "--addr-file", addr}
+	if barePods {
+		args = append(args, "--bare-pods")
+	}
 	if o.tuned {
 		args = append(args, "--kube-api-qps", strconv.Itoa(o.qps), "--kube-api-burst", strconv.Itoa(2*o.qps),
 			"--kube-creates-per-second", strconv.Itoa(o.qps))
 	}
 	p.cmd = exec.Command(bin, args...)
-	p.cmd.Env = append(os.Environ(), "PLEXUS_HOME="+filepath.Join(dir, "plexus-home"))
+	p.cmd.Env = append(os.Environ(), "PLEXUS_HOME="+filepath.Join(dir, "plexus-home"+suffix))
+	if o.profile != "" {
+		p.cmd.Env = append(p.cmd.Env, "PLEXUS_CPU_PROFILE="+o.profile+suffix)
+	}
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	if err := p.cmd.Start(); err != nil {
 		return nil, err
@@ -76,7 +89,7 @@ func startPlexus(ctx context.Context, c *cluster.Cluster, o options, dir string)
 	}
 }
 
-func (p *plexus) name() string { return "Plexus" }
+func (p *plexus) name() string { return p.label }
 func (p *plexus) pid() int     { return p.cmd.Process.Pid }
 
 func (p *plexus) close() {
@@ -114,8 +127,10 @@ func (p *plexus) submit(ctx context.Context, spec, project string) (string, erro
 	return r.UUID, nil
 }
 
-// wait waits until the run ends, and says when it was seen ended.
-func (p *plexus) wait(ctx context.Context, uuid string) (time.Time, error) {
+// wait waits until the run ends, and says when it was seen ended: it
+// asks every poll (a dag's record, which holds its operations, costs the
+// server more to read than a run's).
+func (p *plexus) wait(ctx context.Context, uuid string, poll time.Duration) (time.Time, error) {
 	for {
 		r, err := p.api.Get(ctx, uuid)
 		if err != nil {
@@ -130,7 +145,7 @@ func (p *plexus) wait(ctx context.Context, uuid string) (time.Time, error) {
 		select {
 		case <-ctx.Done():
 			return time.Time{}, ctx.Err()
-		case <-time.After(10 * time.Millisecond):
+		case <-time.After(poll):
 		}
 	}
 }
@@ -141,7 +156,7 @@ func (p *plexus) single(ctx context.Context) (time.Duration, error) {
 	if err != nil {
 		return 0, err
 	}
-	end, err := p.wait(ctx, uuid)
+	end, err := p.wait(ctx, uuid, 10*time.Millisecond)
 	return end.Sub(start), err
 }
 
@@ -194,7 +209,7 @@ func (p *plexus) dag(ctx context.Context, width int, chained bool) (time.Duratio
 	if err != nil {
 		return 0, err
 	}
-	end, err := p.wait(ctx, uuid)
+	end, err := p.wait(ctx, uuid, 100*time.Millisecond)
 	if err == nil && chained {
 		p.breakdown(ctx, uuid)
 	}
@@ -241,14 +256,14 @@ func (p *plexus) breakdown(ctx context.Context, uuid string) {
 			sum += x
 		}
 	}
-	logf("Plexus chain, median/max per step: success → next created %v/%v, created → scheduled %v/%v, scheduled → running %v/%v, running → succeeded %v/%v; all steps' sum %v",
-		median(next), slices.Max(append(next, 0)).Round(time.Millisecond), median(dispatch), slices.Max(append(dispatch, 0)).Round(time.Millisecond),
+	logf("%s chain, median/max per step: success → next created %v/%v, created → scheduled %v/%v, scheduled → running %v/%v, running → succeeded %v/%v; all steps' sum %v",
+		p.label, median(next), slices.Max(append(next, 0)).Round(time.Millisecond), median(dispatch), slices.Max(append(dispatch, 0)).Round(time.Millisecond),
 		median(start), slices.Max(append(start, 0)).Round(time.Millisecond), median(run), slices.Max(append(run, 0)).Round(time.Millisecond), sum.Round(time.Millisecond))
 	if dag, err := p.api.Get(ctx, uuid); err == nil && len(byNode) > 0 {
 		first, last := byNode["s0"], byNode[fmt.Sprintf("s%d", len(byNode)-1)]
 		if first != nil && last != nil {
-			logf("Plexus chain: dag created → first step created %v, last step succeeded → dag succeeded %v",
-				at(first, store.Created).Sub(at(dag, store.Created)).Round(time.Millisecond), at(dag, store.Succeeded).Sub(at(last, store.Succeeded)).Round(time.Millisecond))
+			logf("%s chain: dag created → first step created %v, last step succeeded → dag succeeded %v",
+				p.label, at(first, store.Created).Sub(at(dag, store.Created)).Round(time.Millisecond), at(dag, store.Succeeded).Sub(at(last, store.Succeeded)).Round(time.Millisecond))
 		}
 	}
 }
