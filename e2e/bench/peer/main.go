@@ -19,7 +19,7 @@
 // → last done); a chain of -chain steps, time per step; a fan-out of -fan
 // parallel steps, submit → done. Plexus learns of a run's end through its
 // API (a run polled every 10 ms, a dag every 100 ms, the project's
-// succeeded runs listed every 100 ms: that reading is in the server's CPU
+// succeeded runs listed every 250 ms: that reading is in the server's CPU
 // figure); Argo's Workflows are followed by an informer.
 //
 // Tuned (-tuned, the default), both get -qps API queries a second (burst

@@ -183,7 +183,7 @@ func (p *plexus) throughput(ctx context.Context, n int) (time.Duration, error) {
 		select {
 		case <-ctx.Done():
 			return 0, fmt.Errorf("%d of %d runs succeeded: %w", len(page.Runs), n, ctx.Err())
-		case <-time.After(100 * time.Millisecond):
+		case <-time.After(250 * time.Millisecond):
 		}
 	}
 }
