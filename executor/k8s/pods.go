@@ -1,10 +1,8 @@
 package k8s
 
 import (
-	"fmt"
 	"maps"
 	"strconv"
-	"strings"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -76,12 +74,7 @@ func barePodStatus(pod *corev1.Pod) executor.StatusUpdate {
 		}
 		u := executor.StatusUpdate{Status: executor.Failed, Reason: firstOf(pod.Status.Reason, "Error"), Message: pod.Status.Message}
 		if t := mainTerminated(pod); t != nil {
-			u.ExitCode = intp(int(t.ExitCode))
-			u.Reason = firstOf(t.Reason, "Error")
-			u.Message = fmt.Sprintf("exit code %d", t.ExitCode)
-			if msg := strings.TrimSpace(t.Message); msg != "" && outputs(msg) == nil {
-				u.Message += ": " + msg
-			}
+			exitedWith(&u, t)
 		}
 		return u
 	}

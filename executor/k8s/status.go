@@ -44,12 +44,7 @@ func jobStatus(job *batchv1.Job, pods []*corev1.Pod) executor.StatusUpdate {
 				u.Reason = "Timeout"
 			}
 			if t := mainTerminated(pod); t != nil && c.Reason != batchv1.JobReasonDeadlineExceeded {
-				u.ExitCode = intp(int(t.ExitCode))
-				u.Reason = firstOf(t.Reason, "Error")
-				u.Message = fmt.Sprintf("exit code %d", t.ExitCode)
-				if msg := strings.TrimSpace(t.Message); msg != "" && outputs(msg) == nil {
-					u.Message += ": " + msg
-				}
+				exitedWith(&u, t)
 			}
 			return u
 		}
@@ -66,6 +61,17 @@ func jobStatus(job *batchv1.Job, pods []*corev1.Pod) executor.StatusUpdate {
 		}
 	}
 	return podStatus(pod)
+}
+
+// exitedWith says in u how the main container ended: its exit code, its
+// reason, and its termination message unless that holds outputs.
+func exitedWith(u *executor.StatusUpdate, t *corev1.ContainerStateTerminated) {
+	u.ExitCode = intp(int(t.ExitCode))
+	u.Reason = firstOf(t.Reason, "Error")
+	u.Message = fmt.Sprintf("exit code %d", t.ExitCode)
+	if msg := strings.TrimSpace(t.Message); msg != "" && outputs(msg) == nil {
+		u.Message += ": " + msg
+	}
 }
 
 // onePod says whether a Job runs one pod, once: its first pod's end is
