@@ -42,6 +42,10 @@ type Config struct {
 	// built-in hub's notifiers) runs it instead; empty runs the command
 	// as written.
 	Plexus string
+	// ListenWarning is how long a service's process may run without
+	// answering at its port before the attempt is in warning, saying so
+	// (default 10s); it runs once it answers.
+	ListenWarning time.Duration
 }
 
 // Executor runs attempts as process groups. It is safe for concurrent use.
@@ -97,6 +101,9 @@ func New(cfg Config) (*Executor, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.ListenWarning <= 0 {
+		cfg.ListenWarning = 10 * time.Second
 	}
 	return &Executor{cfg: cfg, self: self(), runs: map[executor.RunRef]*attempt{}, subs: map[chan executor.StatusUpdate]struct{}{}, close: make(chan struct{})}, nil
 }

@@ -92,10 +92,12 @@ func servicePort(c *compiler.Compiled) int {
 }
 
 // whenListening says the attempt runs once its service accepts
-// connections at port, trying until ctx ends.
+// connections at port, trying until ctx ends; one that does not answer
+// for Config.ListenWarning is in warning until it does.
 func (e *Executor) whenListening(ctx context.Context, a *attempt, port int) {
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	var d net.Dialer
+	warn := time.After(e.cfg.ListenWarning)
 	for {
 		conn, err := d.DialContext(ctx, "tcp", addr)
 		if err == nil {
@@ -107,6 +109,10 @@ func (e *Executor) whenListening(ctx context.Context, a *attempt, port int) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-warn:
+			e.publish(a, executor.StatusUpdate{Run: a.ref, Status: executor.Warning, Reason: "NotListening",
+				Message: fmt.Sprintf("nothing answers at %s after %v: the service's command must listen on globals.ports[0] (%d here), the port it is given in place of the one it declares", addr, e.cfg.ListenWarning, port),
+				Time: e.cfg.Now()})
 		case <-time.After(50 * time.Millisecond):
 		}
 	}

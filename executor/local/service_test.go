@@ -161,3 +161,46 @@ func TestMissingCommandSaysSo(t *testing.T) {
 		t.Fatalf("got %+v", u)
 	}
 }
+
+// TestServiceNotListening: a service whose process does not answer at
+// its port is in warning, saying which port it should listen on; it runs
+// once it answers.
+func TestServiceNotListening(t *testing.T) {
+	e, err := New(Config{Root: t.TempDir(), BaseEnv: []string{"PATH=" + os.Getenv("PATH")}, StopGrace: 200 * time.Millisecond, ListenWarning: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = e.Close() })
+	updates, _ := e.Watch(t.Context())
+	files, err := specs.Parse("svc.yaml", []byte(fmt.Sprintf(`version: 1.1
+kind: component
+run:
+  kind: service
+  ports: [6006]
+  container:
+    image: x
+    command: [sh, -c, 'sleep 1; exec "$0" -test.run=^TestServeHelper$ -test.count=1', %q]
+    env: [{name: %s, value: "{{ globals.ports[0] }}"}]
+`, os.Args[0], helperServePort)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := executor.RunRef{UUID: "dddd", Attempt: 1}
+	c, err := compiler.Compile(&specs.Operation{}, files[0].Component, compiler.Options{Run: compiler.RunInfo{UUID: "dddd", ContextPath: e.ContextPath("dddd"),
+		Ports: func(declared []int) ([]int, error) { return e.Ports(ref, declared) }}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Dispatch(t.Context(), ref, c); err != nil {
+		t.Fatal(err)
+	}
+	u := waitStatus(t, updates, ref, executor.Warning)
+	if u.Reason != "NotListening" || !strings.Contains(u.Message, "must listen on globals.ports[0]") {
+		t.Fatalf("warning %+v", u)
+	}
+	waitStatus(t, updates, ref, executor.Running)
+	if err := e.Stop(t.Context(), ref); err != nil {
+		t.Fatal(err)
+	}
+	waitFinal(t, updates, ref)
+}
