@@ -112,7 +112,7 @@ func (e *Executor) whenListening(ctx context.Context, a *attempt, port int) {
 		case <-warn:
 			e.publish(a, executor.StatusUpdate{Run: a.ref, Status: executor.Warning, Reason: "NotListening",
 				Message: fmt.Sprintf("nothing answers at %s after %v: the service's command must listen on globals.ports[0] (%d here), the port it is given in place of the one it declares", addr, e.cfg.ListenWarning, port),
-				Time: e.cfg.Now()})
+				Time:    e.cfg.Now()})
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
