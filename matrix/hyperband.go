@@ -46,17 +46,28 @@ type hyperband struct {
 // defaultEta is hyperband's eta when the file gives none.
 const defaultEta = 3
 
-func newHyperband(at specs.Path, m *specs.HyperbandMatrix, seed int64) (Search, error) {
-	maxIter, err := count(at.Child("maxIterations"), m.MaxIterations, -1, 1)
-	if err != nil {
-		return nil, err
+// brackets reads a hyperband matrix's R (maxIterations) and eta, and
+// says how many brackets beyond the first it has: s_max =
+// floor(log_eta(R)).
+func brackets(at specs.Path, m *specs.HyperbandMatrix) (maxIter int, eta float64, sMax int, err error) {
+	if maxIter, err = count(at.Child("maxIterations"), m.MaxIterations, -1, 1); err != nil {
+		return 0, 0, 0, err
 	}
-	eta := float64(defaultEta)
+	eta = float64(defaultEta)
 	if m.Eta != nil {
 		eta = *m.Eta
 	}
 	if !(eta > 1) || math.IsInf(eta, 0) {
-		return nil, fmt.Errorf("%s: successive halving needs eta greater than 1, got %v", at.Child("eta"), eta)
+		return 0, 0, 0, fmt.Errorf("%s: successive halving needs eta greater than 1, got %v", at.Child("eta"), eta)
+	}
+	// A hair of slack so that log(81)/log(3) is 4, not 3.9999999999999996.
+	return maxIter, eta, int(math.Log(float64(maxIter))/math.Log(eta) + 1e-9), nil
+}
+
+func newHyperband(at specs.Path, m *specs.HyperbandMatrix, seed int64) (Search, error) {
+	maxIter, eta, sMax, err := brackets(at, m)
+	if err != nil {
+		return nil, err
 	}
 	if m.Resource == nil || m.Resource.Name == "" {
 		return nil, fmt.Errorf("%s: hyperband needs the resource (name and type) it gives each run", at.Child("resource"))
@@ -73,9 +84,7 @@ func newHyperband(at specs.Path, m *specs.HyperbandMatrix, seed int64) (Search, 
 	}
 	h := &hyperband{dims: dims, seed: seed, max: float64(maxIter), eta: eta, resource: *m.Resource,
 		maximize: Maximize(m.Metric.Optimization), resume: m.Resume != nil && *m.Resume,
-		first: map[int][]Trial{}, promoted: map[[2]int][]Trial{}}
-	// A hair of slack so that log(81)/log(3) is 4, not 3.9999999999999996.
-	h.sMax = int(math.Log(h.max)/math.Log(eta) + 1e-9)
+		first: map[int][]Trial{}, promoted: map[[2]int][]Trial{}, sMax: sMax}
 	for i := 0; i <= h.sMax; i++ {
 		s := h.sMax - i
 		n := h.Starts(s)

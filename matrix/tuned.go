@@ -2,7 +2,6 @@ package matrix
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/plexus-ml/plexus/specs"
 )
@@ -64,16 +63,8 @@ func NewTuned(at specs.Path, m specs.Matrix) (*Tuned, error) {
 	case *specs.HyperoptMatrix:
 		n, err = count(at.Child("maxIterations"), m.MaxIterations, 1, 1)
 	case *specs.HyperbandMatrix:
-		var r int
-		if r, err = count(at.Child("maxIterations"), m.MaxIterations, -1, 1); err == nil {
-			eta := float64(defaultEta)
-			if m.Eta != nil {
-				eta = *m.Eta
-			}
-			if !(eta > 1) || math.IsInf(eta, 0) {
-				return nil, fmt.Errorf("%s: successive halving needs eta greater than 1, got %v", at.Child("eta"), eta)
-			}
-			sMax := int(math.Log(float64(r))/math.Log(eta) + 1e-9)
+		var sMax int
+		if _, _, sMax, err = brackets(at, m); err == nil {
 			n = (sMax + 1) * (sMax + 2) / 2 // bracket s has s+1 rungs
 		}
 	default:

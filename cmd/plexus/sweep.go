@@ -185,7 +185,7 @@ func printMatrix(ctx context.Context, w io.Writer, src history, g *engine.Graph)
 	if len(tuners) > 0 {
 		fmt.Fprintf(w, "its tuner ran %d times (iteration:status): %s\n", len(tuners), strings.Join(tuners, " "))
 	}
-	return printMatrixSummary(w, g.Matrix, nodes, g.Run)
+	return printMatrixSummary(w, g.Matrix, trials, g.Run)
 }
 
 // splitTuners separates a tuned matrix's trials from its tuners' runs,
