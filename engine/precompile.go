@@ -186,7 +186,16 @@ func (e *Engine) readsBack(ctx context.Context, run *store.Run) error {
 	if err := json.Unmarshal(data, &back); err != nil {
 		return err
 	}
-	var op specs.Operation
-	_, err = e.stored(ctx, &back, &op)
-	return err
+	// As stored() reads it, without keeping a copy of a large dag.
+	var r resolved
+	if err := json.Unmarshal(back.Compiled, &r); err != nil {
+		return fmt.Errorf("engine: run %s: reading its operation: %w", run.UUID, err)
+	}
+	if err := specs.Check(r.Component, &specs.Component{}); err != nil {
+		return fmt.Errorf("engine: run %s: %w", run.UUID, err)
+	}
+	if err := specs.Check(r.Operation, &specs.Operation{}); err != nil {
+		return fmt.Errorf("engine: run %s: %w", run.UUID, err)
+	}
+	return nil
 }

@@ -36,6 +36,9 @@ type decoder struct {
 	// was found nested deeper than MaxDepth, reported once.
 	depth int
 	deep  bool
+	// ops, when set, is a list of operations read a chunk at a time
+	// where its placeholder is decoded (stream.go).
+	ops *streamedOps
 }
 
 // MaxDepth is how deep a Polyaxonfile may nest: a free-form value (a
@@ -573,6 +576,10 @@ func (d *decoder) decodeSlice(n *yaml.Node, v reflect.Value, p Path) {
 		d.errorAt(n, &FieldError{Path: p, Type: ErrType, Detail: "expected a list, got " + nodeKindName(n)})
 		return
 	}
+	if d.ops != nil && n == d.ops.placeholder {
+		d.decodeStreamed(d.ops, v, p)
+		return
+	}
 	l := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
 	for i, c := range n.Content {
 		d.decode(c, l.Index(i), p.Index(i))
@@ -880,19 +887,62 @@ func (d *decoder) kindOf(n *yaml.Node, p Path) (string, *yaml.Node, bool) {
 // *Init, ...) strictly, as Parse decodes files: unknown keys are errors
 // with their path. It does not validate.
 func Unmarshal(data []byte, v any) error {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return syntaxError("", data, err)
-	}
 	rv := reflect.ValueOf(v)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
 		return fmt.Errorf("specs: Unmarshal needs a non-nil pointer, got %T", v)
 	}
+	// A stored dag of many operations is decoded without the node tree
+	// of all of them at once (stream.go).
+	if skeleton, ops := splitJSONOperations(data); ops != nil {
+		if err, ok := unmarshal(skeleton, rv, ops); ok {
+			return err
+		}
+		rv.Elem().SetZero()
+	}
+	err, _ := unmarshal(data, rv, nil)
+	return err
+}
+
+// Check reports what Unmarshal would of data decoded into v, without
+// keeping what it decodes: a large list of operations is decoded an item
+// at a time, each dropped (v is left without them). It checks that a
+// record reads back without holding a second copy of it.
+func Check(data []byte, v any) error {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return fmt.Errorf("specs: Check needs a non-nil pointer, got %T", v)
+	}
+	if skeleton, ops := splitJSONOperations(data); ops != nil {
+		ops.discard = true
+		if err, ok := unmarshal(skeleton, rv, ops); ok {
+			return err
+		}
+		rv.Elem().SetZero()
+	}
+	err, _ := unmarshal(data, rv, nil)
+	return err
+}
+
+// unmarshal decodes data into rv; with ops, data is a skeleton whose
+// list ops streams, and ok is false when that did not hold.
+func unmarshal(data []byte, rv reflect.Value, ops *streamedOps) (err error, ok bool) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return syntaxError("", data, err), ops == nil
+	}
 	root := resolve(&doc)
 	if root == nil {
-		return nil
+		return nil, ops == nil
 	}
-	d := &decoder{maxVisits: visitBudget(root)}
+	if ops != nil {
+		if ops.placeholder = ops.markerIn(root); ops.placeholder == nil {
+			return nil, false
+		}
+	}
+	d := &decoder{maxVisits: visitBudget(root), ops: ops}
 	d.decode(root, rv.Elem(), "")
-	return d.errs.Err()
+	if ops != nil && (!ops.decoded || ops.failed) {
+		return nil, false
+	}
+	return d.errs.Err(), true
 }

@@ -33,6 +33,9 @@ type File struct {
 	Warnings ErrorList
 
 	root *yaml.Node
+	// stream, when set, is the list of operations read a chunk at a
+	// time (stream.go): root is the skeleton without its items.
+	stream *streamedOps
 }
 
 // Locate fills in the line and column of errors found after parsing (for
@@ -41,9 +44,9 @@ func (f *File) Locate(errs ErrorList) ErrorList {
 	for _, e := range errs {
 		e.Source = f.Source
 		if e.Line == 0 && f.root != nil {
-			n, exact := nodeAt(f.root, e.Path)
+			n, exact := f.nodeAt(e.Path)
 			if !exact && e.at != "" {
-				n, exact = nodeAt(f.root, e.at)
+				n, exact = f.nodeAt(e.at)
 			}
 			if !exact && n == f.root && len(splitPath(string(e.Path))) > 1 {
 				// Nothing closer than the whole document for a nested
@@ -57,6 +60,15 @@ func (f *File) Locate(errs ErrorList) ErrorList {
 		}
 	}
 	return errs
+}
+
+// nodeAt finds the node a path names, or its deepest existing ancestor,
+// in the document or in the items of its streamed list.
+func (f *File) nodeAt(p Path) (*yaml.Node, bool) {
+	if n, exact, ok := f.stream.locate(p); ok {
+		return n, exact
+	}
+	return nodeAt(f.root, p)
 }
 
 // Kind returns the document's kind.
@@ -130,6 +142,16 @@ func ParsePresets(source string, data []byte) ([]*File, error) {
 }
 
 func parse(source string, data []byte, presets bool) ([]*File, error) {
+	if skeleton, ops := splitOperations(data); ops != nil {
+		if files, err, ok := parseStreamed(source, skeleton, ops, presets); ok {
+			return files, err
+		}
+	}
+	return parseWhole(source, data, presets)
+}
+
+// parseWhole parses every document of data from its whole node tree.
+func parseWhole(source string, data []byte, presets bool) ([]*File, error) {
 	var files []*File
 	var errs ErrorList
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -147,16 +169,9 @@ func parse(source string, data []byte, presets bool) ([]*File, error) {
 		if root == nil || isNull(root) {
 			continue
 		}
-		f, ferrs := parseDocument(source, index, root, presets)
+		f, ferrs := parseDocument(source, index, root, presets, nil)
 		index++
-		for _, e := range ferrs {
-			e.Source = source
-		}
-		for _, w := range f.Warnings {
-			w.Source = source
-		}
-		f.Errors = ferrs
-		errs = append(errs, ferrs...)
+		errs = append(errs, f.settle(ferrs)...)
 		files = append(files, f)
 	}
 	errs.Sort()
@@ -164,6 +179,43 @@ func parse(source string, data []byte, presets bool) ([]*File, error) {
 		errs = append(errs, &FieldError{Source: source, Type: ErrRequired, Detail: "no Polyaxonfile found: the input is empty"})
 	}
 	return files, errs.Err()
+}
+
+// parseStreamed parses a one-document file whose large list of
+// operations is read a chunk at a time; ok is false when the split did
+// not hold (the file is then parsed whole).
+func parseStreamed(source string, skeleton []byte, ops *streamedOps, presets bool) (files []*File, err error, ok bool) {
+	var doc yaml.Node
+	if yaml.Unmarshal(skeleton, &doc) != nil {
+		return nil, nil, false
+	}
+	root := resolve(&doc)
+	if root == nil || isNull(root) {
+		return nil, nil, false
+	}
+	if ops.placeholder = ops.placeholderIn(root); ops.placeholder == nil {
+		return nil, nil, false
+	}
+	f, ferrs := parseDocument(source, 0, root, presets, ops)
+	if !ops.decoded || ops.failed {
+		return nil, nil, false
+	}
+	ops.last.seq = nil // a chunk's tree is not kept with the file
+	errs := f.settle(ferrs)
+	errs.Sort()
+	return []*File{f}, errs.Err(), true
+}
+
+// settle records a parsed document's errors, each naming the source.
+func (f *File) settle(errs ErrorList) ErrorList {
+	for _, e := range errs {
+		e.Source = f.Source
+	}
+	for _, w := range f.Warnings {
+		w.Source = f.Source
+	}
+	f.Errors = errs
+	return errs
 }
 
 var yamlLineRE = regexp.MustCompile(`line (\d+)`)
@@ -206,9 +258,9 @@ func parses(data []byte) bool {
 	}
 }
 
-func parseDocument(source string, index int, root *yaml.Node, preset bool) (*File, ErrorList) {
-	f := &File{Source: source, Index: index, root: root}
-	d := &decoder{maxVisits: visitBudget(root)}
+func parseDocument(source string, index int, root *yaml.Node, preset bool, ops *streamedOps) (*File, ErrorList) {
+	f := &File{Source: source, Index: index, root: root, stream: ops}
+	d := &decoder{maxVisits: visitBudget(root), ops: ops}
 	if root.Kind != yaml.MappingNode {
 		d.errorAt(root, Invalid("", nil, "a Polyaxonfile is a mapping with version, kind and the sections of its kind, got "+nodeKindName(root)))
 		return f, d.errs

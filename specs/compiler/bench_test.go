@@ -64,3 +64,27 @@ func BenchmarkCompileAndLower(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkCompileDagNode: an operation of a large dag, as the engine
+// compiles each when it is ready: one param, a component without
+// templates.
+func BenchmarkCompileDagNode(b *testing.B) {
+	files, err := specs.Parse("node.yaml", []byte(`version: 1.1
+kind: operation
+name: l3-7
+params: {i: {value: 7}}
+component:
+  name: noop
+  inputs: [{name: i, type: int}]
+  run: {kind: job, container: {image: alpine, command: ['true']}}
+`))
+	if err != nil {
+		b.Fatal(err)
+	}
+	op := files[0].Operation
+	for b.Loop() {
+		if _, err := Compile(op, op.Component, Options{Run: testRun}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

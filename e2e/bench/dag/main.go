@@ -156,9 +156,17 @@ type result struct {
 	heapPeak  procstat.Heap
 	specBytes int
 	graph     time.Duration // to read the dag's graph once it ended
+	// cpu is the process's CPU time (engine and etcd) from submission to
+	// the dag's end, cpuSubmit that of the submission alone.
+	cpu, cpuSubmit time.Duration
 	// rssSubmitted is the process's peak resident set once the dag was
 	// submitted (parse and compile hold the whole file at once).
 	rssSubmitted string
+	// rssReset says the peak resident set was started again once the dag
+	// was submitted: rss is then the run's own; heapSubmitted is the
+	// largest heap of the submission.
+	rssReset      bool
+	heapSubmitted procstat.Heap
 	// progress is when (from submission) a tenth, half, nine tenths and
 	// all of the operations had been dispatched.
 	progress [4]time.Duration
@@ -175,7 +183,7 @@ func main() {
 	opTime := flag.Duration("op-time", 0, "the mean time an operation takes (uniform from 0 to twice it, on a timer); 0: none")
 	timeout := flag.Duration("timeout", 20*time.Minute, "give up on a dag that has not ended by then")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the runs (submission to end) to this file")
-	memProfile := flag.String("memprofile", "", "write a heap profile to this file, taken when the heap was largest")
+	memProfile := flag.String("memprofile", "", "write a heap profile to this file, taken when the heap was largest, and one to FILE.end when the dag ended")
 	mutexProfile := flag.String("mutexprofile", "", "write a profile of mutex contention in the runs to this file")
 	flag.Parse()
 	log.SetFlags(0)
@@ -225,15 +233,16 @@ func main() {
 		}
 	}
 	if len(results) > 1 {
-		var c, s []time.Duration
+		var c, s, u []time.Duration
 		for _, r := range results {
-			c, s = append(c, r.complete), append(s, r.submit)
+			c, s, u = append(c, r.complete), append(s, r.submit), append(u, r.cpu)
 		}
 		slices.Sort(c)
 		slices.Sort(s)
-		fmt.Printf("median of %d runs: submission %v, completion %v, %.0f nodes/s\n", len(results),
+		slices.Sort(u)
+		fmt.Printf("median of %d runs: submission %v, completion %v, %.0f nodes/s, CPU %.0f µs per operation\n", len(results),
 			s[len(s)/2].Round(time.Millisecond), c[len(c)/2].Round(time.Millisecond),
-			float64(results[0].nodes)/c[len(c)/2].Seconds())
+			float64(results[0].nodes)/c[len(c)/2].Seconds(), float64(u[len(u)/2].Microseconds())/float64(results[0].nodes))
 	}
 }
 
@@ -274,14 +283,17 @@ func once(g graph, spec string, workers int, opTime time.Duration, seed uint64, 
 	rev0 := figures.Revision(st)
 
 	sampler := procstat.StartHeapSampler(memProfile)
-	start := time.Now()
+	start, cpu0 := time.Now(), procstat.CPU()
 	run, err := eng.Submit(ctx, engine.Submission{Spec: spec, Source: "bench.yaml"})
 	if err != nil {
 		return res, fmt.Errorf("submitting: %w", err)
 	}
-	submitted := time.Now()
+	submitted, cpu1 := time.Now(), procstat.CPU()
+	res.cpuSubmit = cpu1 - cpu0
 	res.submit = submitted.Sub(start)
 	res.rssSubmitted = procstat.Status("VmHWM")
+	res.heapSubmitted = sampler.Peak()
+	res.rssReset = procstat.ResetPeakRSS() // the peak of the run on its own from here
 
 	var dag *store.Run
 	for deadline := submitted.Add(timeout); ; time.Sleep(5 * time.Millisecond) {
@@ -299,7 +311,15 @@ func once(g graph, spec string, workers int, opTime time.Duration, seed uint64, 
 	end := dag.Conditions[len(dag.Conditions)-1].Time
 	res.complete = end.Sub(submitted.Round(0))
 	res.status, res.summary = dag.Status, dag.Conditions[len(dag.Conditions)-1].Message
+	res.cpu = procstat.CPU() - cpu1
 	res.heapPeak = sampler.Stop()
+	if memProfile != "" {
+		// What the engine and etcd hold once the dag ended.
+		runtime.GC()
+		if err := procstat.WriteProfile("heap", memProfile+".end"); err != nil {
+			return res, err
+		}
+	}
 	res.heapEnd = procstat.ReadHeap()
 	res.rss = procstat.Status("VmHWM") // before the children are read back for the figures
 	res.rssNow = procstat.Status("RssAnon") + " anonymous, " + procstat.Status("RssFile") + " file-backed"
@@ -409,6 +429,8 @@ func report(shape string, i int, r result) {
 	fmt.Printf("  submission (parse, compile, store)  %v\n", r.submit.Round(time.Millisecond))
 	fmt.Printf("  submission -> dag ended             %v\n", r.complete.Round(time.Millisecond))
 	fmt.Printf("  throughput                          %.0f nodes/s\n", float64(r.nodes)/r.complete.Seconds())
+	fmt.Printf("  CPU (engine and etcd)               %v for the submission; %v from it to the dag's end, %.0f µs per operation, %.2f cores\n",
+		r.cpuSubmit.Round(time.Millisecond), r.cpu.Round(time.Millisecond), float64(r.cpu.Microseconds())/float64(r.nodes), r.cpu.Seconds()/r.complete.Seconds())
 	fmt.Printf("  dispatched (from submission)        10%% %v, 50%% %v, 90%% %v, all %v; the dag ended %v after the last\n",
 		r.progress[0].Round(time.Millisecond), r.progress[1].Round(time.Millisecond), r.progress[2].Round(time.Millisecond),
 		r.progress[3].Round(time.Millisecond), (r.complete - r.progress[3]).Round(time.Millisecond))
@@ -450,7 +472,13 @@ func report(shape string, i int, r result) {
 		mib(r.heapEnd.InUse), mib(r.heapPeak.InUse))
 	fmt.Printf("  Go live heap                        %.1f MiB at the end, %.1f MiB at most (marked by the last GC; sampled every 100ms)\n",
 		mib(r.heapEnd.Live), mib(r.heapPeak.Live))
-	fmt.Printf("  peak RSS                            %s (the process: engine and embedded etcd, since it started; %s once the dag was submitted)\n", r.rss, r.rssSubmitted)
+	since := "since it started"
+	if r.rssReset {
+		since = "from submission to the dag's end"
+	}
+	fmt.Printf("  peak RSS                            %s while submitting; %s %s (the process: engine and embedded etcd)\n", r.rssSubmitted, r.rss, since)
+	fmt.Printf("  peak anonymous RSS                  %.0f MiB while submitting; %.0f MiB in all (without etcd's mapped db; sampled every 100ms)\n",
+		float64(r.heapSubmitted.AnonKiB)/1024, float64(r.heapPeak.AnonKiB)/1024)
 	fmt.Printf("  RSS when the dag ended              %s\n", r.rssNow)
 }
 

@@ -7,46 +7,55 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 )
 
-// Heap is the size of the Go heap.
+// Heap is the size of the Go heap, and the process's anonymous memory.
 type Heap struct {
 	InUse uint64 // bytes of objects, live or not yet swept
 	Live  uint64 // bytes the last GC marked live
+	// AnonKiB is the process's anonymous resident memory (RssAnon): the
+	// heaps and stacks, without the files it maps (such as etcd's db).
+	AnonKiB int64
 }
 
 // Max is the larger of h and o, field by field.
 func (h Heap) Max(o Heap) Heap {
-	return Heap{InUse: max(h.InUse, o.InUse), Live: max(h.Live, o.Live)}
+	return Heap{InUse: max(h.InUse, o.InUse), Live: max(h.Live, o.Live), AnonKiB: max(h.AnonKiB, o.AnonKiB)}
 }
 
 // ReadHeap reads the heap's size without stopping the world.
 func ReadHeap() Heap {
 	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/gc/heap/live:bytes"}}
 	metrics.Read(s)
-	return Heap{InUse: s[0].Value.Uint64(), Live: s[1].Value.Uint64()}
+	return Heap{InUse: s[0].Value.Uint64(), Live: s[1].Value.Uint64(), AnonKiB: KiB("RssAnon")}
 }
 
 // HeapSampler follows the largest heap seen, every 100 ms.
 type HeapSampler struct {
 	done chan struct{}
-	peak chan Heap
+	stop chan struct{}
+	mu   sync.Mutex
+	peak Heap
 }
 
 // StartHeapSampler starts following the heap. With a profile file, it
 // writes a heap profile there each time the live heap has grown a tenth
 // past the last one written.
 func StartHeapSampler(profile string) *HeapSampler {
-	h := &HeapSampler{done: make(chan struct{}), peak: make(chan Heap)}
+	h := &HeapSampler{done: make(chan struct{}), stop: make(chan struct{})}
 	go func() {
-		var peak Heap
+		defer close(h.done)
 		var profiled uint64
 		tick := time.NewTicker(100 * time.Millisecond)
 		defer tick.Stop()
 		for {
 			now := ReadHeap()
-			peak = peak.Max(now)
+			h.mu.Lock()
+			h.peak = h.peak.Max(now)
+			h.mu.Unlock()
 			if profile != "" && now.Live > profiled+profiled/10 {
 				if err := WriteProfile("heap", profile); err != nil {
 					log.Print(err)
@@ -56,8 +65,7 @@ func StartHeapSampler(profile string) *HeapSampler {
 			}
 			select {
 			case <-tick.C:
-			case <-h.done:
-				h.peak <- peak
+			case <-h.stop:
 				return
 			}
 		}
@@ -65,10 +73,19 @@ func StartHeapSampler(profile string) *HeapSampler {
 	return h
 }
 
+// Peak returns the largest heap seen so far, and the heap now.
+func (h *HeapSampler) Peak() Heap {
+	now := ReadHeap()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.peak.Max(now)
+}
+
 // Stop ends the sampling and returns the largest heap seen.
 func (h *HeapSampler) Stop() Heap {
-	close(h.done)
-	return <-h.peak
+	close(h.stop)
+	<-h.done
+	return h.Peak()
 }
 
 // WriteProfile writes the named runtime profile ("heap", "mutex", ...)
@@ -133,4 +150,13 @@ func LoadAverage() string {
 		return "?"
 	}
 	return strings.Join(strings.Fields(string(b))[:3], " ")
+}
+
+// CPU is the CPU time (user and system) the process has used so far.
+func CPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
