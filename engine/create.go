@@ -126,6 +126,16 @@ func (l *leading) createChildren(ctx context.Context, run *store.Run, p *pipelin
 	// compilations are kept before the runs are written: the store's news
 	// of them may come first.
 	l.mu.Lock()
+	for _, r := range runs {
+		l.creating[r.UUID] = true
+	}
+	defer func() {
+		l.mu.Lock()
+		for _, r := range runs {
+			delete(l.creating, r.UUID)
+		}
+		l.mu.Unlock()
+	}()
 	direct := len(l.pending) < maxBacklog
 	room := keptCompilations - len(l.compiled)
 	for uuid, c := range kept {

@@ -88,9 +88,12 @@ func (l *leading) remember(r *store.Run) (bool, *pipeline) {
 
 // knows says whether the term has a run's copy of revision rev, or a
 // newer one.
-func (l *leading) knows(uuid string, rev int64) bool {
+func (l *leading) knows(uuid string, rev int64, created bool) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if created && l.creating[uuid] {
+		return true // its batch learns it (createChildren)
+	}
 	k := l.known[uuid]
 	return k != nil && k.Revision >= rev
 }

@@ -107,6 +107,10 @@ type leading struct {
 	// their other looks (the store's news of their creation) leave the
 	// dispatch to it.
 	sent map[string]bool
+	// creating are the runs a dag's batch is creating: the store's news
+	// of their creation is not read, since the batch learns them itself
+	// once written.
+	creating map[string]bool
 	// poisoned are the runs whose handling panicked outside a worker: the
 	// next worker to take one fails it (recover.go).
 	poisoned map[string]*panicError
@@ -118,7 +122,7 @@ func newLeading(e *Engine, st *store.Store) *leading {
 		compiled: map[string]*compiler.Compiled{}, traits: map[string]runTraits{}, dispatched: map[string]int{},
 		pending: map[string][]executor.StatusUpdate{},
 		slots:   map[string]string{}, count: map[string]int{}, waiting: map[string]map[string]bool{},
-		pipelines: map[string]*pipeline{}, subscribers: map[string]bool{}, waiters: map[string]map[string]bool{}, hooks: make(chan string, 1024), sending: make(chan struct{}, 32), sent: map[string]bool{},
+		pipelines: map[string]*pipeline{}, subscribers: map[string]bool{}, waiters: map[string]map[string]bool{}, hooks: make(chan string, 1024), sending: make(chan struct{}, 32), sent: map[string]bool{}, creating: map[string]bool{},
 		poisoned: map[string]*panicError{}}
 }
 

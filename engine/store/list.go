@@ -103,8 +103,9 @@ func (s *Store) Watch(ctx context.Context, rev int64) (<-chan Event, <-chan erro
 }
 
 // WatchUnknown is Watch without the changes known says the watcher
-// already has (it wrote them): those are not decoded, nor sent.
-func (s *Store) WatchUnknown(ctx context.Context, rev int64, known func(uuid string, rev int64) bool) (<-chan Event, <-chan error) {
+// already has (it wrote them, or is writing them): those are not decoded,
+// nor sent. created says the change created the run's record.
+func (s *Store) WatchUnknown(ctx context.Context, rev int64, known func(uuid string, rev int64, created bool) bool) (<-chan Event, <-chan error) {
 	out := make(chan Event, 256)
 	errc := make(chan error, 1)
 	opts := []clientv3.OpOption{clientv3.WithPrefix()}
@@ -124,7 +125,7 @@ func (s *Store) WatchUnknown(ctx context.Context, rev int64, known func(uuid str
 				if ev.Type != clientv3.EventTypePut {
 					continue
 				}
-				if known != nil && known(strings.TrimPrefix(string(ev.Kv.Key), s.prefix+"runs/"), ev.Kv.ModRevision) {
+				if known != nil && known(strings.TrimPrefix(string(ev.Kv.Key), s.prefix+"runs/"), ev.Kv.ModRevision, ev.Kv.Version == 1) {
 					continue
 				}
 				var r Run

@@ -276,9 +276,37 @@ func RenderOperation(op *specs.Operation, ctx map[string]any) (*specs.Operation,
 	return &out, stageError(StageTemplates, w.errs)
 }
 
+// walker renders every template of a value in place. The path of what it
+// is in is kept as a stack of steps and spelled out only for an error.
 type walker struct {
 	r    *renderer
 	errs specs.ErrorList
+	base specs.Path
+	at   []step
+}
+
+// step is one step of the walker's path: a field, a map key or a list
+// index (index >= 0).
+type step struct {
+	name  string
+	index int
+	key   bool
+}
+
+// path is where the walker is.
+func (w *walker) path() specs.Path {
+	p := w.base
+	for _, s := range w.at {
+		switch {
+		case s.index >= 0:
+			p = p.Index(s.index)
+		case s.key:
+			p = p.Key(s.name)
+		default:
+			p = p.Child(s.name)
+		}
+	}
+	return p
 }
 
 func (w *walker) fail(p specs.Path, err error) {
@@ -298,62 +326,81 @@ func (w *walker) renderString(p specs.Path, s string) (string, bool) {
 	return out, true
 }
 
+// renderHere renders s, where the walker is, when it holds a template.
+func (w *walker) renderHere(s string) (string, bool) {
+	if !hasTemplate(s) {
+		return s, true
+	}
+	return w.renderString(w.path(), s)
+}
+
+// walk renders every template of v, whose path is p.
 func (w *walker) walk(v reflect.Value, p specs.Path) {
+	w.base, w.at = p, w.at[:0]
+	w.visit(v)
+}
+
+func (w *walker) visit(v reflect.Value) {
 	switch v.Kind() {
 	case reflect.Pointer, reflect.Interface:
 		if !v.IsNil() {
 			if v.Kind() == reflect.Interface && v.Elem().Kind() == reflect.String {
-				if s, ok := w.renderString(p, v.Elem().String()); ok {
+				if s, ok := w.renderHere(v.Elem().String()); ok {
 					v.Set(reflect.ValueOf(s))
 				}
 				return
 			}
-			w.walk(v.Elem(), p)
+			w.visit(v.Elem())
 		}
 	case reflect.String:
-		if s, ok := w.renderString(p, v.String()); ok {
-			v.SetString(s)
+		if s := v.String(); hasTemplate(s) {
+			if out, ok := w.renderHere(s); ok {
+				v.SetString(out)
+			}
 		}
 	case reflect.Slice:
 		for i := range v.Len() {
-			w.walk(v.Index(i), p.Index(i))
+			w.at = append(w.at, step{index: i})
+			w.visit(v.Index(i))
+			w.at = w.at[:len(w.at)-1]
 		}
 	case reflect.Map:
-		w.walkMap(v, p)
+		w.visitMap(v)
 	case reflect.Struct:
-		w.walkStruct(v, p)
+		w.visitStruct(v)
 	}
 }
 
-func (w *walker) walkMap(v reflect.Value, p specs.Path) {
+func (w *walker) visitMap(v reflect.Value) {
 	if v.IsNil() || v.Type().Key().Kind() != reflect.String {
 		return
 	}
 	keys := v.MapKeys()
 	for _, k := range keys {
-		kp := p.Key(k.String())
+		w.at = append(w.at, step{name: k.String(), index: -1, key: true})
 		val := reflect.New(v.Type().Elem()).Elem()
 		val.Set(v.MapIndex(k))
-		w.walk(val, kp)
+		w.visit(val)
 		key := k
 		if hasTemplate(k.String()) {
-			if s, ok := w.renderString(kp, k.String()); ok {
+			if s, ok := w.renderHere(k.String()); ok {
 				key = reflect.ValueOf(s).Convert(k.Type())
 				v.SetMapIndex(k, reflect.Value{})
 			}
 		}
 		v.SetMapIndex(key, val)
+		w.at = w.at[:len(w.at)-1]
 	}
 }
 
-func (w *walker) walkStruct(v reflect.Value, p specs.Path) {
+func (w *walker) visitStruct(v reflect.Value) {
 	switch x := v.Addr().Interface().(type) {
 	case *specs.IntOrRef:
 		if x.Template != "" {
-			if s, ok := w.renderString(p, x.Template); ok {
+			if s, ok := w.renderHere(x.Template); ok {
 				n, err := strconv.Atoi(strings.TrimSpace(s))
 				if err != nil {
-					w.fail(p, fmt.Errorf("%q renders %q, not an integer", x.Template, s))
+					w.fail(w.path(), fmt.Errorf("%q renders %q, not an integer", x.Template, s))
 					return
 				}
 				*x = specs.IntOrRef{Value: n}
@@ -365,29 +412,82 @@ func (w *walker) walkStruct(v reflect.Value, p specs.Path) {
 		tmpl := v.FieldByName("Template")
 		items := v.FieldByName("Items")
 		if t := tmpl.String(); t != "" {
-			if s, ok := w.renderString(p, t); ok {
+			if s, ok := w.renderHere(t); ok {
 				if err := readList(s, items); err != nil {
-					w.fail(p, fmt.Errorf("%q renders %q, not a list: %v", t, s, err))
+					w.fail(w.path(), fmt.Errorf("%q renders %q, not a list: %v", t, s, err))
 					return
 				}
 				tmpl.SetString("")
 			}
 		}
-		w.walk(items, p)
+		w.visit(items)
 		return
 	}
-	t := v.Type()
+	for _, f := range walkedFields(v.Type()) {
+		if f.name != "" {
+			w.at = append(w.at, step{name: f.name, index: -1})
+		}
+		w.visit(v.Field(f.index))
+		if f.name != "" {
+			w.at = w.at[:len(w.at)-1]
+		}
+	}
+}
+
+// walkedField is a field of a struct the walker looks into: its index,
+// and its name in paths ("" for an embedded struct, whose fields are its
+// parent's).
+type walkedField struct {
+	index int
+	name  string
+}
+
+// walkedFields caches, by struct type, the fields the walker looks into.
+var walkedFieldsOf sync.Map // reflect.Type -> []walkedField
+
+func walkedFields(t reflect.Type) []walkedField {
+	if v, ok := walkedFieldsOf.Load(t); ok {
+		return v.([]walkedField)
+	}
+	var fs []walkedField
 	for i := range t.NumField() {
 		f := t.Field(i)
-		if !f.IsExported() || (isK8s(t) && isQuantityLike(f.Type)) {
+		if !f.IsExported() || (isK8s(t) && isQuantityLike(f.Type)) || !mayHoldText(f.Type, map[reflect.Type]bool{}) {
 			continue
 		}
-		fp := p
+		name := ""
 		if !f.Anonymous {
-			fp = p.Child(fieldJSONName(t, i))
+			name = fieldJSONName(t, i)
 		}
-		w.walk(v.Field(i), fp)
+		fs = append(fs, walkedField{index: i, name: name})
 	}
+	walkedFieldsOf.Store(t, fs)
+	return fs
+}
+
+// mayHoldText says whether a value of type t may hold a string (or an
+// interface, which may): numbers and booleans hold no template.
+func mayHoldText(t reflect.Type, seen map[reflect.Type]bool) bool {
+	switch t.Kind() {
+	case reflect.String, reflect.Interface:
+		return true
+	case reflect.Pointer, reflect.Slice, reflect.Array:
+		return mayHoldText(t.Elem(), seen)
+	case reflect.Map:
+		return t.Key().Kind() == reflect.String || mayHoldText(t.Elem(), seen)
+	case reflect.Struct:
+		if seen[t] {
+			return true // recursive: assume so
+		}
+		seen[t] = true
+		for i := range t.NumField() {
+			if f := t.Field(i); f.IsExported() && mayHoldText(f.Type, seen) {
+				return true
+			}
+		}
+		return false
+	}
+	return false
 }
 
 // isQuantityLike skips Kubernetes value types that hold no text to render.
