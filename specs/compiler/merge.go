@@ -130,7 +130,7 @@ func Merge(op *specs.Operation, comp *specs.Component) (*specs.Component, error)
 	if strategy == "" {
 		strategy = specs.PatchPostMerge
 	}
-	out := Patch(comp, &specs.Component{}, strategy) // a copy
+	out := copyForMerge(comp, op.RunPatch == nil, strategy)
 	if op.RunPatch != nil {
 		patch, errs := specs.DecodeRunPatch(specs.Path("runPatch"), op.RunPatch, comp)
 		if len(errs) > 0 {
@@ -141,6 +141,24 @@ func Merge(op *specs.Operation, comp *specs.Component) (*specs.Component, error)
 	p := &patcher{strategy: strategy, skip: map[string]bool{"version": true, "kind": true}}
 	p.merge(reflect.ValueOf(&out.Base).Elem(), reflect.ValueOf(&op.Base).Elem())
 	return out, nil
+}
+
+// copyForMerge copies a component for Merge. Without a runPatch, a dag's
+// operations and components are shared, not copied: nothing compiling the
+// dag changes them (each operation is compiled, into a copy, as it runs),
+// and a dag of 100,000 operations is not held twice.
+func copyForMerge(comp *specs.Component, share bool, strategy specs.PatchStrategy) *specs.Component {
+	d, ok := comp.Run.(*specs.DAG)
+	if !share || !ok || d == nil || len(d.Operations)+len(d.Components) == 0 {
+		return Patch(comp, &specs.Component{}, strategy)
+	}
+	light, ld := *comp, *d
+	ld.Operations, ld.Components = nil, nil
+	light.Run = &ld
+	out := Patch(&light, &specs.Component{}, strategy)
+	od := out.Run.(*specs.DAG)
+	od.Operations, od.Components = d.Operations, d.Components
+	return out
 }
 
 // patchRun applies a decoded runPatch: a run of the same kind, or one

@@ -2,6 +2,7 @@ package compiler
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -83,5 +84,55 @@ func checkGolden(t *testing.T, golden string, got []byte) {
 	}
 	if diff := cmp.Diff(string(want), string(got)); diff != "" {
 		t.Errorf("%s (-want +got):\n%s", golden, diff)
+	}
+}
+
+// TestMergeSharesDagOperations: compiling a dag shares its operations and
+// components with the component it was given (a large dag is not held
+// twice) and changes nothing of it; a runPatch gets a copy.
+func TestMergeSharesDagOperations(t *testing.T) {
+	files, err := specs.Parse("dag.yaml", []byte(`version: 1.1
+kind: operation
+name: pipe
+params: {n: {value: 3}}
+component:
+  inputs: [{name: n, type: int}]
+  run:
+    kind: dag
+    concurrency: "{{ n }}"
+    operations:
+      - {name: a, dagRef: step, params: {x: {value: 1}}}
+      - {name: b, dagRef: step, params: {x: {value: "{{ globals.uuid }}"}}, dependencies: [a]}
+    components:
+      - {name: step, inputs: [{name: x, type: str}], run: {kind: job, container: {image: alpine, command: [echo, "{{ x }}"]}}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	op := files[0].Operation
+	before, _ := json.Marshal(op.Component)
+	c, err := Compile(op, op.Component, Options{Run: testRun})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, _ := json.Marshal(op.Component)
+	if string(before) != string(after) {
+		t.Fatalf("compiling changed the component:\n%s\n%s", before, after)
+	}
+	in, out := op.Component.Run.(*specs.DAG), c.Component.Run.(*specs.DAG)
+	if &in.Operations[0] != &out.Operations[0] || &in.Components[0] != &out.Components[0] {
+		t.Error("the compiled dag copied its operations and components")
+	}
+	if out.Concurrency.Value != 3 || in.Concurrency.Template == "" {
+		t.Errorf("concurrency: compiled %+v, given %+v", *out.Concurrency, *in.Concurrency)
+	}
+	patched := *op
+	patched.RunPatch = map[string]any{"concurrency": 1}
+	c, err = Compile(&patched, op.Component, Options{Run: testRun})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := c.Component.Run.(*specs.DAG); &in.Operations[0] == &out.Operations[0] || out.Concurrency.Value != 1 {
+		t.Errorf("with a runPatch: shared %v, concurrency %+v", &in.Operations[0] == &out.Operations[0], *out.Concurrency)
 	}
 }
