@@ -22,7 +22,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"reflect"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -74,11 +73,79 @@ type opsChunk struct {
 	line       int
 }
 
-var (
-	opsKeyRE   = regexp.MustCompile(`(?m)^([ ]*)operations:[ ]*(#.*)?$`)
-	docMarkRE  = regexp.MustCompile(`(?m)^(---|\.\.\.)([ \t]|$)`)
-	anchorLike = regexp.MustCompile(`(^|[\s\[{,])[&*!<][^\s]`)
-)
+// opsKeys finds the lines `operations:` (indented by spaces, nothing
+// after but spaces or a comment): for each, the offsets of the line's
+// start and of the key's end (before its newline), and its indentation.
+func opsKeys(data []byte) [][3]int {
+	var out [][3]int
+	key := []byte("operations:")
+	for from := 0; ; {
+		i := bytes.Index(data[from:], key)
+		if i < 0 {
+			return out
+		}
+		at := from + i
+		from = at + len(key)
+		start := bytes.LastIndexByte(data[:at], '\n') + 1
+		if len(bytes.TrimLeft(data[start:at], " ")) != 0 {
+			continue
+		}
+		end := bytes.IndexByte(data[from:], '\n')
+		if end < 0 {
+			continue
+		}
+		after := data[from : from+end]
+		if rest := bytes.TrimLeft(after, " "); len(rest) > 0 && (rest[0] != '#' || len(rest) == len(after)) {
+			continue // a value on the line, or `operations:#...`, a plain scalar
+		}
+		out = append(out, [3]int{start, from + end, at - start})
+	}
+}
+
+// documents says whether data holds more than one document, or ends
+// one with a marker: a line starting `---` anywhere but at the start, or
+// `...`.
+func documents(data []byte) bool {
+	for _, m := range [][]byte{[]byte("\n---"), []byte("\n..."), []byte("...")} {
+		for from := 0; ; {
+			i := bytes.Index(data[from:], m)
+			if i < 0 {
+				break
+			}
+			at := from + i + len(m)
+			from = at
+			if m[0] == '.' && from-len(m) != 0 {
+				continue // "..." only counts at the start of a line: "\n..." finds the others
+			}
+			if at == len(data) || data[at] == ' ' || data[at] == '\t' || data[at] == '\n' || data[at] == '\r' {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// anchorLike says whether text may hold a YAML anchor, alias, tag or
+// merge key: one of & * ! < after a space or a flow indicator (or at
+// the start), followed by something other than a space.
+func anchorLike(text []byte) bool {
+	for i, c := range text {
+		if c != '&' && c != '*' && c != '!' && c != '<' {
+			continue
+		}
+		if i > 0 {
+			switch text[i-1] {
+			case ' ', '\t', '\n', '[', '{', ',':
+			default:
+				continue
+			}
+		}
+		if i+1 < len(text) && text[i+1] != ' ' && text[i+1] != '\t' && text[i+1] != '\n' && text[i+1] != '\r' {
+			return true
+		}
+	}
+	return false
+}
 
 // splitOperations finds the largest block list of operations in data and,
 // when it is large enough and safe to split, returns the skeleton and the
@@ -87,13 +154,13 @@ func splitOperations(data []byte) ([]byte, *streamedOps) {
 	if len(data) < streamMin || bytes.IndexByte(data, '\r') >= 0 {
 		return nil, nil
 	}
-	if m := docMarkRE.FindAllIndex(data, 2); len(m) > 1 || len(m) == 1 && m[0][0] != 0 {
+	if documents(data) {
 		return nil, nil // several documents, or an end marker
 	}
 	var best *streamedOps
 	var bestKey [2]int
-	for _, m := range opsKeyRE.FindAllSubmatchIndex(data, -1) {
-		s := scanItems(data, m[1], m[3]-m[2])
+	for _, m := range opsKeys(data) {
+		s := scanItems(data, m[1], m[2])
 		if s != nil && (best == nil || s.chunks[len(s.chunks)-1].end-s.chunks[0].start > best.chunks[len(best.chunks)-1].end-best.chunks[0].start) {
 			best, bestKey = s, [2]int{m[0], m[1]}
 			best.line = 1 + bytes.Count(data[:m[0]], []byte("\n"))
@@ -103,7 +170,7 @@ func splitOperations(data []byte) ([]byte, *streamedOps) {
 		return nil, nil
 	}
 	from, to := best.chunks[0].start, best.chunks[len(best.chunks)-1].end
-	if to-from < streamMin || anchorLike.Match(data[from:to]) {
+	if to-from < streamMin || anchorLike(data[from:to]) {
 		return nil, nil
 	}
 	// The skeleton: the key says `[]`, the items' lines are blank.
