@@ -294,7 +294,7 @@ func (e *Engine) Submit(ctx context.Context, sub Submission) (*store.Run, error)
 	if l := e.current.Load(); l != nil {
 		// Leading: this compilation is the one the term would make.
 		l.mu.Lock()
-		if k := l.known[run.UUID]; k == nil || !k.Status.Final() {
+		if _, ended := l.tombs[run.UUID]; !ended {
 			l.compiled[run.UUID] = c
 		}
 		l.mu.Unlock()

@@ -241,7 +241,7 @@ func (l *leading) pipelineOf(ctx context.Context, run *store.Run) (*pipeline, er
 	l.pipelines[run.UUID] = p
 	var since []*store.Run
 	for uuid := range p.byRun {
-		if k := l.known[uuid]; k != nil {
+		if k := l.knownLocked(uuid); k != nil {
 			since = append(since, k)
 		}
 	}

@@ -69,21 +69,48 @@ func (l *leading) observeChild(p *pipeline, r *store.Run) {
 func (l *leading) remember(r *store.Run) (bool, *pipeline) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if k := l.known[r.UUID]; k != nil && k.Revision >= r.Revision {
+	k := l.knownLocked(r.UUID)
+	if k != nil && k.Revision >= r.Revision {
 		return false, nil
 	}
-	l.countLocked(l.known[r.UUID], r)
+	l.countLocked(k, r)
 	p := l.pipelines[r.Parent]
 	if r.Status.Final() {
-		l.known[r.UUID] = &store.Run{UUID: r.UUID, Status: r.Status, Revision: r.Revision, Parent: r.Parent,
-			Node: r.Node, ParentAttempt: r.ParentAttempt, Attempt: r.Attempt}
-		l.tombs[r.UUID] = l.generation
+		delete(l.known, r.UUID)
+		l.tombs[r.UUID] = tomb{status: r.Status, revision: r.Revision, parent: r.Parent, node: r.Node,
+			parentAttempt: r.ParentAttempt, attempt: r.Attempt, generation: l.generation}
 		l.endLocked(r.UUID)
 		return true, p
 	}
 	l.known[r.UUID] = r
 	delete(l.tombs, r.UUID)
 	return true, p
+}
+
+// tomb is what a term keeps of a run that ended: a few words, not its
+// record (a dag of 100,000 operations leaves as many).
+type tomb struct {
+	status        store.Status
+	revision      int64
+	parent, node  string
+	parentAttempt int
+	attempt       int
+	generation    int // the resync generation it was made in
+}
+
+// knownLocked is the newest copy of a run the term has: its record, or
+// for a run that ended, a copy made from its tombstone. It is shared (or
+// new): it is not to be changed.
+func (l *leading) knownLocked(uuid string) *store.Run {
+	if r := l.known[uuid]; r != nil {
+		return r
+	}
+	t, ok := l.tombs[uuid]
+	if !ok {
+		return nil
+	}
+	return &store.Run{UUID: uuid, Status: t.status, Revision: t.revision, Parent: t.parent, Node: t.node,
+		ParentAttempt: t.parentAttempt, Attempt: t.attempt}
 }
 
 // knows says whether the term has a run's copy of revision rev, or a
@@ -93,6 +120,9 @@ func (l *leading) knows(uuid string, rev int64, created bool) bool {
 	defer l.mu.Unlock()
 	if created && l.creating[uuid] {
 		return true // its batch learns it (createChildren)
+	}
+	if t, ok := l.tombs[uuid]; ok {
+		return t.revision >= rev
 	}
 	k := l.known[uuid]
 	return k != nil && k.Revision >= rev
@@ -133,7 +163,7 @@ func (l *leading) endLocked(uuid string) {
 // store when it knows none. The copy is shared: it is not to be changed.
 func (l *leading) current(ctx context.Context, uuid string) (*store.Run, error) {
 	l.mu.Lock()
-	r := l.known[uuid]
+	r := l.knownLocked(uuid)
 	l.mu.Unlock()
 	if r != nil {
 		return r, nil
@@ -175,10 +205,9 @@ func (l *leading) resync(ctx context.Context) {
 	l.mu.Lock()
 	l.generation++
 	generation := l.generation
-	for uuid, g := range l.tombs {
-		if g < l.generation-1 {
+	for uuid, t := range l.tombs {
+		if t.generation < l.generation-1 {
 			delete(l.tombs, uuid)
-			delete(l.known, uuid)
 		}
 	}
 	l.mu.Unlock()
@@ -641,7 +670,7 @@ func (l *leading) dispatch(ctx context.Context, run *store.Run) error {
 	}
 	l.mu.Lock()
 	l.dispatched[ref.UUID] = ref.Attempt
-	if k := l.known[ref.UUID]; k != nil && !k.Status.Final() {
+	if k := l.known[ref.UUID]; k != nil && !k.Status.Final() { // a tombstone is final
 		// The executor has it: what the term reads of it now is small.
 		l.traits[ref.UUID] = traitsOf(c)
 	}
@@ -758,7 +787,7 @@ func (l *leading) compiledOf(r *store.Run) (*compiler.Compiled, error) {
 		return nil, err
 	}
 	l.mu.Lock()
-	if k := l.known[r.UUID]; k != nil && !k.Status.Final() {
+	if k := l.known[r.UUID]; k != nil && !k.Status.Final() { // a tombstone is final
 		l.compiled[r.UUID] = c
 	}
 	l.mu.Unlock()

@@ -66,11 +66,12 @@ type leading struct {
 	// known is the latest record of each run this term has seen, from the
 	// watch and from its own writes, newest revision first: workers decide
 	// from it without reading, and a write from a stale copy fails its
-	// revision check and reads again. An ended run stays as a tombstone
-	// (uuid, status, revision) until two resyncs have passed, so that a
-	// late event cannot bring it back.
+	// revision check and reads again. An ended run is kept in tombs
+	// instead, as a tombstone (its status, revision and place), until two
+	// resyncs have passed, so that a late event cannot bring it back.
+	// knownLocked reads both.
 	known      map[string]*store.Run
-	tombs      map[string]int // tombstone → resync generation it was made in
+	tombs      map[string]tomb
 	generation int
 	// compiled holds a run's compilation from submission or compiling to
 	// its dispatch; traits what the term still reads of it afterwards.
@@ -118,7 +119,7 @@ type leading struct {
 
 func newLeading(e *Engine, st *store.Store) *leading {
 	return &leading{e: e, st: st, queue: newQueue(),
-		known: map[string]*store.Run{}, tombs: map[string]int{},
+		known: map[string]*store.Run{}, tombs: map[string]tomb{},
 		compiled: map[string]*compiler.Compiled{}, traits: map[string]runTraits{}, dispatched: map[string]int{},
 		pending: map[string][]executor.StatusUpdate{},
 		slots:   map[string]string{}, count: map[string]int{}, waiting: map[string]map[string]bool{},
