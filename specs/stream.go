@@ -320,27 +320,32 @@ func (d *decoder) decodeStreamed(s *streamedOps, v reflect.Value, p Path) {
 // placeholderIn finds the skeleton's node for the list: the value of the
 // key `operations` on the list's line.
 func (s *streamedOps) placeholderIn(root *yaml.Node) *yaml.Node {
-	var found *yaml.Node
-	var walk func(n *yaml.Node)
-	walk = func(n *yaml.Node) {
-		if found != nil || n.Line > s.line {
-			return
+	return findNode(root, func(n *yaml.Node) *yaml.Node {
+		if n.Kind != yaml.MappingNode {
+			return nil
 		}
-		if n.Kind == yaml.MappingNode {
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				k, v := n.Content[i], n.Content[i+1]
-				if k.Line == s.line && k.Value == "operations" && v.Kind == yaml.SequenceNode && len(v.Content) == 0 {
-					found = v
-					return
-				}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if k.Line == s.line && k.Value == "operations" && v.Kind == yaml.SequenceNode && len(v.Content) == 0 {
+				return v
 			}
 		}
-		for _, c := range n.Content {
-			walk(c)
+		return nil
+	})
+}
+
+// findNode is the first node of a tree, depth first, for which match
+// returns a node: that node.
+func findNode(n *yaml.Node, match func(*yaml.Node) *yaml.Node) *yaml.Node {
+	if found := match(n); found != nil {
+		return found
+	}
+	for _, c := range n.Content {
+		if found := findNode(c, match); found != nil {
+			return found
 		}
 	}
-	walk(root)
-	return found
+	return nil
 }
 
 // locate finds the node an error's path names when it is inside the
@@ -468,20 +473,10 @@ func splitJSONOperations(data []byte) ([]byte, *streamedOps) {
 // markerIn finds the skeleton's node for a JSON list: the list holding
 // only the marker.
 func (s *streamedOps) markerIn(root *yaml.Node) *yaml.Node {
-	var found *yaml.Node
-	var walk func(n *yaml.Node)
-	walk = func(n *yaml.Node) {
-		if found != nil {
-			return
-		}
+	return findNode(root, func(n *yaml.Node) *yaml.Node {
 		if n.Kind == yaml.SequenceNode && len(n.Content) == 1 && n.Content[0].Kind == yaml.ScalarNode && n.Content[0].Value == jsonMarker {
-			found = n
-			return
+			return n
 		}
-		for _, c := range n.Content {
-			walk(c)
-		}
-	}
-	walk(root)
-	return found
+		return nil
+	})
 }
