@@ -2,8 +2,16 @@ package main
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"math/big"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -130,6 +138,32 @@ func TestScripts(t *testing.T) {
 				ts.Check(err)
 				until(ts, re, args[1:])
 			},
+			// httpplain URL asks an https URL's server for the run list in
+			// plain HTTP, and checks it is not answered with the API.
+			"httpplain": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 1 {
+					ts.Fatalf("usage: httpplain URL")
+				}
+				resp, err := (&http.Client{Timeout: 5 * time.Second}).Get(strings.Replace(args[0], "https://", "http://", 1) + "/api/v1/runs")
+				if err != nil {
+					return // refused outright
+				}
+				defer resp.Body.Close()
+				if resp.StatusCode != http.StatusBadRequest {
+					ts.Fatalf("plain HTTP got %s, want 400 (a TLS server's answer to plain HTTP)", resp.Status)
+				}
+			},
+			// gencert CERT KEY writes a self-signed certificate for
+			// 127.0.0.1 and localhost, and its key, as PEM files.
+			"gencert": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 2 {
+					ts.Fatalf("usage: gencert CERT KEY")
+				}
+				cert, key, err := selfSigned()
+				ts.Check(err)
+				ts.Check(os.WriteFile(ts.MkAbs(args[0]), cert, 0o644))
+				ts.Check(os.WriteFile(ts.MkAbs(args[1]), key, 0o600))
+			},
 			// httpget URL TEXT waits until GET URL answers 200 with a body
 			// holding TEXT; ! httpget URL until nothing answers at URL (30s
 			// at most for each).
@@ -204,4 +238,34 @@ func until(ts *testscript.TestScript, re *regexp.Regexp, args []string) {
 		}
 	}
 	ts.Fatalf("%s did not succeed in 30s: %v", strings.Join(args, " "), err)
+}
+
+// selfSigned is a certificate for 127.0.0.1 and localhost, valid for an
+// hour and signing itself, and its key, PEM-encoded.
+func selfSigned() (certPEM, keyPEM []byte, err error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(time.Now().UnixNano()),
+		Subject:               pkix.Name{CommonName: "plexus test"},
+		NotBefore:             time.Now().Add(-time.Minute),
+		NotAfter:              time.Now().Add(time.Hour),
+		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1")},
+		DNSNames:              []string{"localhost"},
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return nil, nil, err
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return nil, nil, err
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), nil
 }

@@ -22,7 +22,18 @@ import (
 type opsOptions struct {
 	server string
 	token  string
+	tlsCA  string
 	output string
+}
+
+// apiClient is the API's client for a server, trusting the CA in caFile
+// beside the system's when it is given.
+func apiClient(server, token, caFile string) (*api.Client, error) {
+	hc, err := api.HTTPClient(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("--tls-ca: %w", err)
+	}
+	return &api.Client{BaseURL: server, Token: token, HTTP: hc}, nil
 }
 
 func newOpsCmd() *cobra.Command {
@@ -38,12 +49,13 @@ runs the new attempt here, as plexus run does.`,
 	pf := cmd.PersistentFlags()
 	pf.StringVar(&o.server, "server", os.Getenv("PLEXUS_SERVER"), "the server's URL (default $PLEXUS_SERVER)")
 	pf.StringVar(&o.token, "token", os.Getenv("PLEXUS_TOKEN"), "the bearer token (default $PLEXUS_TOKEN)")
+	pf.StringVar(&o.tlsCA, "tls-ca", os.Getenv("PLEXUS_TLS_CA"), "trust a server whose certificate this CA `FILE` (PEM) signed, beside the system's CAs (default $PLEXUS_TLS_CA)")
 	pf.StringVarP(&o.output, "output", "o", "table", "output format: table, json or yaml")
 	client := func() (*api.Client, error) {
 		if o.server == "" {
 			return nil, errors.New("this needs a server, where runs run: pass --server URL or set PLEXUS_SERVER")
 		}
-		return &api.Client{BaseURL: o.server, Token: o.token}, nil
+		return apiClient(o.server, o.token, o.tlsCA)
 	}
 	// reader reads from the server, or with none from the local history
 	// of `plexus run` under $PLEXUS_HOME.
@@ -52,7 +64,8 @@ runs the new attempt here, as plexus run does.`,
 			return nil, nil, fmt.Errorf("--output must be table, json or yaml, got %q", o.output)
 		}
 		if o.server != "" {
-			return &api.Client{BaseURL: o.server, Token: o.token}, func() {}, nil
+			c, err := apiClient(o.server, o.token, o.tlsCA)
+			return c, func() {}, err
 		}
 		home, err := plexusHome()
 		if err != nil {
@@ -297,7 +310,10 @@ exit status says whether it succeeded.`,
 			if o.server == "" {
 				return resumeHere(cmd, args[0])
 			}
-			c := &api.Client{BaseURL: o.server, Token: o.token}
+			c, err := apiClient(o.server, o.token, o.tlsCA)
+			if err != nil {
+				return err
+			}
 			return resumeRemote(cmd, c, args[0], watchResume)
 		},
 	}

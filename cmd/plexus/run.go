@@ -30,6 +30,7 @@ type runOptions struct {
 	urlRefs bool
 	server  string
 	token   string
+	tlsCA   string
 	watch   bool
 }
 
@@ -58,6 +59,7 @@ the -P params, as a file holding only its hubRef would.`,
 	f.BoolVar(&o.urlRefs, "url-refs", true, "fetch the components urlRefs name (HTTP GET); false refuses them")
 	f.StringVar(&o.server, "server", os.Getenv("PLEXUS_SERVER"), "submit to this server instead of running here (default $PLEXUS_SERVER)")
 	f.StringVar(&o.token, "token", os.Getenv("PLEXUS_TOKEN"), "the server's bearer token (default $PLEXUS_TOKEN)")
+	f.StringVar(&o.tlsCA, "tls-ca", os.Getenv("PLEXUS_TLS_CA"), "trust a server whose certificate this CA `FILE` (PEM) signed, beside the system's CAs (default $PLEXUS_TLS_CA)")
 	f.BoolVarP(&o.watch, "watch", "w", false, "with --server: follow the run to its end")
 	return cmd
 }
@@ -253,7 +255,10 @@ func follow(ctx context.Context, eng *engine.Engine, st *store.Store, ex executo
 
 // submitRemote submits to a server and, with --watch, follows the run.
 func submitRemote(cmd *cobra.Command, o runOptions, spec string, params map[string]specs.Param) error {
-	c := &api.Client{BaseURL: o.server, Token: o.token}
+	c, err := apiClient(o.server, o.token, o.tlsCA)
+	if err != nil {
+		return err
+	}
 	values := map[string]any{}
 	for k, p := range params {
 		values[k] = p.Value

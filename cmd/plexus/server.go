@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -32,6 +33,8 @@ type serverOptions struct {
 	conns      string
 	id         string
 	addrFile   string
+	tlsCert    string
+	tlsKey     string
 	executor   string
 	kube       k8s.Config
 	queues     []string
@@ -98,6 +101,8 @@ docs/limits.md has the figures behind the defaults.`,
 	f.StringVar(&o.token, "token", "", "a bearer token the API accepts (for the user \"admin\")")
 	f.StringVar(&o.id, "id", "", "this engine's name among the servers (default: the host name and pid)")
 	f.StringVar(&o.addrFile, "addr-file", "", "write the API's address to this file once listening")
+	f.StringVar(&o.tlsCert, "tls-cert", "", "serve the API over HTTPS with the certificate (chain) in `FILE`, PEM (with --tls-key)")
+	f.StringVar(&o.tlsKey, "tls-key", "", "the TLS certificate's private key `FILE`, PEM")
 	f.StringVar(&o.executor, "executor", "local", "where runs run: local (host processes under $PLEXUS_HOME) or k8s (Jobs, services as Deployments)")
 	f.StringVar(&o.kube.Kubeconfig, "kubeconfig", "", "with --executor k8s: the kubeconfig (default $KUBECONFIG, ~/.kube/config, or in-cluster)")
 	f.StringVar(&o.kube.Context, "context", "", "with --executor k8s: the kubeconfig context (default its current one)")
@@ -143,6 +148,10 @@ func runServer(cmd *cobra.Command, o serverOptions) error {
 		return fmt.Errorf("--executor %q: want local or k8s", o.executor)
 	}
 	tokens, err := readTokens(o.tokensFile, o.token)
+	if err != nil {
+		return err
+	}
+	tlsConfig, err := serverTLS(o.tlsCert, o.tlsKey)
 	if err != nil {
 		return err
 	}
@@ -218,14 +227,24 @@ func runServer(cmd *cobra.Command, o serverOptions) error {
 		return err
 	}
 	srv := (&api.Server{Engine: eng, Store: st, Executor: ex, Tokens: tokens, Limits: limits}).HTTPServer()
+	scheme := "http"
+	if tlsConfig != nil {
+		srv.TLSConfig, scheme = tlsConfig, "https"
+	}
 	if o.addrFile != "" {
-		if err := os.WriteFile(o.addrFile, []byte("http://"+ln.Addr().String()+"\n"), 0o644); err != nil {
+		if err := os.WriteFile(o.addrFile, []byte(scheme+"://"+ln.Addr().String()+"\n"), 0o644); err != nil {
 			return err
 		}
 	}
-	fmt.Fprintf(cmd.ErrOrStderr(), "plexus server %s: API on http://%s\n", o.id, ln.Addr())
+	fmt.Fprintf(cmd.ErrOrStderr(), "plexus server %s: API on %s://%s\n", o.id, scheme, ln.Addr())
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() {
+		if tlsConfig != nil {
+			served <- srv.ServeTLS(ln, "", "")
+			return
+		}
+		served <- srv.Serve(ln)
+	}()
 	engDone := make(chan error, 1)
 	go func() { engDone <- eng.Run(ctx) }()
 	select {
@@ -240,6 +259,25 @@ func runServer(cmd *cobra.Command, o serverOptions) error {
 	_ = srv.Shutdown(shutdown)
 	<-engDone
 	return nil
+}
+
+// serverTLS is the API's TLS configuration from --tls-cert and --tls-key
+// (nil without them): the pair is read at start, so a wrong file is an
+// error at once rather than at the first client's handshake.
+func serverTLS(certFile, keyFile string) (*tls.Config, error) {
+	switch {
+	case certFile == "" && keyFile == "":
+		return nil, nil
+	case certFile == "":
+		return nil, errors.New("--tls-key needs --tls-cert")
+	case keyFile == "":
+		return nil, errors.New("--tls-cert needs --tls-key")
+	}
+	pair, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("--tls-cert %s, --tls-key %s: %w", certFile, keyFile, err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}, nil
 }
 
 // apiLimits are the API's limits the flags give; a duration of 0 is

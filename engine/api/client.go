@@ -3,12 +3,15 @@ package api
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -24,6 +27,30 @@ type Client struct {
 	// Token is sent as a bearer token when set.
 	Token string
 	HTTP  *http.Client
+}
+
+// HTTPClient is the HTTP client for a server whose certificate is signed
+// by a CA of caFile (PEM), beside the system's: a server with a
+// self-signed certificate (plexus server --tls-cert). With no file, the
+// default client.
+func HTTPClient(caFile string) (*http.Client, error) {
+	if caFile == "" {
+		return http.DefaultClient, nil
+	}
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("reading the server's CA: %w", err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("the server's CA %s holds no PEM certificate", caFile)
+	}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	return &http.Client{Transport: t}, nil
 }
 
 // APIError is a failed request: its status code and the server's error.
@@ -91,6 +118,10 @@ func (c *Client) request(ctx context.Context, method, path string, body io.Reade
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
+		var unknown x509.UnknownAuthorityError
+		if errors.As(err, &unknown) {
+			return nil, fmt.Errorf("the server's certificate is not signed by a CA this client trusts (give the server's CA: --tls-ca FILE or PLEXUS_TLS_CA): %w", err)
+		}
 		return nil, err
 	}
 	if resp.StatusCode >= 300 {
