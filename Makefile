@@ -47,8 +47,9 @@ unit-local:
 unit-cluster: k8s-bin
 	$(GO) test -race -count=1 $(cluster_pkgs)
 
-# Short fuzzing of the parser, of value coercion, of compiling and of
-# rendering templates in the sandbox. A new input is minimised
+# Short fuzzing of the parser, of value coercion, of compiling, of
+# rendering templates in the sandbox and of the API's request decoders
+# (a submission's body, a listing's query). A new input is minimised
 # for at most a second, so the time goes to finding inputs, not shrinking them.
 fuzz:
 	$(GO) test ./specs -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
@@ -56,6 +57,8 @@ fuzz:
 	$(GO) test ./specs -run '^$$' -fuzz '^FuzzParseSpace$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
 	$(GO) test ./specs/compiler -run '^$$' -fuzz '^FuzzCompile$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
 	$(GO) test ./specs/compiler -run '^$$' -fuzz '^FuzzRender$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
+	$(GO) test ./engine/api -run '^$$' -fuzz '^FuzzDecodeSubmission$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
+	$(GO) test ./engine/api -run '^$$' -fuzz '^FuzzListOptions$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
 
 lint: fmt-check vet staticcheck
 

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -69,6 +70,9 @@ func (s *Server) Handler() http.Handler {
 		route := pattern[strings.IndexByte(pattern, ' ')+1:]
 		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 			code, body := s.authenticate(r)
+			if code == 0 && strings.Contains(route, "{uuid}") {
+				code, body = checkRunID("the path's run id", r.PathValue("uuid"))
+			}
 			if code == 0 {
 				code, body = h(w, r)
 			}
@@ -159,30 +163,65 @@ type ListResponse struct {
 	Unreadable []string `json:"unreadable,omitempty"`
 }
 
-func (s *Server) list(_ http.ResponseWriter, r *http.Request) (int, any) {
-	q := r.URL.Query()
-	limit := 50
+// maxRunID is the longest run id a request may name; the engine's are 32
+// hexadecimal digits.
+const maxRunID = 128
+
+// checkRunID refuses (400) a run id a request names that no run can have:
+// empty, too long, or with anything but letters, digits, '-' and '_' (a
+// '/' or '..' that would reach past the run's own keys and files).
+func checkRunID(what, id string) (int, any) {
+	if id == "" || len(id) > maxRunID {
+		return fail(http.StatusBadRequest, "%s %q is not a run id: 1 to %d letters, digits, '-' or '_'", what, id, maxRunID)
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return fail(http.StatusBadRequest, "%s %q is not a run id: 1 to %d letters, digits, '-' or '_'", what, id, maxRunID)
+		}
+	}
+	return 0, nil
+}
+
+// listOptions reads GET /api/v1/runs's query; a bad parameter is a 400
+// naming it.
+func listOptions(q url.Values) (ListOptions, int, any) {
+	o := ListOptions{Status: q.Get("status"), Project: q.Get("project"), Parent: q.Get("parent"), After: q.Get("after"), Limit: 50, Kind: q.Get("kind")}
 	if l := q.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 || n > 1000 {
-			return fail(http.StatusBadRequest, "limit must be between 1 and 1000, got %q", l)
+			code, body := fail(http.StatusBadRequest, "limit must be between 1 and 1000, got %q", l)
+			return o, code, body
 		}
-		limit = n
+		o.Limit = n
 	}
-	var since int64
 	if v := q.Get("since"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 0 || q.Get("parent") == "" {
-			return fail(http.StatusBadRequest, "since is a store revision (a number) and goes with parent, got %q", v)
+		if err != nil || n < 0 || o.Parent == "" {
+			code, body := fail(http.StatusBadRequest, "since is a store revision (a number) and goes with parent, got %q", v)
+			return o, code, body
 		}
-		since = n
+		o.Since = n
 	}
-	kind := q.Get("kind")
-	if kind != "" && kind != "schedule" && kind != "matrix" {
-		return fail(http.StatusBadRequest, "kind is schedule or matrix, got %q", kind)
+	if o.Kind != "" && o.Kind != "schedule" && o.Kind != "matrix" {
+		code, body := fail(http.StatusBadRequest, "kind is schedule or matrix, got %q", o.Kind)
+		return o, code, body
 	}
-	page, err := List(r.Context(), s.Store, ListOptions{Status: q.Get("status"), Project: q.Get("project"), Parent: q.Get("parent"),
-		After: q.Get("after"), Limit: limit, Since: since, Kind: kind})
+	for name, v := range map[string]string{"parent": o.Parent, "after": o.After} {
+		if v != "" {
+			if code, body := checkRunID(name, v); code != 0 {
+				return o, code, body
+			}
+		}
+	}
+	return o, 0, nil
+}
+
+func (s *Server) list(_ http.ResponseWriter, r *http.Request) (int, any) {
+	o, code, body := listOptions(r.URL.Query())
+	if code != 0 {
+		return code, body
+	}
+	page, err := List(r.Context(), s.Store, o)
 	if err != nil {
 		return fail(http.StatusInternalServerError, "%v", err)
 	}
