@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -152,6 +153,16 @@ func TestScripts(t *testing.T) {
 				if resp.StatusCode != http.StatusBadRequest {
 					ts.Fatalf("plain HTTP got %s, want 400 (a TLS server's answer to plain HTTP)", resp.Status)
 				}
+			},
+			// cutlines FROM TO N copies FROM without its last N lines.
+			"cutlines": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 3 {
+					ts.Fatalf("usage: cutlines FROM TO N")
+				}
+				n, err := strconv.Atoi(args[2])
+				ts.Check(err)
+				lines := strings.SplitAfter(strings.TrimSuffix(ts.ReadFile(args[0]), "\n"), "\n")
+				ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(strings.Join(lines[:max(len(lines)-n, 0)], "")), 0o644))
 			},
 			// gencert CERT KEY writes a self-signed certificate for
 			// 127.0.0.1 and localhost, and its key, as PEM files.

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/plexus-ml/plexus/engine"
 	"github.com/plexus-ml/plexus/engine/api"
@@ -90,13 +91,7 @@ docs/limits.md has the figures behind the defaults.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.listen, "listen", "127.0.0.1:8000", "the API's address")
-	f.StringSliceVar(&o.etcd.Endpoints, "etcd-endpoints", nil, "etcd endpoints (default: an embedded etcd under $PLEXUS_HOME)")
-	f.StringVar(&o.etcd.CACert, "etcd-cacert", "", "verify the etcd's certificate with the CAs in `FILE` (default: the system's)")
-	f.StringVar(&o.etcd.Cert, "etcd-cert", "", "the client certificate `FILE` to present to the etcd (with --etcd-key)")
-	f.StringVar(&o.etcd.Key, "etcd-key", "", "the client certificate's key `FILE`")
-	f.BoolVar(&o.etcd.InsecureSkipTLSVerify, "etcd-insecure-skip-tls-verify", false, "accept any certificate from the etcd (testing only)")
-	f.StringVar(&o.etcd.User, "etcd-user", "", "the etcd user: `NAME`, or NAME:PASSWORD")
-	f.StringVar(&o.etcd.Password, "etcd-password", "", "the etcd user's password (default $PLEXUS_ETCD_PASSWORD)")
+	etcdFlags(f, &o.etcd)
 	f.StringVar(&o.tokensFile, "tokens-file", "", "a file of `TOKEN USER` lines: the bearer tokens the API accepts")
 	f.StringVar(&o.token, "token", "", "a bearer token the API accepts (for the user \"admin\")")
 	f.StringVar(&o.id, "id", "", "this engine's name among the servers (default: the host name and pid)")
@@ -259,6 +254,17 @@ func runServer(cmd *cobra.Command, o serverOptions) error {
 	_ = srv.Shutdown(shutdown)
 	<-engDone
 	return nil
+}
+
+// etcdFlags are the --etcd-* flags of the commands that open the store.
+func etcdFlags(f *pflag.FlagSet, c *store.ClientConfig) {
+	f.StringSliceVar(&c.Endpoints, "etcd-endpoints", nil, "etcd endpoints (default: an embedded etcd under $PLEXUS_HOME)")
+	f.StringVar(&c.CACert, "etcd-cacert", "", "verify the etcd's certificate with the CAs in `FILE` (default: the system's)")
+	f.StringVar(&c.Cert, "etcd-cert", "", "the client certificate `FILE` to present to the etcd (with --etcd-key)")
+	f.StringVar(&c.Key, "etcd-key", "", "the client certificate's key `FILE`")
+	f.BoolVar(&c.InsecureSkipTLSVerify, "etcd-insecure-skip-tls-verify", false, "accept any certificate from the etcd (testing only)")
+	f.StringVar(&c.User, "etcd-user", "", "the etcd user: `NAME`, or NAME:PASSWORD")
+	f.StringVar(&c.Password, "etcd-password", "", "the etcd user's password (default $PLEXUS_ETCD_PASSWORD)")
 }
 
 // serverTLS is the API's TLS configuration from --tls-cert and --tls-key
