@@ -91,14 +91,7 @@ component:
 		t.Fatalf("restoring twice: %v", err)
 	}
 
-	b, err := New(Config{ID: "b", Store: st2, Executor: ex, Resync: 200 * time.Millisecond, LeaseTTL: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = b.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	runEngine(t, Config{ID: "b", Store: st2, Executor: ex, Resync: 200 * time.Millisecond, LeaseTTL: 1})
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the restored runs did not end")
