@@ -36,6 +36,7 @@ type serverOptions struct {
 	addrFile   string
 	tlsCert    string
 	tlsKey     string
+	urlRefs    bool
 	executor   string
 	kube       k8s.Config
 	queues     []string
@@ -98,6 +99,7 @@ docs/limits.md has the figures behind the defaults.`,
 	f.StringVar(&o.addrFile, "addr-file", "", "write the API's address to this file once listening")
 	f.StringVar(&o.tlsCert, "tls-cert", "", "serve the API over HTTPS with the certificate (chain) in `FILE`, PEM (with --tls-key)")
 	f.StringVar(&o.tlsKey, "tls-key", "", "the TLS certificate's private key `FILE`, PEM")
+	f.BoolVar(&o.urlRefs, "url-refs", false, "fetch the components submissions' urlRefs name (HTTP GET from this server: any URL it can reach)")
 	f.StringVar(&o.executor, "executor", "local", "where runs run: local (host processes under $PLEXUS_HOME) or k8s (Jobs, services as Deployments)")
 	f.StringVar(&o.kube.Kubeconfig, "kubeconfig", "", "with --executor k8s: the kubeconfig (default $KUBECONFIG, ~/.kube/config, or in-cluster)")
 	f.StringVar(&o.kube.Context, "context", "", "with --executor k8s: the kubeconfig context (default its current one)")
@@ -198,7 +200,7 @@ func runServer(cmd *cobra.Command, o serverOptions) error {
 		host, _ := os.Hostname()
 		o.id = fmt.Sprintf("%s-%d", host, os.Getpid())
 	}
-	le, err := openEngine(ctx, home, etcd, kube, engine.Config{ID: o.id, Queues: queues, Sources: sources(true), Policy: policy, Connections: conns})
+	le, err := openEngine(ctx, home, etcd, kube, engine.Config{ID: o.id, Queues: queues, Sources: sources(o.urlRefs), Policy: policy, Connections: conns})
 	if err != nil {
 		return err
 	}
