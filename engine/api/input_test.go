@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -115,4 +116,30 @@ func FuzzListOptions(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestLogsAttemptQuery: a log's attempt that is not a number is a 400, one
+// the run never had a 404.
+func TestLogsAttemptQuery(t *testing.T) {
+	srv, _ := serve(t, nil)
+	c := &Client{BaseURL: srv.URL}
+	run, err := c.Submit(t.Context(), SubmitRequest{Spec: hello, Params: map[string]any{"who": "x"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, c, run.UUID, true)
+	for query, want := range map[string]string{
+		"attempt=x":  `400 {"error":"attempt must be a number, got \"x\""}`,
+		"attempt=99": `404 {"error":"no log for attempt 99 of run ` + run.UUID + `"}`,
+	} {
+		resp, err := http.Get(srv.URL + "/api/v1/runs/" + run.UUID + "/logs?" + query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if got := fmt.Sprintf("%d %s", resp.StatusCode, bytes.TrimSpace(body)); got != want {
+			t.Errorf("%s: %s, want %s", query, got, want)
+		}
+	}
 }
