@@ -37,6 +37,7 @@ type serverOptions struct {
 	tlsCert    string
 	tlsKey     string
 	urlRefs    bool
+	auditLog   string
 	executor   string
 	kube       k8s.Config
 	queues     []string
@@ -99,6 +100,7 @@ docs/limits.md has the figures behind the defaults.`,
 	f.StringVar(&o.addrFile, "addr-file", "", "write the API's address to this file once listening")
 	f.StringVar(&o.tlsCert, "tls-cert", "", "serve the API over HTTPS with the certificate (chain) in `FILE`, PEM (with --tls-key)")
 	f.StringVar(&o.tlsKey, "tls-key", "", "the TLS certificate's private key `FILE`, PEM")
+	f.StringVar(&o.auditLog, "audit-log", "", "append a JSON line to `FILE` for every API call that changes something: when, who, what, the answer")
 	f.BoolVar(&o.urlRefs, "url-refs", false, "fetch the components submissions' urlRefs name (HTTP GET from this server: any URL it can reach)")
 	f.StringVar(&o.executor, "executor", "local", "where runs run: local (host processes under $PLEXUS_HOME) or k8s (Jobs, services as Deployments)")
 	f.StringVar(&o.kube.Kubeconfig, "kubeconfig", "", "with --executor k8s: the kubeconfig (default $KUBECONFIG, ~/.kube/config, or in-cluster)")
@@ -223,7 +225,16 @@ func runServer(cmd *cobra.Command, o serverOptions) error {
 	if err != nil {
 		return err
 	}
-	srv := (&api.Server{Engine: eng, Store: st, Executor: ex, Tokens: tokens, Limits: limits}).HTTPServer()
+	apiServer := &api.Server{Engine: eng, Store: st, Executor: ex, Tokens: tokens, Limits: limits}
+	if o.auditLog != "" {
+		f, err := os.OpenFile(o.auditLog, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		if err != nil {
+			return fmt.Errorf("--audit-log: %w", err)
+		}
+		defer f.Close()
+		apiServer.Audit = f
+	}
+	srv := apiServer.HTTPServer()
 	scheme := "http"
 	if tlsConfig != nil {
 		srv.TLSConfig, scheme = tlsConfig, "https"

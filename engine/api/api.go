@@ -34,7 +34,11 @@ type Server struct {
 	// Limits bound the submissions handled at once and the time a client
 	// may take; the zero value is the defaults.
 	Limits Limits
+	// Audit, when set, gets a JSON line for every call that changes
+	// something (audit.go).
+	Audit io.Writer
 
+	auditLog  *auditLog
 	limits    Limits // with the defaults
 	admission *admission
 	requests  *prometheus.CounterVec
@@ -46,6 +50,7 @@ type Server struct {
 // limit on submissions in flight.
 func (s *Server) Handler() http.Handler {
 	s.limits = s.Limits.withDefaults()
+	s.auditLog = &auditLog{w: s.Audit}
 	s.admission = newAdmission(s.limits.InFlight)
 	s.registry = prometheus.NewRegistry()
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -77,6 +82,7 @@ func (s *Server) Handler() http.Handler {
 				code, body = h(w, r)
 			}
 			s.requests.WithLabelValues(route, strconv.Itoa(code)).Inc()
+			s.audit(r, route, code, body)
 			if body == nil {
 				return // streamed
 			}
