@@ -285,7 +285,7 @@ func (e *Engine) Submit(ctx context.Context, sub Submission) (*store.Run, error)
 		return nil, fmt.Errorf("engine: encoding the run: %w", err)
 	}
 	run.Compiled = r
-	if err := e.readsBack(ctx, run); err != nil {
+	if err := readsBack(run); err != nil {
 		return nil, specs.ErrorList{specs.Invalidf("", nil, "the run would be stored as a record that does not read back: %v", err)}
 	}
 	if err := e.cfg.Store.Create(ctx, run); err != nil {

@@ -174,7 +174,7 @@ func deepInputs(p specs.Path, c *compiler.Compiled) specs.ErrorList {
 // readsBack checks that a run's record, as the store will write it,
 // decodes into what the leader compiles it from: nothing unreadable is
 // ever written.
-func (e *Engine) readsBack(ctx context.Context, run *store.Run) error {
+func readsBack(run *store.Run) error {
 	data, err := json.Marshal(run)
 	if err != nil {
 		return err

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"reflect"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -457,99 +456,6 @@ func (d *decoder) genericAt(n *yaml.Node, p Path, level int, deep *bool) any {
 	return n.Value
 }
 
-func parseYAMLBool(s string) (bool, bool) {
-	switch strings.ToLower(s) {
-	case "true", "yes", "on", "y", "t", "1":
-		return true, true
-	case "false", "no", "off", "n", "f", "0":
-		return false, true
-	}
-	return false, false
-}
-
-func parseYAMLFloat(s string) (float64, bool) {
-	switch strings.ToLower(s) {
-	case ".inf", "+.inf":
-		return math.Inf(1), true
-	case "-.inf":
-		return math.Inf(-1), true
-	case ".nan":
-		return math.NaN(), true
-	}
-	f, err := strconv.ParseFloat(strings.ReplaceAll(s, "_", ""), 64)
-	return f, err == nil
-}
-
-func (d *decoder) wantScalar(n *yaml.Node, p Path, what string) bool {
-	if n.Kind != yaml.ScalarNode {
-		d.errorAt(n, &FieldError{Path: p, Type: ErrType, Detail: fmt.Sprintf("expected %s, got %s", what, nodeKindName(n))})
-		return false
-	}
-	return true
-}
-
-func (d *decoder) scalarString(n *yaml.Node, p Path) (string, bool) {
-	if !d.wantScalar(n, p, "a string") {
-		return "", false
-	}
-	switch n.Tag {
-	case "!!null":
-		return "", true
-	case "!!bool":
-		b, _ := parseYAMLBool(n.Value)
-		return strconv.FormatBool(b), true
-	}
-	return n.Value, true
-}
-
-func (d *decoder) scalarBool(n *yaml.Node, p Path) (bool, bool) {
-	if !d.wantScalar(n, p, "a boolean") {
-		return false, false
-	}
-	if n.Tag == "!!null" {
-		return false, true
-	}
-	if b, ok := parseYAMLBool(n.Value); ok && n.Tag != "!!float" {
-		return b, true
-	}
-	d.errorAt(n, &FieldError{Path: p, Type: ErrType, BadValue: n.Value, Detail: fmt.Sprintf("expected a boolean, got %q", n.Value)})
-	return false, false
-}
-
-func (d *decoder) scalarInt(n *yaml.Node, p Path) (int64, bool) {
-	if !d.wantScalar(n, p, "an integer") {
-		return 0, false
-	}
-	s := strings.TrimSpace(strings.ReplaceAll(n.Value, "_", ""))
-	if n.Tag != "!!bool" && n.Tag != "!!null" {
-		if i, err := strconv.ParseInt(s, 0, 64); err == nil {
-			return i, true
-		}
-		if f, ok := parseYAMLFloat(s); ok && f == math.Trunc(f) && !math.IsInf(f, 0) && math.Abs(f) < 1<<53 {
-			return int64(f), true
-		}
-	}
-	detail := fmt.Sprintf("expected an integer, got %q", n.Value)
-	if IsTemplate(n.Value) {
-		detail = fmt.Sprintf("expected an integer, got the template %q (this field cannot be templated)", n.Value)
-	}
-	d.errorAt(n, &FieldError{Path: p, Type: ErrType, BadValue: n.Value, Detail: detail})
-	return 0, false
-}
-
-func (d *decoder) scalarFloat(n *yaml.Node, p Path) (float64, bool) {
-	if !d.wantScalar(n, p, "a number") {
-		return 0, false
-	}
-	if n.Tag != "!!bool" && n.Tag != "!!null" {
-		if f, ok := parseYAMLFloat(strings.TrimSpace(n.Value)); ok && !math.IsNaN(f) && !math.IsInf(f, 0) {
-			return f, true
-		}
-	}
-	d.errorAt(n, &FieldError{Path: p, Type: ErrType, BadValue: n.Value, Detail: fmt.Sprintf("expected a number, got %q", n.Value)})
-	return 0, false
-}
-
 func (d *decoder) decodeSlice(n *yaml.Node, v reflect.Value, p Path) {
 	et := v.Type().Elem()
 	switch {
@@ -776,94 +682,6 @@ func (d *decoder) decodeStructSkipping(n *yaml.Node, v reflect.Value, p Path, sk
 			d.errorAt(n, Required(p.Child(f.name), fmt.Sprintf("`%s` is required", f.name)))
 		}
 	}
-}
-
-// fieldHinter is implemented by spec types that know where a key users
-// often put on them really belongs.
-type fieldHinter interface {
-	misplacedField(key string) string
-}
-
-func (d *decoder) unknownField(key *yaml.Node, p Path, k string, si *structInfo, k8s bool, t reflect.Type) {
-	e := &FieldError{Path: p.Key(k), Type: ErrUnknownField, BadValue: k}
-	var hint string
-	if h, ok := reflect.New(t).Interface().(fieldHinter); ok {
-		hint = h.misplacedField(k)
-	}
-	if i, ok := si.byFold[foldKey(k)]; ok && strings.Contains(k, "_") {
-		e.Detail = fmt.Sprintf("unknown field %q: Polyaxonfile v1.1 keys are camelCase, did you mean %q?", k, si.fields[i].name)
-	} else if hint != "" {
-		e.Detail = fmt.Sprintf("unknown field %q: %s", k, hint)
-	} else if s := nearest(k, si); s != "" {
-		e.Detail = fmt.Sprintf("unknown field %q, did you mean %q?", k, s)
-	} else {
-		e.Detail = fmt.Sprintf("unknown field %q; valid fields are %s", k, fieldList(si))
-	}
-	if k8s && d.k8sDepth > 1 {
-		// Nested Kubernetes values are not checked by the reference; keep
-		// the file valid but say what will be ignored.
-		e.Detail += " (ignored)"
-		d.warnAt(key, e)
-		return
-	}
-	d.errorAt(key, e)
-}
-
-func fieldList(si *structInfo) string {
-	names := make([]string, len(si.fields))
-	for i, f := range si.fields {
-		names[i] = f.name
-	}
-	sort.Strings(names)
-	if len(names) > 12 {
-		names = append(names[:12], "...")
-	}
-	return strings.Join(names, ", ")
-}
-
-// nearest returns the valid field name closest to k, if any is close enough
-// to be a likely typo.
-func nearest(k string, si *structInfo) string {
-	best, bestD := "", math.MaxInt
-	lk := strings.ToLower(k)
-	for _, f := range si.fields {
-		dist := levenshtein(lk, strings.ToLower(f.name))
-		if dist < bestD {
-			best, bestD = f.name, dist
-		}
-	}
-	limit := max(2, len(k)/3)
-	if bestD <= limit {
-		return best
-	}
-	return ""
-}
-
-// levenshtein is the edit distance between a and b, counting a swap of
-// two adjacent letters as one edit (optimal string alignment).
-func levenshtein(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev2 := make([]int, len(rb)+1)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1) // a transposition
-			}
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(rb)]
 }
 
 // kindOf reads the `kind` key of a polymorphic section.
