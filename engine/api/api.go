@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -28,8 +28,10 @@ type Server struct {
 	Engine   *engine.Engine
 	Store    *store.Store
 	Executor executor.Executor
-	// Tokens maps bearer tokens to the users they authenticate. With none,
-	// the API is open (the embedded default, on loopback).
+	// Tokens maps bearer tokens to the users they authenticate, each an
+	// admin of every project; read once, by Handler, unless SetTokens was
+	// called first (access.go), which sets tokens with roles and projects.
+	// With neither, the API is open (the embedded default, on loopback).
 	Tokens map[string]string
 	// Limits bound the submissions handled at once and the time a client
 	// may take; the zero value is the defaults.
@@ -38,6 +40,7 @@ type Server struct {
 	// something (audit.go).
 	Audit io.Writer
 
+	tokens    atomic.Pointer[TokenSet]
 	auditLog  *auditLog
 	limits    Limits // with the defaults
 	admission *admission
@@ -50,6 +53,9 @@ type Server struct {
 // limit on submissions in flight.
 func (s *Server) Handler() http.Handler {
 	s.limits = s.Limits.withDefaults()
+	if s.tokens.Load() == nil && len(s.Tokens) > 0 {
+		s.SetTokens(NewTokenSet(AdminTokens(s.Tokens)))
+	}
 	s.auditLog = &auditLog{w: s.Audit}
 	s.admission = newAdmission(s.limits.InFlight)
 	s.registry = prometheus.NewRegistry()
@@ -74,9 +80,12 @@ func (s *Server) Handler() http.Handler {
 	api := func(pattern string, h func(http.ResponseWriter, *http.Request) (int, any)) {
 		route := pattern[strings.IndexByte(pattern, ' ')+1:]
 		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-			code, body := s.authenticate(r)
+			r, code, body := s.authenticate(r)
 			if code == 0 && strings.Contains(route, "{uuid}") {
 				code, body = checkRunID("the path's run id", r.PathValue("uuid"))
+			}
+			if code == 0 {
+				code, body = s.authorize(r, route)
 			}
 			if code == 0 {
 				code, body = h(w, r)
@@ -119,22 +128,6 @@ type Error struct {
 
 func fail(code int, format string, args ...any) (int, any) {
 	return code, Error{Error: fmt.Sprintf(format, args...)}
-}
-
-// authenticate checks the bearer token; 0 means go on.
-func (s *Server) authenticate(r *http.Request) (int, any) {
-	if len(s.Tokens) == 0 {
-		return 0, nil
-	}
-	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if ok {
-		for known := range s.Tokens {
-			if subtle.ConstantTimeCompare([]byte(token), []byte(known)) == 1 {
-				return 0, nil
-			}
-		}
-	}
-	return fail(http.StatusUnauthorized, "a valid bearer token is required")
 }
 
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
@@ -227,12 +220,24 @@ func (s *Server) list(_ http.ResponseWriter, r *http.Request) (int, any) {
 	if code != 0 {
 		return code, body
 	}
+	id := identity(r)
+	scoped := id != nil && id.Role != RoleAdmin
+	if scoped {
+		if o.Project != "" && !id.mayActIn(o.Project) {
+			return fail(http.StatusForbidden, "token user %q may not read project %q (its projects: %s)", id.User, o.Project, id.projectsText())
+		}
+		o.visible = id.mayActIn
+	}
 	page, err := List(r.Context(), s.Store, o)
 	if err != nil {
 		return fail(http.StatusInternalServerError, "%v", err)
 	}
 	for _, u := range page.Unreadable {
 		slog.Warn("listing runs: a record cannot be read", "record", u)
+	}
+	if scoped {
+		// Whose they are is not known: not a scoped token's to see.
+		page.Unreadable = nil
 	}
 	return http.StatusOK, page
 }
@@ -247,6 +252,7 @@ func List(ctx context.Context, st *store.Store, o ListOptions) (*ListResponse, e
 	}
 	keep := func(run *store.Run) bool {
 		return (o.Status == "" || string(run.Status) == o.Status) && (o.Project == "" || run.Project == o.Project) &&
+			(o.visible == nil || o.visible(run.Project)) &&
 			(o.Kind != "schedule" || run.Schedule != "") && (o.Kind != "matrix" || run.Matrix != "")
 	}
 	if o.Parent == "" {
@@ -340,12 +346,6 @@ func (s *Server) action(do func(ctx context.Context, uuid, user string) (*store.
 	return func(_ http.ResponseWriter, r *http.Request) (int, any) {
 		return s.runResult(do(r.Context(), r.PathValue("uuid"), s.user(r)))
 	}
-}
-
-// user is who the request's token authenticates ("" when the API is open).
-func (s *Server) user(r *http.Request) string {
-	token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	return s.Tokens[token]
 }
 
 func (s *Server) runResult(run *store.Run, err error) (int, any) {

@@ -32,17 +32,25 @@ func serve(t *testing.T, tokens map[string]string) (*httptest.Server, *store.Sto
 // s.HTTPServer serves it (its timeouts included).
 func serveWith(t *testing.T, s *Server) (*httptest.Server, *Server, *store.Store) {
 	t.Helper()
+	return serveConfig(t, s, engine.Config{})
+}
+
+// serveConfig is serveWith with an engine made from cfg (its policy,
+// connections), the store and executor set.
+func serveConfig(t *testing.T, s *Server, cfg engine.Config) (*httptest.Server, *Server, *store.Store) {
+	t.Helper()
 	cli := storetest.Client(t)
 	ex, err := local.New(local.Config{Root: t.TempDir(), BaseEnv: []string{"PATH=" + os.Getenv("PATH")}, StopGrace: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
 	st := store.New(cli, storetest.Prefix(t), nil)
-	eng, err := engine.New(engine.Config{Store: st, Executor: ex, Resync: 200 * time.Millisecond,
-		RunInfo: func(r *store.Run, ri compiler.RunInfo) compiler.RunInfo {
-			ri.ContextPath = ex.ContextPath(r.UUID)
-			return ri
-		}})
+	cfg.Store, cfg.Executor, cfg.Resync = st, ex, 200*time.Millisecond
+	cfg.RunInfo = func(r *store.Run, ri compiler.RunInfo) compiler.RunInfo {
+		ri.ContextPath = ex.ContextPath(r.UUID)
+		return ri
+	}
+	eng, err := engine.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -184,6 +184,9 @@ type ListOptions struct {
 	// Since, with Parent, lists only the children changed after that
 	// store revision (a ListResponse's Revision).
 	Since int64
+	// visible, on the server, keeps only the runs of the projects the
+	// request's token may act in.
+	visible func(project string) bool
 }
 
 // List lists runs.

@@ -51,12 +51,16 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) (int, any) {
 	if code != 0 {
 		return code, body
 	}
+	if !mayActIn(r, req.Project) {
+		id := identity(r)
+		return fail(http.StatusForbidden, "token user %q may not submit to project %q (its projects: %s)", id.User, firstOf(req.Project, compiler.DefaultProject), id.projectsText())
+	}
 	params := map[string]specs.Param{}
 	for k, v := range req.Params {
 		params[k] = specs.Param{Value: v}
 	}
 	run, err := s.Engine.Submit(r.Context(), engine.Submission{Spec: req.Spec, Source: "submission", Params: params, Name: req.Name, Project: req.Project,
-		Caller: compiler.Caller{User: s.user(r)}})
+		Caller: caller(r, req.Project)})
 	if err != nil {
 		var list specs.ErrorList
 		if errors.As(err, &list) {
@@ -192,3 +196,12 @@ func knownField(name string) bool {
 type skipped struct{}
 
 func (*skipped) UnmarshalJSON([]byte) error { return nil }
+
+func firstOf(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
