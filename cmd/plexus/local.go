@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -83,7 +84,7 @@ func openEngine(ctx context.Context, home string, etcd store.ClientConfig, kube 
 			return ri
 		}
 	} else {
-		lx, err := local.New(local.Config{Root: filepath.Join(home, "runs"), Plexus: selfPath()})
+		lx, err := local.New(local.Config{Root: filepath.Join(home, "runs"), Plexus: selfPath(), BaseEnv: runEnv(os.Environ())})
 		if err != nil {
 			le.Close()
 			return nil, err
@@ -142,6 +143,13 @@ func etcdConfig(c store.ClientConfig) (store.ClientConfig, error) {
 		c.Password = os.Getenv("PLEXUS_ETCD_PASSWORD")
 	}
 	return c, nil
+}
+
+// runEnv is the environment local runs start from: this process's,
+// without the etcd password (a run could print it to its log, which the
+// API serves).
+func runEnv(environ []string) []string {
+	return slices.DeleteFunc(environ, func(kv string) bool { return strings.HasPrefix(kv, "PLEXUS_ETCD_PASSWORD=") })
 }
 
 // liveHistory reads what the engine running in this process knows: its

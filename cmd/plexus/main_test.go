@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -202,6 +203,22 @@ func TestScripts(t *testing.T) {
 				}
 				ts.Fatalf("GET %s: still %s after 30s", args[0], last)
 			},
+			// sighup sends SIGHUP to the `plexus server` processes the
+			// script started in the background (the test's children working
+			// in the script's directory).
+			"sighup": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 0 {
+					ts.Fatalf("usage: sighup")
+				}
+				pids, err := serverPids(ts.MkAbs("."))
+				ts.Check(err)
+				if len(pids) == 0 {
+					ts.Fatalf("no plexus server is running in %s", ts.MkAbs("."))
+				}
+				for _, pid := range pids {
+					ts.Check(syscall.Kill(pid, syscall.SIGHUP))
+				}
+			},
 			// setenvmatch VAR stdout|stderr REGEXP sets VAR to what the first
 			// group of REGEXP matches in the last command's output.
 			"setenvmatch": func(ts *testscript.TestScript, neg bool, args []string) {
@@ -234,6 +251,38 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 	})
+}
+
+// serverPids are the processes of this test's children that run `plexus
+// server` in dir.
+func serverPids(dir string) ([]int, error) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, err
+	}
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may hold spaces, not ')'.
+		fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+		if len(fields) < 2 || fields[1] != strconv.Itoa(os.Getpid()) {
+			continue
+		}
+		cmdline, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		argv := strings.Split(string(cmdline), "\x00")
+		cwd, _ := os.Readlink(filepath.Join("/proc", e.Name(), "cwd"))
+		if len(argv) > 1 && filepath.Base(argv[0]) == "plexus" && argv[1] == "server" && cwd == dir {
+			pids = append(pids, pid)
+		}
+	}
+	return pids, nil
 }
 
 // until runs a command until it succeeds, with an output re matches if

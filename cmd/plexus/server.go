@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -30,6 +29,7 @@ type serverOptions struct {
 	listen     string
 	etcd       store.ClientConfig
 	tokensFile string
+	tokensYAML string
 	token      string
 	conns      string
 	id         string
@@ -69,6 +69,27 @@ Content-Length, or --max-body without one); the others wait up to
 --max-body is answered 413; one that takes longer than --body-timeout to
 arrive, 408.
 
+Tokens: with none of --token, --tokens-file and --tokens the API is open
+(keep it on loopback then). --tokens FILE lists the bearer tokens, each with
+who it is and what it may do:
+
+  tokens:
+    - token: s3cret            # or tokenFile: FILE, relative to this file
+      user: alice
+      teams: [ml]              # the access policy (--policy) applies to them too
+      projects: [vision]       # where it may act; "*" any; none: the default project
+      role: submit             # read | submit | admin
+
+A read token may only read (GET: list, get, logs, graphs); a submit token
+may also submit, stop, approve, resume and restart runs of its projects; an
+admin may do everything in every project. A token sees only the runs of its
+projects: a run of another is answered 404 to a read, 403 to a change.
+--token and the --tokens-file lines are admins of every project. The three
+may be given together: the API accepts the tokens of all of them, and a
+token given twice is an error naming both places. On SIGHUP the server reads
+the tokens files again: a file with an error is logged and the tokens in use
+kept; a good one replaces them at once.
+
 --policy FILE is the access policy submissions are compiled under
 (compile's --policy). Their hubRefs are resolved for the user the
 request's token names, in the submission's project: a hub component is
@@ -94,8 +115,9 @@ docs/limits.md has the figures behind the defaults.`,
 	f := cmd.Flags()
 	f.StringVar(&o.listen, "listen", "127.0.0.1:8000", "the API's address")
 	etcdFlags(f, &o.etcd)
-	f.StringVar(&o.tokensFile, "tokens-file", "", "a file of `TOKEN USER` lines: the bearer tokens the API accepts")
-	f.StringVar(&o.token, "token", "", "a bearer token the API accepts (for the user \"admin\")")
+	f.StringVar(&o.tokensYAML, "tokens", "", "a tokens `FILE` (YAML or JSON): the bearer tokens the API accepts, each with its user, teams, projects and role (read, submit, admin); read again on SIGHUP")
+	f.StringVar(&o.tokensFile, "tokens-file", "", "a file of `TOKEN USER` lines: bearer tokens of admins of every project (the old form; read again on SIGHUP)")
+	f.StringVar(&o.token, "token", "", "a bearer token the API accepts, of an admin of every project (the user \"admin\")")
 	f.StringVar(&o.id, "id", "", "this engine's name among the servers (default: the host name and pid)")
 	f.StringVar(&o.addrFile, "addr-file", "", "write the API's address to this file once listening")
 	f.StringVar(&o.tlsCert, "tls-cert", "", "serve the API over HTTPS with the certificate (chain) in `FILE`, PEM (with --tls-key)")
@@ -146,7 +168,7 @@ func runServer(cmd *cobra.Command, o serverOptions) error {
 	default:
 		return fmt.Errorf("--executor %q: want local or k8s", o.executor)
 	}
-	tokens, err := readTokens(o.tokensFile, o.token)
+	tokens, err := loadTokens(o)
 	if err != nil {
 		return err
 	}
@@ -225,7 +247,11 @@ func runServer(cmd *cobra.Command, o serverOptions) error {
 	if err != nil {
 		return err
 	}
-	apiServer := &api.Server{Engine: eng, Store: st, Executor: ex, Tokens: tokens, Limits: limits}
+	apiServer := &api.Server{Engine: eng, Store: st, Executor: ex, Limits: limits}
+	if tokens != nil {
+		apiServer.SetTokens(api.NewTokenSet(tokens))
+	}
+	go reloadOnHangup(ctx, o, apiServer)
 	if o.auditLog != "" {
 		f, err := os.OpenFile(o.auditLog, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 		if err != nil {
@@ -333,40 +359,4 @@ func apiLimits(o serverOptions) (api.Limits, error) {
 		}
 	}
 	return l, nil
-}
-
-// readTokens reads `TOKEN USER` lines, plus one token given on the
-// command line.
-func readTokens(file, token string) (map[string]string, error) {
-	tokens := map[string]string{}
-	if token != "" {
-		tokens[token] = "admin"
-	}
-	if file == "" {
-		return tokens, nil
-	}
-	f, err := os.Open(file)
-	if err != nil {
-		return nil, fmt.Errorf("reading tokens: %w", err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		fields := strings.Fields(line)
-		if len(fields) != 2 {
-			return nil, fmt.Errorf("%s:%d: want TOKEN USER", file, n)
-		}
-		tokens[fields[0]] = fields[1]
-	}
-	if err := sc.Err(); err != nil {
-		return nil, err
-	}
-	if len(tokens) == 0 {
-		return nil, errors.New("the tokens file holds no token")
-	}
-	return tokens, nil
 }

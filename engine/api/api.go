@@ -54,7 +54,11 @@ type Server struct {
 func (s *Server) Handler() http.Handler {
 	s.limits = s.Limits.withDefaults()
 	if s.tokens.Load() == nil && len(s.Tokens) > 0 {
-		s.SetTokens(NewTokenSet(AdminTokens(s.Tokens)))
+		admins := map[string]Identity{}
+		for token, user := range s.Tokens {
+			admins[token] = AdminIdentity(user)
+		}
+		s.SetTokens(NewTokenSet(admins))
 	}
 	s.auditLog = &auditLog{w: s.Audit}
 	s.admission = newAdmission(s.limits.InFlight)

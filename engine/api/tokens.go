@@ -89,14 +89,10 @@ func NewTokenSet(tokens map[string]Identity) *TokenSet {
 	return ts
 }
 
-// AdminTokens is a set of tokens each authenticating its user as an admin
-// of every project (the old `TOKEN USER` lines, and --token).
-func AdminTokens(users map[string]string) map[string]Identity {
-	out := make(map[string]Identity, len(users))
-	for tok, user := range users {
-		out[tok] = Identity{User: user, Role: RoleAdmin, Projects: []string{"*"}}
-	}
-	return out
+// AdminIdentity is a user as an admin of every project: who the old
+// `TOKEN USER` lines, and --token, authenticate.
+func AdminIdentity(user string) Identity {
+	return Identity{User: user, Role: RoleAdmin, Projects: []string{"*"}}
 }
 
 // Len is the number of tokens in the set.
@@ -122,11 +118,21 @@ type TokensFile struct {
 	Tokens []json.RawMessage `json:"tokens"`
 }
 
+// FileToken is a token read from a tokens file, and where.
+type FileToken struct {
+	// Where is the file, the line of its entry when known, and the entry's
+	// path: "tokens.yaml:4: tokens[1]".
+	Where string
+	Token string
+	Identity
+}
+
 // ReadTokens reads a tokens file (YAML or JSON): `tokens: [{token |
-// tokenFile, user, teams, projects, role}, ...]`. Unknown fields are
-// refused. Every problem is reported at once, each with the file, the line
-// of its entry when known, and the entry's path; no error quotes a token.
-func ReadTokens(path string) (map[string]Identity, error) {
+// tokenFile, user, teams, projects, role}, ...]`, in the file's order.
+// Unknown fields are refused. Every problem is reported at once, each with
+// the file, the line of its entry when known, and the entry's path; no
+// error quotes a token.
+func ReadTokens(path string) ([]FileToken, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading tokens: %w", err)
@@ -140,7 +146,7 @@ func ReadTokens(path string) (map[string]Identity, error) {
 
 // parseTokens reads a tokens file's content; path names it in errors
 // and locates its tokenFiles.
-func parseTokens(path string, data []byte) (map[string]Identity, []error) {
+func parseTokens(path string, data []byte) ([]FileToken, []error) {
 	js, err := sigsyaml.YAMLToJSON(data)
 	if err != nil {
 		return nil, []error{fmt.Errorf("%s: %w", path, err)}
@@ -154,7 +160,7 @@ func parseTokens(path string, data []byte) (map[string]Identity, []error) {
 	}
 	lines := entryLines(data)
 	var errs []error
-	tokens := map[string]Identity{}
+	var tokens []FileToken
 	first := map[string]int{} // token -> the entry that first holds it
 	for i, raw := range doc.Tokens {
 		at := fmt.Sprintf("%s: tokens[%d]", path, i)
@@ -220,7 +226,7 @@ func parseTokens(path string, data []byte) (map[string]Identity, []error) {
 			continue
 		}
 		first[token] = i
-		tokens[token] = e.Identity
+		tokens = append(tokens, FileToken{Where: at, Token: token, Identity: e.Identity})
 	}
 	return tokens, errs
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -74,10 +75,17 @@ func TestReadTokens(t *testing.T) {
 			if err := os.WriteFile(path, []byte(tc.file), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			got, err := ReadTokens(path)
+			read, err := ReadTokens(path)
 			if tc.errs == nil {
 				if err != nil {
 					t.Fatal(err)
+				}
+				got := map[string]Identity{}
+				for i, ft := range read {
+					if want := fmt.Sprintf("%s:%d: tokens[%d]", path, 2+i*5, i); !strings.HasPrefix(name, "json") && ft.Where != want {
+						t.Errorf("token %d is at %q, want %q", i, ft.Where, want)
+					}
+					got[ft.Token] = ft.Identity
 				}
 				if d := cmp.Diff(tc.want, got); d != "" {
 					t.Errorf("identities (-want +got):\n%s", d)
@@ -85,7 +93,7 @@ func TestReadTokens(t *testing.T) {
 				return
 			}
 			if err == nil {
-				t.Fatalf("no error; read %+v", got)
+				t.Fatalf("no error; read %+v", read)
 			}
 			lines := strings.Split(strings.ReplaceAll(err.Error(), dir+"/", ""), "\n")
 			if len(lines) != len(tc.errs) {
