@@ -2,7 +2,9 @@
 // (by status, project, or parent: a dag's runs, read from the children
 // index, or with since only those changed after a store revision), get,
 // logs (streamed, with follow), a dag's graph, stop, approve, resume and
-// restart — with bearer-token authentication, /healthz, /readyz (ready
+// restart — with bearer-token authentication and roles (a token is a
+// user with teams, projects and a role, read, submit or admin: tokens.go,
+// access.go), /healthz, /readyz (ready
 // when etcd answers) and /metrics (Prometheus), and the Go client the CLI
 // uses.
 //
