@@ -13,7 +13,7 @@ export BUILDFLAGS
 
 CORPUS      ?= testdata/polyaxonfiles
 
-.PHONY: all build test unit unit-local unit-cluster fuzz lint fmt-check vet staticcheck demo e2e k8s-bin conformance bench bench-engine bench-dag bench-sweep bench-fires bench-k8s bench-peer argo-bin clean
+.PHONY: all build test unit unit-local unit-cluster fuzz lint fmt-check vet staticcheck demo e2e k8s-bin chaos conformance bench bench-engine bench-dag bench-sweep bench-fires bench-k8s bench-peer argo-bin clean
 
 all: build
 
@@ -99,6 +99,14 @@ e2e: k8s-bin
 ## $PLEXUS_K8S_BIN or .cache/k8s/<versions>/ (cold ~15 min, 3.2 GB; warm: instant).
 k8s-bin:
 	@dir=$$(GO=$(GO) ./scripts/k8s-bin.sh) && echo "k8s-bin: $$dir"
+
+## chaos: the full chaos schedule of e2e/chaos on a real control plane:
+## 3 servers on an etcd of 3 members, 50 leader kills, leader pauses, etcd
+## member restarts and API server faults through a proxy; then the whole
+## history is checked and the counts printed (SEED=N repeats a schedule).
+## `make test` runs a short schedule.
+chaos: k8s-bin
+	$(GO) test -count=1 -timeout 30m -run '^TestChaos$$' -v ./e2e/chaos -args -chaos.full $(if $(SEED),-chaos.seed=$(SEED))
 
 ## conformance: check every Polyaxonfile of CORPUS (default: our own,
 ## testdata/polyaxonfiles) against its verdict -- in-file `# expect:` headers,

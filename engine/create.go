@@ -223,7 +223,7 @@ func (l *leading) send(ctx context.Context, r *store.Run) {
 		if pe := (*panicError)(nil); errors.As(err, &pe) {
 			l.poison(r.UUID, pe)
 		} else if err != nil {
-			l.queue.add(r.UUID)
+			l.queue.retry(r.UUID)
 		}
 	}()
 }

@@ -485,6 +485,11 @@ func (l *leading) dispatch(ctx context.Context, run *store.Run) error {
 		return err
 	}
 	if err := l.e.cfg.Executor.Dispatch(ctx, ref, c); err != nil {
+		if errors.Is(err, executor.ErrTransient) || ctx.Err() != nil {
+			// Not the attempt's failure: the run stays scheduled, and the
+			// queue's back-off brings it back here.
+			return fmt.Errorf("engine: dispatching %s attempt %d: %w", ref.UUID, ref.Attempt, err)
+		}
 		_, uerr := l.update(ctx, run, func(r *store.Run) error {
 			if r.Attempt != ref.Attempt || r.Status.Final() {
 				return errSkip

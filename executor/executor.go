@@ -75,6 +75,12 @@ type Lister interface {
 // ErrUnknownRun is returned for an attempt the executor does not know.
 var ErrUnknownRun = errors.New("executor: unknown run")
 
+// ErrTransient is wrapped by an error that trying the same call again
+// later may mend: the cluster throttled, failed for a moment or could not
+// be reached. Dispatch returning it has not failed the attempt: the engine
+// keeps the run scheduled and dispatches it again after a back-off.
+var ErrTransient = errors.New("executor: a transient failure, to try again")
+
 // Endpoint says how to reach a service's attempt.
 type Endpoint struct {
 	// URL is where the service answers from the engine's host, when it

@@ -33,6 +33,7 @@ type serverOptions struct {
 	token      string
 	conns      string
 	id         string
+	leaseTTL   int
 	addrFile   string
 	tlsCert    string
 	tlsKey     string
@@ -119,6 +120,7 @@ docs/limits.md has the figures behind the defaults.`,
 	f.StringVar(&o.tokensFile, "tokens-file", "", "a file of `TOKEN USER` lines: bearer tokens of admins of every project (the old form; read again on SIGHUP)")
 	f.StringVar(&o.token, "token", "", "a bearer token the API accepts, of an admin of every project (the user \"admin\")")
 	f.StringVar(&o.id, "id", "", "this engine's name among the servers (default: the host name and pid)")
+	f.IntVar(&o.leaseTTL, "lease-ttl", 10, "the leader's etcd lease in `SECONDS`: how long a leader that died holds on before a standby takes over")
 	f.StringVar(&o.addrFile, "addr-file", "", "write the API's address to this file once listening")
 	f.StringVar(&o.tlsCert, "tls-cert", "", "serve the API over HTTPS with the certificate (chain) in `FILE`, PEM (with --tls-key)")
 	f.StringVar(&o.tlsKey, "tls-key", "", "the TLS certificate's private key `FILE`, PEM")
@@ -167,6 +169,9 @@ func runServer(cmd *cobra.Command, o serverOptions) error {
 		kube = &o.kube
 	default:
 		return fmt.Errorf("--executor %q: want local or k8s", o.executor)
+	}
+	if o.leaseTTL < 1 {
+		return fmt.Errorf("--lease-ttl %d: want at least 1 second", o.leaseTTL)
 	}
 	tokens, err := loadTokens(o)
 	if err != nil {
@@ -224,7 +229,7 @@ func runServer(cmd *cobra.Command, o serverOptions) error {
 		host, _ := os.Hostname()
 		o.id = fmt.Sprintf("%s-%d", host, os.Getpid())
 	}
-	le, err := openEngine(ctx, home, etcd, kube, engine.Config{ID: o.id, Queues: queues, Sources: sources(o.urlRefs), Policy: policy, Connections: conns})
+	le, err := openEngine(ctx, home, etcd, kube, engine.Config{ID: o.id, LeaseTTL: o.leaseTTL, Queues: queues, Sources: sources(o.urlRefs), Policy: policy, Connections: conns})
 	if err != nil {
 		return err
 	}

@@ -34,6 +34,9 @@ type Options struct {
 	StartTimeout time.Duration
 	// Logf, when set, receives a line per step (t.Logf, say).
 	Logf func(format string, args ...any)
+	// Audit makes the API server log every create and delete of Jobs,
+	// Pods, Deployments and Services (Cluster.AuditEvents reads them).
+	Audit bool
 }
 
 // Cluster is a running control plane. Its methods are safe for concurrent
@@ -49,6 +52,7 @@ type Cluster struct {
 	nodes      []string
 	spawner    *spawner
 	podLogs    *podLogs
+	audit      bool
 
 	mu      sync.Mutex
 	procs   []*process // in start order
@@ -96,7 +100,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 func start(ctx context.Context, opts Options, bin string) (cl *Cluster, err error) {
 	logf := opts.Logf
 
-	c := &Cluster{dir: opts.Dir}
+	c := &Cluster{dir: opts.Dir, audit: opts.Audit}
 	if c.dir == "" {
 		sweepStale()
 		if c.dir, err = os.MkdirTemp("", dirPrefix); err != nil {
@@ -134,7 +138,7 @@ func start(ctx context.Context, opts Options, bin string) (cl *Cluster, err erro
 	if err != nil {
 		return nil, err
 	}
-	ports, err := freePorts(4)
+	ports, err := FreePorts(4)
 	if err != nil {
 		return nil, err
 	}
@@ -166,7 +170,13 @@ func start(ctx context.Context, opts Options, bin string) (cl *Cluster, err erro
 	// kube-apiserver
 	certDir := filepath.Join(c.dir, "certs")
 	c.url = "https://127.0.0.1:" + strconv.Itoa(apiPort)
-	if _, err := c.start(binAPIServer, filepath.Join(bin, binAPIServer), []string{
+	var auditFlags []string
+	if c.audit {
+		if auditFlags, err = writeAuditPolicy(c.dir); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := c.start(binAPIServer, filepath.Join(bin, binAPIServer), append([]string{
 		"--etcd-servers=" + etcdURL,
 		"--bind-address=127.0.0.1",
 		"--secure-port=" + strconv.Itoa(apiPort),
@@ -184,7 +194,7 @@ func start(ctx context.Context, opts Options, bin string) (cl *Cluster, err erro
 		// kwok's kubelet endpoint, whose certificate is this.
 		"--kubelet-preferred-address-types=InternalIP",
 		"--kubelet-certificate-authority=" + creds.kubeletCert,
-	}, nil); err != nil {
+	}, auditFlags...), nil); err != nil {
 		return nil, err
 	}
 	// The API server writes its self-signed serving certificate (followed by
@@ -434,10 +444,10 @@ func (c *Cluster) PIDs() map[string]int {
 	return pids
 }
 
-// freePorts reserves n distinct loopback ports and releases them for the
+// FreePorts reserves n distinct loopback ports and releases them for the
 // components to bind. Another process could take one in between; the
 // component would then fail to start and Start report it.
-func freePorts(n int) ([]int, error) {
+func FreePorts(n int) ([]int, error) {
 	ports := make([]int, n)
 	for i := range ports {
 		l, err := net.Listen("tcp", "127.0.0.1:0")

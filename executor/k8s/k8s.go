@@ -188,11 +188,41 @@ func (e *Executor) preflight(ctx context.Context) error {
 		{"pods", func() error { _, err := e.cs.CoreV1().Pods(e.ns).List(ctx, opts); return err }},
 		{"deployments", func() error { _, err := e.cs.AppsV1().Deployments(e.ns).List(ctx, opts); return err }},
 	} {
-		if err := check.list(); err != nil {
+		if err := retryTransient(ctx, check.list); err != nil {
 			return fmt.Errorf("k8s executor: listing %s in namespace %s: %w", check.what, e.ns, err)
 		}
 	}
 	return nil
+}
+
+// permanent says whether trying a call that failed with err again cannot
+// mend it: no permission, no such namespace, a request the API server
+// refuses as it is. Anything else (throttling, a server error, a timeout,
+// an unreachable server) may pass on another try.
+func permanent(err error) bool {
+	return apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) || apierrors.IsNotFound(err) ||
+		apierrors.IsBadRequest(err) || apierrors.IsInvalid(err) || apierrors.IsMethodNotSupported(err) ||
+		apierrors.IsRequestEntityTooLargeError(err)
+}
+
+// retryTransient calls do until it succeeds, fails in a way that trying
+// again cannot mend (no permission, no such namespace, a bad request), or
+// ctx ends; an API server that throttles, fails for a moment or cannot
+// be reached yet is tried again, from 100ms apart up to 2s.
+func retryTransient(ctx context.Context, do func() error) error {
+	wait := 100 * time.Millisecond
+	for {
+		err := do()
+		if err == nil || permanent(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 2*time.Second)
+	}
 }
 
 // Close stops the informers and ends every watch.
@@ -351,6 +381,9 @@ func (e *Executor) Dispatch(ctx context.Context, ref executor.RunRef, c *compile
 		}
 	default:
 		return fmt.Errorf("k8s executor: %T runs are not dispatched yet (jobs and services are)", c.Component.Run)
+	}
+	if err != nil && !permanent(err) {
+		return fmt.Errorf("k8s executor: dispatching %s/%d: %w (%w)", ref.UUID, ref.Attempt, err, executor.ErrTransient)
 	}
 	if err != nil {
 		return fmt.Errorf("k8s executor: dispatching %s/%d: %w", ref.UUID, ref.Attempt, err)

@@ -6,7 +6,9 @@ import (
 	"testing"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/plexus-ml/plexus/executor"
@@ -101,5 +103,47 @@ func TestStopUnknown(t *testing.T) {
 	defer ex.Close()
 	if err := ex.Stop(t.Context(), executor.RunRef{UUID: "x", Attempt: 1}); !errors.Is(err, executor.ErrUnknownRun) {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// TestRetryTransient: the preflight listing tries again through throttling
+// and passing server errors, and gives up at once on what cannot mend.
+func TestRetryTransient(t *testing.T) {
+	gr := schema.GroupResource{Group: "batch", Resource: "jobs"}
+	transient := []error{
+		apierrors.NewTooManyRequests("slow down", 1),
+		apierrors.NewInternalError(errors.New("boom")),
+		apierrors.NewServiceUnavailable("starting"),
+		errors.New("dial tcp 127.0.0.1:1: connect: connection refused"),
+	}
+	calls := 0
+	err := retryTransient(t.Context(), func() error {
+		calls++
+		if calls <= len(transient) {
+			return transient[calls-1]
+		}
+		return nil
+	})
+	if err != nil || calls != len(transient)+1 {
+		t.Fatalf("after %d calls: %v; want success on call %d", calls, err, len(transient)+1)
+	}
+
+	for _, permanent := range []error{
+		apierrors.NewForbidden(gr, "", errors.New("no")),
+		apierrors.NewNotFound(schema.GroupResource{Resource: "namespaces"}, "ml"),
+		apierrors.NewUnauthorized("who are you"),
+	} {
+		calls = 0
+		err := retryTransient(t.Context(), func() error { calls++; return permanent })
+		if calls != 1 || err != permanent {
+			t.Errorf("%v: %d calls, %v; want one call and the error", permanent, calls, err)
+		}
+	}
+
+	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	defer cancel()
+	last := apierrors.NewInternalError(errors.New("still down"))
+	if err := retryTransient(ctx, func() error { return last }); err != last {
+		t.Fatalf("at the deadline: %v, want the last error", err)
 	}
 }
