@@ -206,6 +206,9 @@ func runServer(cmd *cobra.Command, o serverOptions) error {
 	if err != nil {
 		return err
 	}
+	// Stopped to be upgraded or restarted, the server leaves its local
+	// runs running: the next one on the same home adopts them.
+	le.detach = true
 	defer le.Close()
 	if path := os.Getenv(cpuProfileEnv); path != "" {
 		// For benchmarks (e2e/bench/peer): where the server's CPU goes,

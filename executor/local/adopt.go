@@ -3,6 +3,7 @@ package local
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -37,22 +38,29 @@ func (e *Executor) adoptUnknown(ref executor.RunRef) {
 //     the attempt fails as Lost (retried if the run has retries left).
 //
 // Records of a live executor, this one or another process's, are left to
-// it. Adopting rewrites the record with this executor as its owner, so
-// that another one does not adopt the attempt too.
+// it; a record with no owner is one an executor let go of (Detach).
+// Adopting rewrites the record with this executor as its owner, so that
+// another one does not adopt the attempt too.
 func (e *Executor) adoptRun(uuid string) {
 	dir := e.RunDir(uuid)
 	for n, rec := range readRecords(dir) {
-		if rec.Owner == e.self || rec.Owner.alive() {
+		if rec.Owner == e.self || rec.Owner != (procID{}) && rec.Owner.alive() {
 			continue
 		}
 		ref := executor.RunRef{UUID: uuid, Attempt: n}
+		if _, ended := e.ended(ref); ended {
+			// Its executor reported the end and was gone before it
+			// removed the record: no process of it is left.
+			_ = os.Remove(recordPath(dir, n))
+			continue
+		}
 		e.mu.Lock()
 		if _, known := e.runs[ref]; known {
 			e.mu.Unlock()
 			continue
 		}
 		ctx, cancel := context.WithCancel(context.Background())
-		a := &attempt{ref: ref, dir: dir, cancel: cancel, done: make(chan struct{}),
+		a := &attempt{ref: ref, dir: dir, cancel: cancel, done: make(chan struct{}), step: rec.Step,
 			logPath: filepath.Join(dir, fmt.Sprintf("attempt-%d.log", n))}
 		e.runs[ref] = a
 		e.mu.Unlock()
@@ -99,6 +107,10 @@ func (e *Executor) watchAdopted(ctx context.Context, a *attempt, rec procRecord)
 		case <-timeout:
 			endGroup(rec.PGID, rec.Start, false, e.cfg.StopGrace)
 			e.finish(a, executor.Failed, "DeadlineExceeded", "main ran past the run's timeout", nil, nil)
+			return
+		case <-e.detach:
+			rec.Owner = procID{}
+			_ = writeRecord(recordPath(a.dir, a.ref.Attempt), rec)
 			return
 		case <-tick.C:
 		}

@@ -1,0 +1,59 @@
+package local
+
+import "errors"
+
+// errDetached is how a main process's watch ends when Detach lets the
+// process go on.
+var errDetached = errors.New("local executor: detached")
+
+// Detach lets go of every attempt and returns once none of the
+// executor's goroutines acts on them: for an executor whose process
+// ends while its runs go on (plexus server stopped to be upgraded or
+// restarted). Main processes keep running in their own sessions, their
+// records saying nobody watches them; the next executor on the root
+// adopts them and reports their real end (adopt.go). An attempt still
+// in its init steps, or waiting for an earlier attempt to end, cannot
+// go on without this executor: its step is ended and it fails as Lost
+// (retried if the run has retries left). Watchers' channels close.
+// Close after Detach stops nothing more.
+func (e *Executor) Detach() error {
+	e.mu.Lock()
+	if !e.detached {
+		e.detached = true
+		close(e.detach)
+	}
+	for _, a := range e.runs {
+		if a.step != mainStep && !a.stopped && !a.last.Status.Final() {
+			a.lost = true
+			a.cancel()
+		}
+	}
+	e.mu.Unlock()
+	e.wg.Wait()
+	e.closeOnce.Do(func() { close(e.close) })
+	return nil
+}
+
+// enter moves the attempt to its step, unless the executor detached or
+// the attempt was stopped: then it reports false.
+func (e *Executor) enter(a *attempt, step string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.detached && !a.stopped {
+		a.lost = true
+	}
+	if a.lost || a.stopped {
+		return false
+	}
+	a.step = step
+	return true
+}
+
+// stepName names the attempt's step for a message. The executor's lock
+// is held.
+func (a *attempt) stepName() string {
+	if a.step == "" {
+		return "setup"
+	}
+	return a.step
+}
