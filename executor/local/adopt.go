@@ -100,9 +100,9 @@ func (e *Executor) watchAdopted(ctx context.Context, a *attempt, rec procRecord)
 		case <-ctx.Done():
 			endGroup(rec.PGID, rec.Start, false, e.cfg.StopGrace)
 			e.mu.Lock()
-			reason, msg := a.stoppedStatus()
+			status, reason, msg := a.stoppedStatus()
 			e.mu.Unlock()
-			e.finish(a, executor.Stopped, reason, msg, nil, nil)
+			e.finish(a, status, reason, msg, nil, nil)
 			return
 		case <-timeout:
 			endGroup(rec.PGID, rec.Start, false, e.cfg.StopGrace)

@@ -23,8 +23,8 @@ func (e *Executor) Detach() error {
 		close(e.detach)
 	}
 	for _, a := range e.runs {
-		if a.step != mainStep && !a.stopped && !a.last.Status.Final() {
-			a.lost = true
+		if a.step != mainStep && !a.stopped && a.lost == "" && !a.last.Status.Final() {
+			a.lost = a.detachedDuring()
 			a.cancel()
 		}
 	}
@@ -39,21 +39,22 @@ func (e *Executor) Detach() error {
 func (e *Executor) enter(a *attempt, step string) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.detached && !a.stopped {
-		a.lost = true
+	if e.detached && !a.stopped && a.lost == "" {
+		a.lost = a.detachedDuring()
 	}
-	if a.lost || a.stopped {
+	if a.lost != "" || a.stopped {
 		return false
 	}
 	a.step = step
 	return true
 }
 
-// stepName names the attempt's step for a message. The executor's lock
+// detachedDuring says why Detach loses the attempt. The executor's lock
 // is held.
-func (a *attempt) stepName() string {
-	if a.step == "" {
-		return "setup"
+func (a *attempt) detachedDuring() string {
+	step := a.step
+	if step == "" {
+		step = "setup"
 	}
-	return a.step
+	return "the executor detached (its server stopped) during the attempt's " + step + " step, which cannot go on without it"
 }

@@ -80,9 +80,9 @@ type attempt struct {
 	// step is the step the attempt is in: "" while it sets up or waits
 	// for earlier attempts to end, then "init[i]", then "main".
 	step string
-	// lost says Detach ended the attempt before its main process began:
-	// its steps cannot go on without this executor.
-	lost bool
+	// lost, when set, says why the executor's end ended the attempt: it
+	// fails as Lost, to be retried if the run has retries left.
+	lost string
 	// missed says a watcher did not get the attempt's end (its channel
 	// was full); saved that the end is in the attempt's status file.
 	missed, saved bool
@@ -90,15 +90,16 @@ type attempt struct {
 }
 
 // stoppedStatus is how a stopped attempt ends: stopped by request, or by
-// another attempt of its run. The executor's lock is held.
-func (a *attempt) stoppedStatus() (reason, message string) {
-	if a.lost {
-		return "Lost", "the executor detached (its server stopped) during the attempt's " + a.stepName() + " step, which cannot go on without it"
+// another attempt of its run, or lost with the executor's end. The
+// executor's lock is held.
+func (a *attempt) stoppedStatus() (status executor.Status, reason, message string) {
+	switch {
+	case a.lost != "":
+		return executor.Failed, "Lost", a.lost
+	case a.supersededBy != 0:
+		return executor.Stopped, "Superseded", fmt.Sprintf("attempt %d of the run superseded it", a.supersededBy)
 	}
-	if a.supersededBy != 0 {
-		return "Superseded", fmt.Sprintf("attempt %d of the run superseded it", a.supersededBy)
-	}
-	return "Stopped", "stopped by request"
+	return executor.Stopped, "Stopped", "stopped by request"
 }
 
 // New returns an executor rooted at cfg.Root.
@@ -211,18 +212,14 @@ func (e *Executor) Dispatch(ctx context.Context, ref executor.RunRef, c *compile
 	go func() {
 		defer e.wg.Done()
 		if err := e.endOthers(runCtx, a, others); err != nil {
-			e.mu.Lock()
-			lost := a.lost
-			reason, msg := a.stoppedStatus()
-			e.mu.Unlock()
-			switch {
-			case !errors.Is(err, context.Canceled):
+			if !errors.Is(err, context.Canceled) {
 				e.finish(a, executor.Failed, "EarlierAttemptAlive", err.Error(), nil, nil)
-			case lost:
-				e.finish(a, executor.Failed, reason, msg, nil, nil)
-			default:
-				e.finish(a, executor.Stopped, reason, msg, nil, nil)
+				return
 			}
+			e.mu.Lock()
+			status, reason, msg := a.stoppedStatus()
+			e.mu.Unlock()
+			e.finish(a, status, reason, msg, nil, nil)
 			return
 		}
 		e.run(runCtx, a, c, replica, timeout)
@@ -348,8 +345,8 @@ func (e *Executor) succeeded(a *attempt, code int) {
 // end reports a failed step: stopped, timed out, or failed with its code.
 func (e *Executor) end(ctx context.Context, a *attempt, step string, err error, log *os.File) {
 	e.mu.Lock()
-	stopped, lost := a.stopped, a.lost
-	reason, msg := a.stoppedStatus()
+	ended := a.stopped || a.lost != ""
+	status, reason, msg := a.stoppedStatus()
 	e.mu.Unlock()
 	var exit *exec.ExitError
 	var code *int
@@ -358,10 +355,8 @@ func (e *Executor) end(ctx context.Context, a *attempt, step string, err error, 
 		code = &c
 	}
 	switch {
-	case lost:
-		e.finish(a, executor.Failed, reason, msg, nil, code)
-	case stopped:
-		e.finish(a, executor.Stopped, reason, msg, nil, code)
+	case ended:
+		e.finish(a, status, reason, msg, nil, code)
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		e.finish(a, executor.Failed, "DeadlineExceeded", step+" ran past the run's timeout", nil, code)
 	case code != nil:
@@ -591,11 +586,16 @@ func (r *follower) Read(p []byte) (int, error) {
 func (r *follower) Close() error { return r.f.Close() }
 
 // Close stops every attempt and waits for them to end: for an executor
-// that owns its runs (plexus run). Detach (detach.go) leaves them
-// running instead.
+// that owns its runs (plexus run, which stops them through its engine
+// first). One nobody asked to stop fails as Lost, so that the next
+// engine on the root retries it if the run has retries left. Detach
+// (detach.go) leaves them running instead.
 func (e *Executor) Close() error {
 	e.mu.Lock()
 	for _, a := range e.runs {
+		if !a.stopped && a.lost == "" {
+			a.lost = "the executor closed (its engine stopped) and ended the attempt"
+		}
 		a.stopped = true
 		a.cancel()
 	}
