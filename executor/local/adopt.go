@@ -95,7 +95,11 @@ func (e *Executor) watchAdopted(ctx context.Context, a *attempt, rec procRecord)
 	}
 	tick := time.NewTicker(adoptPoll)
 	defer tick.Stop()
+	detach := e.detach
 	for leaderAlive(rec.PGID, rec.Start) {
+		if ctx.Err() != nil {
+			detach = nil // stopped: it ends even as the executor detaches
+		}
 		select {
 		case <-ctx.Done():
 			endGroup(rec.PGID, rec.Start, false, e.cfg.StopGrace)
@@ -108,7 +112,10 @@ func (e *Executor) watchAdopted(ctx context.Context, a *attempt, rec procRecord)
 			endGroup(rec.PGID, rec.Start, false, e.cfg.StopGrace)
 			e.finish(a, executor.Failed, "DeadlineExceeded", "main ran past the run's timeout", nil, nil)
 			return
-		case <-e.detach:
+		case <-detach:
+			if ctx.Err() != nil {
+				continue
+			}
 			rec.Owner = procID{}
 			_ = writeRecord(recordPath(a.dir, a.ref.Attempt), rec)
 			return

@@ -188,3 +188,32 @@ func TestCloseStopsWhatDetachWouldLeave(t *testing.T) {
 		t.Errorf("after Close: %+v, %v", u, err)
 	}
 }
+
+// TestAStoppedAttemptEndsThoughTheExecutorDetaches: Detach leaves
+// running what nobody asked to stop, not an attempt being stopped.
+func TestAStoppedAttemptEndsThoughTheExecutorDetaches(t *testing.T) {
+	root := t.TempDir()
+	e, err := New(Config{Root: root, BaseEnv: []string{"PATH=" + os.Getenv("PATH")}, StopGrace: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const uuid = "detach00000000000000000000000003"
+	ref := executor.RunRef{UUID: uuid, Attempt: 1}
+	c := compile(t, e, uuid, "run: {container: {image: x, command: [sh, -c, 'trap \"\" TERM; sleep 60 & wait']}}\n", nil)
+	if err := e.Dispatch(t.Context(), ref, c); err != nil {
+		t.Fatal(err)
+	}
+	rec := waitStep(t, filepath.Join(root, uuid), 1, mainStep)
+	if err := e.Stop(t.Context(), ref); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Detach(); err != nil {
+		t.Fatal(err)
+	}
+	if groupAlive(rec.PGID, rec.Start) {
+		t.Error("the stopped attempt's processes outlive the detach")
+	}
+	if u, err := e.Status(t.Context(), ref); err != nil || u.Status != executor.Stopped {
+		t.Errorf("after the detach: %+v, %v", u, err)
+	}
+}

@@ -96,29 +96,40 @@ func (e *Executor) process(ctx context.Context, a *attempt, c *corev1.Container,
 	var err error
 	select {
 	case <-detach:
-		// Nobody watches it now: any executor on the root may adopt it.
-		rec.Owner = procID{}
-		_ = writeRecord(recordPath(a.dir, a.ref.Attempt), rec)
-		return -1, errDetached
+		if ctx.Err() == nil {
+			// Nobody watches it now: any executor on the root may
+			// adopt it.
+			rec.Owner = procID{}
+			_ = writeRecord(recordPath(a.dir, a.ref.Attempt), rec)
+			return -1, errDetached
+		}
+		err = e.endStopped(ctx, pgid, start, waited) // stopped as it detached
 	case err = <-waited:
 		endGroup(pgid, start, false, e.cfg.StopGrace)
 	case <-ctx.Done():
-		// Stopped or timed out: ask the group to end, then make it.
-		termAt := time.Now()
-		_ = syscall.Kill(-pgid, syscall.SIGTERM)
-		select {
-		case err = <-waited:
-		case <-time.After(e.cfg.StopGrace):
-			_ = syscall.Kill(-pgid, syscall.SIGKILL)
-			err = <-waited
-		}
-		endGroup(pgid, start, true, e.cfg.StopGrace-time.Since(termAt))
-		err = orCtx(err, ctx)
+		err = e.endStopped(ctx, pgid, start, waited)
 	}
 	if err != nil {
 		return exitCode(cmd), err
 	}
 	return 0, nil
+}
+
+// endStopped ends a group whose attempt was stopped or timed out: it asks
+// the group to end, then makes it, and returns what the leader's wait
+// said, or ctx's error.
+func (e *Executor) endStopped(ctx context.Context, pgid int, start uint64, waited <-chan error) error {
+	termAt := time.Now()
+	_ = syscall.Kill(-pgid, syscall.SIGTERM)
+	var err error
+	select {
+	case err = <-waited:
+	case <-time.After(e.cfg.StopGrace):
+		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+		err = <-waited
+	}
+	endGroup(pgid, start, true, e.cfg.StopGrace-time.Since(termAt))
+	return orCtx(err, ctx)
 }
 
 func exitCode(cmd *exec.Cmd) int {
