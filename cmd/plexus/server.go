@@ -62,6 +62,12 @@ take etcdctl's flags with an etcd- prefix: --etcd-cacert, --etcd-cert and
 PLEXUS_ETCD_PASSWORD, off the command line). SIGTERM resigns at once, so a
 standby takes over.
 
+On the local executor, a server stopped (SIGTERM, Ctrl-C) to be upgraded or
+restarted leaves its runs' processes running; the next server on the same
+$PLEXUS_HOME takes them over and reports their end, exit code, outputs and
+log, even for a process that ended while no server ran. A run still in an
+init step fails as Lost (retried if it has retries left).
+
 The API bounds the memory submissions take: at most --max-inflight bytes of
 submission bodies are handled at once (a submission weighs its
 Content-Length, or --max-body without one); the others wait up to
