@@ -87,7 +87,8 @@ func openEngine(ctx context.Context, home string, etcd store.ClientConfig, kube 
 			return ri
 		}
 	} else {
-		lx, err := local.New(local.Config{Root: filepath.Join(home, "runs"), Plexus: selfPath()})
+		self := selfPath()
+		lx, err := local.New(local.Config{Root: filepath.Join(home, "runs"), Plexus: self, Supervisor: []string{self, "local-attempt"}})
 		if err != nil {
 			le.Close()
 			return nil, err

@@ -21,6 +21,7 @@ func (e *Executor) adoptUnknown(ref executor.RunRef) {
 	_, known := e.runs[ref]
 	e.mu.Unlock()
 	if !known {
+		e.followSupervised(ref.UUID)
 		e.adoptRun(ref.UUID)
 	}
 }

@@ -23,8 +23,9 @@ func (e *Executor) Detach() error {
 		close(e.detach)
 	}
 	for _, a := range e.runs {
-		if a.step != mainStep && !a.stopped && a.lost == "" && !a.last.Status.Final() {
+		if a.step != mainStep && a.step != supervisedStep && !a.stopped && a.lost == "" && !a.last.Status.Final() {
 			a.lost = a.detachedDuring()
+			a.handoff = len(e.cfg.Supervisor) > 0
 			a.cancel()
 		}
 	}
@@ -41,6 +42,7 @@ func (e *Executor) enter(a *attempt, step string) bool {
 	defer e.mu.Unlock()
 	if e.detached && !a.stopped && a.lost == "" {
 		a.lost = a.detachedDuring()
+		a.handoff = len(e.cfg.Supervisor) > 0
 	}
 	if a.lost != "" || a.stopped {
 		return false

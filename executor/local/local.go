@@ -39,6 +39,11 @@ type Config struct {
 	// built-in hub's notifiers) runs it instead; empty runs the command
 	// as written.
 	Plexus string
+	// Supervisor is the command (a path and its first arguments; the
+	// plan's path follows) that runs what is left of an attempt in its
+	// init steps when the executor detaches: plexus local-attempt
+	// (supervise.go). Without one, such an attempt is lost.
+	Supervisor []string
 	// ListenWarning is how long a service's process may run without
 	// answering at its port before the attempt is in warning, saying so
 	// (default 10s); it runs once it answers.
@@ -83,6 +88,11 @@ type attempt struct {
 	// lost, when set, says why the executor's end ended the attempt: it
 	// fails as Lost, to be retried if the run has retries left.
 	lost string
+	// steps is what the attempt runs; initIndex the init step it is in.
+	steps     *steps
+	initIndex int
+	// handoff says Detach hands the attempt to a supervisor.
+	handoff bool
 	// missed says a watcher did not get the attempt's end (its channel
 	// was full); saved that the end is in the attempt's status file.
 	missed, saved bool
@@ -204,10 +214,7 @@ func (e *Executor) Dispatch(ctx context.Context, ref executor.RunRef, c *compile
 		}
 	}
 	e.publish(a, executor.StatusUpdate{Run: ref, Status: executor.Starting, Time: e.cfg.Now()})
-	timeout := time.Duration(0)
-	if t := c.Component.Termination; t != nil && t.Timeout != nil && t.Timeout.Value > 0 {
-		timeout = specs.Seconds(t.Timeout.Value) // saturates: a rendered template may exceed a Duration
-	}
+	a.steps = stepsOf(c, replica, ref, dir)
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
@@ -216,13 +223,16 @@ func (e *Executor) Dispatch(ctx context.Context, ref executor.RunRef, c *compile
 				e.finish(a, executor.Failed, "EarlierAttemptAlive", err.Error(), nil, nil)
 				return
 			}
+			if e.handedOff(a) {
+				return
+			}
 			e.mu.Lock()
 			status, reason, msg := a.stoppedStatus()
 			e.mu.Unlock()
 			e.finish(a, status, reason, msg, nil, nil)
 			return
 		}
-		e.run(runCtx, a, c, replica, timeout)
+		e.run(runCtx, a, 0)
 	}()
 	return nil
 }
@@ -260,8 +270,10 @@ func runKind(r specs.Run) specs.RunKind {
 	return r.RunKind()
 }
 
-// run performs the init steps and the main process, and reports the end.
-func (e *Executor) run(ctx context.Context, a *attempt, c *compiler.Compiled, r *specs.Replica, timeout time.Duration) {
+// run performs the init steps from the from-th on, and the main process,
+// and reports the end.
+func (e *Executor) run(ctx context.Context, a *attempt, from int) {
+	s := a.steps
 	log, err := os.OpenFile(a.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		e.finish(a, executor.Failed, "SetupFailed", err.Error(), nil, nil)
@@ -269,14 +281,20 @@ func (e *Executor) run(ctx context.Context, a *attempt, c *compiler.Compiled, r 
 	}
 	defer log.Close()
 	contextPath := filepath.Join(a.dir, "context")
-	var deadline time.Time
-	if timeout > 0 {
-		deadline = time.Now().Add(timeout)
+	if s.Deadline.IsZero() && s.Timeout > 0 {
+		s.Deadline = time.Now().Add(s.Timeout)
+	}
+	deadline := s.Deadline
+	if !deadline.IsZero() {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithDeadline(ctx, deadline)
 		defer cancel()
 	}
-	for i, in := range r.Init {
+	for i, in := range s.Init {
+		if i < from {
+			continue
+		}
+		a.initIndex = i
 		if !e.enter(a, fmt.Sprintf("init[%d]", i)) {
 			e.end(ctx, a, fmt.Sprintf("init[%d]", i), context.Canceled, log)
 			return
@@ -290,7 +308,7 @@ func (e *Executor) run(ctx context.Context, a *attempt, c *compiler.Compiled, r 
 			continue
 		}
 		step := &inits.Step{Init: in, ContextPath: contextPath, Log: log, Store: e.storePath}
-		if conn, ok := c.Connections[in.Connection]; ok {
+		if conn, ok := s.Connections[in.Connection]; ok {
 			step.Connection, step.ConnectionKind = conn.Schema, conn.Kind
 		}
 		if err := step.Run(ctx); err != nil {
@@ -298,14 +316,15 @@ func (e *Executor) run(ctx context.Context, a *attempt, c *compiler.Compiled, r 
 			return
 		}
 	}
+	a.initIndex = len(s.Init)
 	if !e.enter(a, mainStep) {
 		e.end(ctx, a, mainStep, context.Canceled, log)
 		return
 	}
-	extra := c.Env(a.ref.Attempt, contextPath, outputsPath(a.dir, a.ref.Attempt))
+	extra := s.Env
 	probed := make(chan struct{})
 	probeCtx, endProbe := context.WithCancel(ctx)
-	if port := servicePort(c); port > 0 {
+	if port := s.Port; port > 0 {
 		// A service runs once it answers.
 		go func() { defer close(probed); e.whenListening(probeCtx, a, port) }()
 	} else {
@@ -313,7 +332,7 @@ func (e *Executor) run(ctx context.Context, a *attempt, c *compiler.Compiled, r 
 		e.publish(a, executor.StatusUpdate{Run: a.ref, Status: executor.Running, Time: e.cfg.Now()})
 	}
 	mainProc := proc{step: mainStep, extra: extra, dir: contextPath, deadline: deadline, exitFile: exitPath(a.dir, a.ref.Attempt)}
-	code, err := e.process(ctx, a, r.Container, mainProc, log)
+	code, err := e.process(ctx, a, s.Main, mainProc, log)
 	endProbe()
 	<-probed
 	if errors.Is(err, errDetached) {
@@ -344,6 +363,9 @@ func (e *Executor) succeeded(a *attempt, code int) {
 
 // end reports a failed step: stopped, timed out, or failed with its code.
 func (e *Executor) end(ctx context.Context, a *attempt, step string, err error, log *os.File) {
+	if e.handedOff(a) {
+		return
+	}
 	e.mu.Lock()
 	ended := a.stopped || a.lost != ""
 	status, reason, msg := a.stoppedStatus()
