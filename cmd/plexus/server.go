@@ -65,8 +65,9 @@ standby takes over.
 On the local executor, a server stopped (SIGTERM, Ctrl-C) to be upgraded or
 restarted leaves its runs' processes running; the next server on the same
 $PLEXUS_HOME takes them over and reports their end, exit code, outputs and
-log, even for a process that ended while no server ran. A run still in an
-init step fails as Lost (retried if it has retries left).
+log, even for a process that ended while no server ran. A run in its init
+steps is handed to a supervisor process, which runs the interrupted step
+again from its start, then the rest.
 
 The API bounds the memory submissions take: at most --max-inflight bytes of
 submission bodies are handled at once (a submission weighs its

@@ -12,10 +12,11 @@ var errDetached = errors.New("local executor: detached")
 // restarted). Main processes keep running in their own sessions, their
 // records saying nobody watches them; the next executor on the root
 // adopts them and reports their real end (adopt.go). An attempt still
-// in its init steps, or waiting for an earlier attempt to end, cannot
-// go on without this executor: its step is ended and it fails as Lost
-// (retried if the run has retries left). Watchers' channels close.
-// Close after Detach stops nothing more.
+// in its init steps, or waiting for an earlier attempt to end, has its
+// step ended and is handed to a supervisor that runs the rest
+// (supervise.go); without Config.Supervisor, or if none starts, it fails
+// as Lost (retried if the run has retries left). Watchers' channels
+// close. Close after Detach stops nothing more.
 func (e *Executor) Detach() error {
 	e.mu.Lock()
 	if !e.detached {

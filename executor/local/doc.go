@@ -23,9 +23,11 @@
 //     Ctrl-C means stop).
 //   - Detach (detach.go) lets the main processes go on and records that
 //     nobody watches them (plexus server, stopped to be upgraded or
-//     restarted). An attempt still in an init step cannot go on without
-//     the executor that runs its steps: the step is ended and the
-//     attempt fails as Lost.
+//     restarted). An attempt still in its init steps is handed to a
+//     supervisor (supervise.go: plexus local-attempt, in a session of its
+//     own) that runs its steps from the interrupted one, run again from
+//     its start, then its main process; without Config.Supervisor the
+//     step is ended and the attempt fails as Lost.
 //   - Killed with its process (kill -9, a crash), it leaves its groups
 //     running as they were.
 //
@@ -33,8 +35,9 @@
 // Stop, Dispatch), adopts what is left (adopt.go): a main process is
 // watched to its end through /proc and reported as usual (exit code,
 // outputs, log), one that ended while no executor ran is reported from
-// its exit code and outputs, and an init step a crashed executor left is
-// ended and its attempt fails as Lost.
+// its exit code and outputs, an attempt a supervisor runs is followed
+// to the end the supervisor keeps, and an init step a crashed executor
+// left is ended and its attempt fails as Lost.
 //
 // Every attempt's end is kept in attempt-N.status.json, and an ended
 // attempt is dropped from memory once its end has reached the engine

@@ -78,11 +78,12 @@ func stepsOf(c *compiler.Compiled, r *specs.Replica, ref executor.RunRef, dir st
 	return s
 }
 
-// plan is what a supervisor is given (attempt-N.plan.json).
+// plan is what a supervisor is given (attempt-N.plan.json, readable by
+// its owner only: it holds the run's environment). The executor's base
+// environment is the supervisor's own, kept off the disk.
 type plan struct {
 	Run       executor.RunRef   `json:"run"`
 	Root      string            `json:"root"`
-	BaseEnv   []string          `json:"baseEnv"`
 	StopGrace time.Duration     `json:"stopGrace"`
 	Plexus    string            `json:"plexus,omitempty"`
 	From      int               `json:"from"`
@@ -105,7 +106,7 @@ func (e *Executor) handOff(a *attempt) error {
 	if len(e.cfg.Supervisor) == 0 || a.steps == nil {
 		return errors.New("no supervisor")
 	}
-	p := plan{Run: a.ref, Root: e.cfg.Root, BaseEnv: e.cfg.BaseEnv, StopGrace: e.cfg.StopGrace, Plexus: e.cfg.Plexus,
+	p := plan{Run: a.ref, Root: e.cfg.Root, StopGrace: e.cfg.StopGrace, Plexus: e.cfg.Plexus,
 		From: a.initIndex, Steps: a.steps}
 	for _, in := range a.steps.Init {
 		raw, err := json.Marshal(in)
@@ -119,7 +120,7 @@ func (e *Executor) handOff(a *attempt) error {
 		return fmt.Errorf("encoding the plan: %w", err)
 	}
 	path := planPath(a.dir, a.ref.Attempt)
-	if err := writeFileAtomic(path, data); err != nil {
+	if err := writeFileAtomicMode(path, data, 0o600); err != nil {
 		return fmt.Errorf("writing the plan: %w", err)
 	}
 	log, err := os.OpenFile(a.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
@@ -129,7 +130,7 @@ func (e *Executor) handOff(a *attempt) error {
 	defer log.Close()
 	argv := append(append([]string(nil), e.cfg.Supervisor...), path)
 	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Stdout, cmd.Stderr = log, log
+	cmd.Stdout, cmd.Stderr, cmd.Env = log, log, e.cfg.BaseEnv
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("starting the supervisor: %w", err)
@@ -165,7 +166,7 @@ func Supervise(planFile string) error {
 		}
 		p.Steps.Init = append(p.Steps.Init, in)
 	}
-	e, err := New(Config{Root: p.Root, BaseEnv: p.BaseEnv, StopGrace: p.StopGrace, Plexus: p.Plexus})
+	e, err := New(Config{Root: p.Root, StopGrace: p.StopGrace, Plexus: p.Plexus}) // the base environment is this process's
 	if err != nil {
 		return fmt.Errorf("supervisor: %w", err)
 	}
@@ -253,10 +254,14 @@ func (e *Executor) watchSupervisor(ctx context.Context, a *attempt, sup procID) 
 	for {
 		if u, ok := e.ended(a.ref); ok {
 			e.mu.Lock()
-			if a.stopped && a.supersededBy != 0 {
+			superseded := u.Status == executor.Stopped && a.supersededBy != 0
+			if superseded {
 				u.Reason, u.Message = "Superseded", fmt.Sprintf("attempt %d of the run superseded it", a.supersededBy)
 			}
 			e.mu.Unlock()
+			if superseded {
+				_ = writeStatus(a.dir, a.ref.Attempt, u)
+			}
 			e.publish(a, u)
 			e.mu.Lock()
 			a.saved = true
