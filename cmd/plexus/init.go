@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/plexus-ml/plexus/executor/inits"
+	"github.com/plexus-ml/plexus/executor/local"
 )
 
 func newInitCmd() *cobra.Command {
@@ -25,5 +26,20 @@ by hand.`,
 			step.Log = cmd.ErrOrStderr()
 			return step.Run(cmd.Context())
 		},
+	}
+}
+
+func newLocalAttemptCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:    "local-attempt PLAN",
+		Short:  "Run what is left of a local attempt a stopped server handed over",
+		Hidden: true,
+		Long: `Local-attempt runs the steps of a local run's attempt that a plexus server,
+stopped during the attempt's init steps, handed over in PLAN (the run's
+attempt-N.plan.json): the init steps from the interrupted one, then the main
+process, recorded for the next server to follow. The local executor starts
+it; it is not meant to be run by hand.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error { return local.Supervise(args[0]) },
 	}
 }

@@ -41,6 +41,10 @@ type localEngine struct {
 	st     *store.Store
 	ex     executor.Executor
 	closes []func()
+	// detach has Close leave the local executor's runs running, for the
+	// next engine on home to adopt (plexus server), rather than stop
+	// them (plexus run, which owns its runs).
+	detach bool
 }
 
 // openLocalEngine completes cfg with the store, the local executor and the
@@ -84,13 +88,20 @@ func openEngine(ctx context.Context, home string, etcd store.ClientConfig, kube 
 			return ri
 		}
 	} else {
-		lx, err := local.New(local.Config{Root: filepath.Join(home, "runs"), Plexus: selfPath(), BaseEnv: runEnv(os.Environ())})
+		self := selfPath()
+		lx, err := local.New(local.Config{Root: filepath.Join(home, "runs"), Plexus: self, Supervisor: []string{self, "local-attempt"}, BaseEnv: runEnv(os.Environ())})
 		if err != nil {
 			le.Close()
 			return nil, err
 		}
 		le.ex = lx
-		le.closes = append(le.closes, func() { _ = lx.Close() })
+		le.closes = append(le.closes, func() {
+			if le.detach {
+				_ = lx.Detach()
+				return
+			}
+			_ = lx.Close()
+		})
 		cfg.RunInfo = func(r *store.Run, ri compiler.RunInfo) compiler.RunInfo {
 			ri.ContextPath = lx.ContextPath(r.UUID)
 			ref := executor.RunRef{UUID: r.UUID, Attempt: max(r.Attempt, 1)}

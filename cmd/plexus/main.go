@@ -45,6 +45,6 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newAdminCmd(), newCheckCmd(), newCompileCmd(), newHubCmd(), newInitCmd(), newNotifyCmd(), newOpsCmd(), newRunCmd(), newSchemaCmd(), newServerCmd())
+	root.AddCommand(newAdminCmd(), newCheckCmd(), newCompileCmd(), newHubCmd(), newInitCmd(), newLocalAttemptCmd(), newNotifyCmd(), newOpsCmd(), newRunCmd(), newSchemaCmd(), newServerCmd())
 	return root
 }

@@ -219,6 +219,24 @@ func TestScripts(t *testing.T) {
 					ts.Check(syscall.Kill(pid, syscall.SIGHUP))
 				}
 			},
+			// alive PID... fails unless each process runs: a zombie,
+			// which kill -0 finds, has ended.
+			"alive": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) == 0 {
+					ts.Fatalf("usage: alive PID...")
+				}
+				for _, pid := range args {
+					data, err := os.ReadFile("/proc/" + pid + "/stat")
+					if err != nil {
+						ts.Fatalf("process %s: %v", pid, err)
+					}
+					// The state follows the command name, in parentheses.
+					rest := string(data[bytes.LastIndexByte(data, ')')+1:])
+					if state := strings.Fields(rest)[0]; state == "Z" || state == "X" {
+						ts.Fatalf("process %s has ended (state %s)", pid, state)
+					}
+				}
+			},
 			// setenvmatch VAR stdout|stderr REGEXP sets VAR to what the first
 			// group of REGEXP matches in the last command's output.
 			"setenvmatch": func(ts *testscript.TestScript, neg bool, args []string) {

@@ -63,6 +63,13 @@ take etcdctl's flags with an etcd- prefix: --etcd-cacert, --etcd-cert and
 PLEXUS_ETCD_PASSWORD, off the command line). SIGTERM resigns at once, so a
 standby takes over.
 
+On the local executor, a server stopped (SIGTERM, Ctrl-C) to be upgraded or
+restarted leaves its runs' processes running; the next server on the same
+$PLEXUS_HOME takes them over and reports their end, exit code, outputs and
+log, even for a process that ended while no server ran. A run in its init
+steps is handed to a supervisor process, which runs the interrupted step
+again from its start, then the rest.
+
 The API bounds the memory submissions take: at most --max-inflight bytes of
 submission bodies are handled at once (a submission weighs its
 Content-Length, or --max-body without one); the others wait up to
@@ -233,6 +240,9 @@ func runServer(cmd *cobra.Command, o serverOptions) error {
 	if err != nil {
 		return err
 	}
+	// Stopped to be upgraded or restarted, the server leaves its local
+	// runs running: the next one on the same home adopts them.
+	le.detach = true
 	defer le.Close()
 	if path := os.Getenv(cpuProfileEnv); path != "" {
 		// For benchmarks (e2e/bench/peer): where the server's CPU goes,

@@ -3,6 +3,7 @@ package local
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -20,6 +21,7 @@ func (e *Executor) adoptUnknown(ref executor.RunRef) {
 	_, known := e.runs[ref]
 	e.mu.Unlock()
 	if !known {
+		e.followSupervised(ref.UUID)
 		e.adoptRun(ref.UUID)
 	}
 }
@@ -37,22 +39,29 @@ func (e *Executor) adoptUnknown(ref executor.RunRef) {
 //     the attempt fails as Lost (retried if the run has retries left).
 //
 // Records of a live executor, this one or another process's, are left to
-// it. Adopting rewrites the record with this executor as its owner, so
-// that another one does not adopt the attempt too.
+// it; a record with no owner is one an executor let go of (Detach).
+// Adopting rewrites the record with this executor as its owner, so that
+// another one does not adopt the attempt too.
 func (e *Executor) adoptRun(uuid string) {
 	dir := e.RunDir(uuid)
 	for n, rec := range readRecords(dir) {
-		if rec.Owner == e.self || rec.Owner.alive() {
+		if rec.Owner == e.self || rec.Owner != (procID{}) && rec.Owner.alive() {
 			continue
 		}
 		ref := executor.RunRef{UUID: uuid, Attempt: n}
+		if _, ended := e.ended(ref); ended {
+			// Its executor reported the end and was gone before it
+			// removed the record: no process of it is left.
+			_ = os.Remove(recordPath(dir, n))
+			continue
+		}
 		e.mu.Lock()
 		if _, known := e.runs[ref]; known {
 			e.mu.Unlock()
 			continue
 		}
 		ctx, cancel := context.WithCancel(context.Background())
-		a := &attempt{ref: ref, dir: dir, cancel: cancel, done: make(chan struct{}),
+		a := &attempt{ref: ref, dir: dir, cancel: cancel, done: make(chan struct{}), step: rec.Step,
 			logPath: filepath.Join(dir, fmt.Sprintf("attempt-%d.log", n))}
 		e.runs[ref] = a
 		e.mu.Unlock()
@@ -87,18 +96,29 @@ func (e *Executor) watchAdopted(ctx context.Context, a *attempt, rec procRecord)
 	}
 	tick := time.NewTicker(adoptPoll)
 	defer tick.Stop()
+	detach := e.detach
 	for leaderAlive(rec.PGID, rec.Start) {
+		if ctx.Err() != nil {
+			detach = nil // stopped: it ends even as the executor detaches
+		}
 		select {
 		case <-ctx.Done():
 			endGroup(rec.PGID, rec.Start, false, e.cfg.StopGrace)
 			e.mu.Lock()
-			reason, msg := a.stoppedStatus()
+			status, reason, msg := a.stoppedStatus()
 			e.mu.Unlock()
-			e.finish(a, executor.Stopped, reason, msg, nil, nil)
+			e.finish(a, status, reason, msg, nil, nil)
 			return
 		case <-timeout:
 			endGroup(rec.PGID, rec.Start, false, e.cfg.StopGrace)
 			e.finish(a, executor.Failed, "DeadlineExceeded", "main ran past the run's timeout", nil, nil)
+			return
+		case <-detach:
+			if ctx.Err() != nil {
+				continue
+			}
+			rec.Owner = procID{}
+			_ = writeRecord(recordPath(a.dir, a.ref.Attempt), rec)
 			return
 		case <-tick.C:
 		}

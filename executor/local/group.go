@@ -66,9 +66,12 @@ func writeRecord(path string, rec procRecord) error {
 
 // writeFileAtomic writes a file whole or not at all: a crash leaves
 // the earlier content, never part of the new one.
-func writeFileAtomic(path string, data []byte) error {
+func writeFileAtomic(path string, data []byte) error { return writeFileAtomicMode(path, data, 0o644) }
+
+// writeFileAtomicMode is writeFileAtomic with the file's permissions.
+func writeFileAtomicMode(path string, data []byte, perm os.FileMode) error {
 	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+	if err := os.WriteFile(tmp, data, perm); err != nil {
 		return err
 	}
 	return os.Rename(tmp, path)

@@ -14,10 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
-
-	corev1 "k8s.io/api/core/v1"
 
 	"github.com/plexus-ml/plexus/executor"
 	"github.com/plexus-ml/plexus/executor/inits"
@@ -42,6 +39,11 @@ type Config struct {
 	// built-in hub's notifiers) runs it instead; empty runs the command
 	// as written.
 	Plexus string
+	// Supervisor is the command (a path and its first arguments; the
+	// plan's path follows) that runs what is left of an attempt in its
+	// init steps when the executor detaches: plexus local-attempt
+	// (supervise.go). Without one, such an attempt is lost.
+	Supervisor []string
 	// ListenWarning is how long a service's process may run without
 	// answering at its port before the attempt is in warning, saying so
 	// (default 10s); it runs once it answers.
@@ -57,10 +59,17 @@ type Executor struct {
 	mu sync.Mutex
 	// portsMu keeps two services from being given the same ports.
 	portsMu sync.Mutex
-	runs    map[executor.RunRef]*attempt
-	subs    map[chan executor.StatusUpdate]struct{}
-	wg      sync.WaitGroup
-	close   chan struct{}
+	// runs holds the attempts this executor watches, and those that
+	// ended until their end is known to have reached the engine
+	// (forget.go).
+	runs map[executor.RunRef]*attempt
+	subs map[chan executor.StatusUpdate]struct{}
+	wg   sync.WaitGroup
+	// detach is closed by Detach: the main processes go on unwatched.
+	detach    chan struct{}
+	detached  bool
+	close     chan struct{}
+	closeOnce sync.Once
 }
 
 type attempt struct {
@@ -73,16 +82,34 @@ type attempt struct {
 	// supersededBy is the attempt of the same run whose dispatch stopped
 	// this one; zero when a Stop or Close did.
 	supersededBy int
-	done         chan struct{}
+	// step is the step the attempt is in: "" while it sets up or waits
+	// for earlier attempts to end, then "init[i]", then "main".
+	step string
+	// lost, when set, says why the executor's end ended the attempt: it
+	// fails as Lost, to be retried if the run has retries left.
+	lost string
+	// steps is what the attempt runs; initIndex the init step it is in.
+	steps     *steps
+	initIndex int
+	// handoff says Detach hands the attempt to a supervisor.
+	handoff bool
+	// missed says a watcher did not get the attempt's end (its channel
+	// was full); saved that the end is in the attempt's status file.
+	missed, saved bool
+	done          chan struct{}
 }
 
 // stoppedStatus is how a stopped attempt ends: stopped by request, or by
-// another attempt of its run. The executor's lock is held.
-func (a *attempt) stoppedStatus() (reason, message string) {
-	if a.supersededBy != 0 {
-		return "Superseded", fmt.Sprintf("attempt %d of the run superseded it", a.supersededBy)
+// another attempt of its run, or lost with the executor's end. The
+// executor's lock is held.
+func (a *attempt) stoppedStatus() (status executor.Status, reason, message string) {
+	switch {
+	case a.lost != "":
+		return executor.Failed, "Lost", a.lost
+	case a.supersededBy != 0:
+		return executor.Stopped, "Superseded", fmt.Sprintf("attempt %d of the run superseded it", a.supersededBy)
 	}
-	return "Stopped", "stopped by request"
+	return executor.Stopped, "Stopped", "stopped by request"
 }
 
 // New returns an executor rooted at cfg.Root.
@@ -105,7 +132,8 @@ func New(cfg Config) (*Executor, error) {
 	if cfg.ListenWarning <= 0 {
 		cfg.ListenWarning = 10 * time.Second
 	}
-	return &Executor{cfg: cfg, self: self(), runs: map[executor.RunRef]*attempt{}, subs: map[chan executor.StatusUpdate]struct{}{}, close: make(chan struct{})}, nil
+	return &Executor{cfg: cfg, self: self(), runs: map[executor.RunRef]*attempt{}, subs: map[chan executor.StatusUpdate]struct{}{},
+		detach: make(chan struct{}), close: make(chan struct{})}, nil
 }
 
 // RunDir is where a run's files live: its context (artifacts, init
@@ -137,6 +165,11 @@ func (e *Executor) Dispatch(ctx context.Context, ref executor.RunRef, c *compile
 	}
 	if replica.Container == nil || len(replica.Container.Command)+len(replica.Container.Args) == 0 {
 		return errors.New("local executor: the container has no command: locally the command runs on the host, the image is not used")
+	}
+	if u, ok := e.ended(ref); ok {
+		// It ran to its end and was forgotten: not run again.
+		e.broadcast(u)
+		return nil
 	}
 	e.adoptUnknown(ref)
 	e.mu.Lock()
@@ -181,25 +214,25 @@ func (e *Executor) Dispatch(ctx context.Context, ref executor.RunRef, c *compile
 		}
 	}
 	e.publish(a, executor.StatusUpdate{Run: ref, Status: executor.Starting, Time: e.cfg.Now()})
-	timeout := time.Duration(0)
-	if t := c.Component.Termination; t != nil && t.Timeout != nil && t.Timeout.Value > 0 {
-		timeout = specs.Seconds(t.Timeout.Value) // saturates: a rendered template may exceed a Duration
-	}
+	a.steps = stepsOf(c, replica, ref, dir)
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
 		if err := e.endOthers(runCtx, a, others); err != nil {
-			e.mu.Lock()
-			reason, msg := a.stoppedStatus()
-			e.mu.Unlock()
 			if !errors.Is(err, context.Canceled) {
 				e.finish(a, executor.Failed, "EarlierAttemptAlive", err.Error(), nil, nil)
 				return
 			}
-			e.finish(a, executor.Stopped, reason, msg, nil, nil)
+			if e.handedOff(a) {
+				return
+			}
+			e.mu.Lock()
+			status, reason, msg := a.stoppedStatus()
+			e.mu.Unlock()
+			e.finish(a, status, reason, msg, nil, nil)
 			return
 		}
-		e.run(runCtx, a, c, replica, timeout)
+		e.run(runCtx, a, 0)
 	}()
 	return nil
 }
@@ -237,8 +270,10 @@ func runKind(r specs.Run) specs.RunKind {
 	return r.RunKind()
 }
 
-// run performs the init steps and the main process, and reports the end.
-func (e *Executor) run(ctx context.Context, a *attempt, c *compiler.Compiled, r *specs.Replica, timeout time.Duration) {
+// run performs the init steps from the from-th on, and the main process,
+// and reports the end.
+func (e *Executor) run(ctx context.Context, a *attempt, from int) {
+	s := a.steps
 	log, err := os.OpenFile(a.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		e.finish(a, executor.Failed, "SetupFailed", err.Error(), nil, nil)
@@ -246,14 +281,24 @@ func (e *Executor) run(ctx context.Context, a *attempt, c *compiler.Compiled, r 
 	}
 	defer log.Close()
 	contextPath := filepath.Join(a.dir, "context")
-	var deadline time.Time
-	if timeout > 0 {
-		deadline = time.Now().Add(timeout)
+	if s.Deadline.IsZero() && s.Timeout > 0 {
+		s.Deadline = time.Now().Add(s.Timeout)
+	}
+	deadline := s.Deadline
+	if !deadline.IsZero() {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithDeadline(ctx, deadline)
 		defer cancel()
 	}
-	for i, in := range r.Init {
+	for i, in := range s.Init {
+		if i < from {
+			continue
+		}
+		a.initIndex = i
+		if !e.enter(a, fmt.Sprintf("init[%d]", i)) {
+			e.end(ctx, a, fmt.Sprintf("init[%d]", i), context.Canceled, log)
+			return
+		}
 		if in.Container != nil {
 			step := proc{step: fmt.Sprintf("init[%d]", i), dir: contextPath, deadline: deadline}
 			if _, err := e.process(ctx, a, in.Container, step, log); err != nil {
@@ -263,7 +308,7 @@ func (e *Executor) run(ctx context.Context, a *attempt, c *compiler.Compiled, r 
 			continue
 		}
 		step := &inits.Step{Init: in, ContextPath: contextPath, Log: log, Store: e.storePath}
-		if conn, ok := c.Connections[in.Connection]; ok {
+		if conn, ok := s.Connections[in.Connection]; ok {
 			step.Connection, step.ConnectionKind = conn.Schema, conn.Kind
 		}
 		if err := step.Run(ctx); err != nil {
@@ -271,10 +316,15 @@ func (e *Executor) run(ctx context.Context, a *attempt, c *compiler.Compiled, r 
 			return
 		}
 	}
-	extra := c.Env(a.ref.Attempt, contextPath, outputsPath(a.dir, a.ref.Attempt))
+	a.initIndex = len(s.Init)
+	if !e.enter(a, mainStep) {
+		e.end(ctx, a, mainStep, context.Canceled, log)
+		return
+	}
+	extra := s.Env
 	probed := make(chan struct{})
 	probeCtx, endProbe := context.WithCancel(ctx)
-	if port := servicePort(c); port > 0 {
+	if port := s.Port; port > 0 {
 		// A service runs once it answers.
 		go func() { defer close(probed); e.whenListening(probeCtx, a, port) }()
 	} else {
@@ -282,9 +332,12 @@ func (e *Executor) run(ctx context.Context, a *attempt, c *compiler.Compiled, r 
 		e.publish(a, executor.StatusUpdate{Run: a.ref, Status: executor.Running, Time: e.cfg.Now()})
 	}
 	mainProc := proc{step: mainStep, extra: extra, dir: contextPath, deadline: deadline, exitFile: exitPath(a.dir, a.ref.Attempt)}
-	code, err := e.process(ctx, a, r.Container, mainProc, log)
+	code, err := e.process(ctx, a, s.Main, mainProc, log)
 	endProbe()
 	<-probed
+	if errors.Is(err, errDetached) {
+		return // it goes on; the next executor on the root adopts it
+	}
 	if err != nil {
 		e.end(ctx, a, "main", err, log)
 		return
@@ -310,9 +363,12 @@ func (e *Executor) succeeded(a *attempt, code int) {
 
 // end reports a failed step: stopped, timed out, or failed with its code.
 func (e *Executor) end(ctx context.Context, a *attempt, step string, err error, log *os.File) {
+	if e.handedOff(a) {
+		return
+	}
 	e.mu.Lock()
-	stopped := a.stopped
-	reason, msg := a.stoppedStatus()
+	ended := a.stopped || a.lost != ""
+	status, reason, msg := a.stoppedStatus()
 	e.mu.Unlock()
 	var exit *exec.ExitError
 	var code *int
@@ -321,8 +377,8 @@ func (e *Executor) end(ctx context.Context, a *attempt, step string, err error, 
 		code = &c
 	}
 	switch {
-	case stopped:
-		e.finish(a, executor.Stopped, reason, msg, nil, code)
+	case ended:
+		e.finish(a, status, reason, msg, nil, code)
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		e.finish(a, executor.Failed, "DeadlineExceeded", step+" ran past the run's timeout", nil, code)
 	case code != nil:
@@ -332,117 +388,6 @@ func (e *Executor) end(ctx context.Context, a *attempt, step string, err error, 
 	default:
 		e.finish(a, executor.Failed, "Error", fmt.Sprintf("%s: %v", step, err), nil, code)
 	}
-}
-
-// proc says how to run one of an attempt's processes.
-type proc struct {
-	step  string // "main" or "init[i]", for the record
-	extra []corev1.EnvVar
-	dir   string
-	// deadline is the run's timeout, recorded for an executor that takes
-	// the process over.
-	deadline time.Time
-	// exitFile, when set, is where a shell wrapper writes the command's
-	// exit code: an executor that is not the process's parent cannot wait
-	// for it and reads it there.
-	exitFile string
-}
-
-// exitWrapper runs "$@" and writes its exit code to $1 (shifted away).
-const exitWrapper = `f=$1; shift; "$@"; c=$?; echo "$c" > "$f"; exit "$c"`
-
-// imagePlexus is where the plexus image keeps the binary (Dockerfile).
-const imagePlexus = "/usr/local/bin/plexus"
-
-// process runs a container's command as a process group, records the
-// group in the run's directory, and waits until no process of the group
-// is left: after the command ends, what it left behind is ended too.
-func (e *Executor) process(ctx context.Context, a *attempt, c *corev1.Container, p proc, log io.Writer) (int, error) {
-	if err := ctx.Err(); err != nil {
-		return -1, err
-	}
-	argv := append(append([]string(nil), c.Command...), c.Args...)
-	if e.cfg.Plexus != "" && (argv[0] == "plexus" || argv[0] == imagePlexus) {
-		argv[0] = e.cfg.Plexus
-	}
-	cmd := exec.Command(argv[0], argv[1:]...)
-	if cmd.Err != nil {
-		return -1, cmd.Err
-	}
-	if p.exitFile != "" {
-		if err := os.Remove(p.exitFile); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return -1, err
-		}
-		cmd.Args = append([]string{"sh", "-c", exitWrapper, "plexus-attempt", p.exitFile, cmd.Path}, argv[1:]...)
-		cmd.Path = "/bin/sh"
-	}
-	cmd.Dir = p.dir
-	if c.WorkingDir != "" {
-		cmd.Dir = c.WorkingDir
-	}
-	env := append([]string(nil), e.cfg.BaseEnv...)
-	for _, v := range c.Env {
-		if v.ValueFrom != nil {
-			return -1, fmt.Errorf("env %s: valueFrom (secrets, config maps, fields) needs Kubernetes", v.Name)
-		}
-		env = append(env, v.Name+"="+v.Value)
-	}
-	for _, v := range p.extra {
-		env = append(env, v.Name+"="+v.Value)
-	}
-	cmd.Env = env
-	cmd.Stdout, cmd.Stderr = log, log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		return -1, err
-	}
-	pgid := cmd.Process.Pid
-	start, _, _, _ := procStat(pgid) // the child is not reaped before Wait
-	waited := make(chan error, 1)
-	go func() { waited <- cmd.Wait() }()
-	rec := procRecord{PGID: pgid, Start: start, Step: p.step, Owner: e.self, Deadline: p.deadline}
-	if err := writeRecord(recordPath(a.dir, a.ref.Attempt), rec); err != nil {
-		// Unrecorded, a crash would leave it running unseen: end it.
-		_ = syscall.Kill(-pgid, syscall.SIGKILL)
-		<-waited
-		endGroup(pgid, start, true, 0)
-		return -1, err
-	}
-	var err error
-	select {
-	case err = <-waited:
-		endGroup(pgid, start, false, e.cfg.StopGrace)
-	case <-ctx.Done():
-		// Stopped or timed out: ask the group to end, then make it.
-		termAt := time.Now()
-		_ = syscall.Kill(-pgid, syscall.SIGTERM)
-		select {
-		case err = <-waited:
-		case <-time.After(e.cfg.StopGrace):
-			_ = syscall.Kill(-pgid, syscall.SIGKILL)
-			err = <-waited
-		}
-		endGroup(pgid, start, true, e.cfg.StopGrace-time.Since(termAt))
-		err = orCtx(err, ctx)
-	}
-	if err != nil {
-		return exitCode(cmd), err
-	}
-	return 0, nil
-}
-
-func exitCode(cmd *exec.Cmd) int {
-	if cmd.ProcessState == nil {
-		return -1
-	}
-	return cmd.ProcessState.ExitCode()
-}
-
-func orCtx(err error, ctx context.Context) error {
-	if err == nil {
-		return ctx.Err()
-	}
-	return err
 }
 
 // tail returns the last lines of a log, to say why a run failed.
@@ -474,11 +419,21 @@ func readOutputs(path string) (map[string]any, error) {
 	return out, nil
 }
 
-// finish reports the attempt's end, once no process of it is left, and
-// removes its record: from now on no executor needs to find its group.
+// finish reports the attempt's end, once no process of it is left: it
+// keeps the end in the attempt's status file, for any executor asked
+// later, then removes its record: from now on no executor needs to find
+// its group. An end every watcher got is forgotten (forget.go).
 func (e *Executor) finish(a *attempt, s executor.Status, reason, msg string, outputs map[string]any, code *int) {
-	e.publish(a, executor.StatusUpdate{Run: a.ref, Status: s, Reason: reason, Message: msg, Outputs: outputs, ExitCode: code, Time: e.cfg.Now()})
+	u := executor.StatusUpdate{Run: a.ref, Status: s, Reason: reason, Message: msg, Outputs: outputs, ExitCode: code, Time: e.cfg.Now()}
+	saved := writeStatus(a.dir, a.ref.Attempt, u) == nil
+	e.publish(a, u)
 	_ = os.Remove(recordPath(a.dir, a.ref.Attempt))
+	e.mu.Lock()
+	a.saved = saved
+	if !a.missed {
+		e.forget(a)
+	}
+	e.mu.Unlock()
 	close(a.done)
 }
 
@@ -487,18 +442,43 @@ func (e *Executor) publish(a *attempt, u executor.StatusUpdate) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	a.last = u
+	if !e.send(u) {
+		a.missed = true
+	}
+}
+
+// broadcast sends an update to the watchers. It reports whether every
+// one got it.
+func (e *Executor) broadcast(u executor.StatusUpdate) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.send(u)
+}
+
+// send is broadcast with the executor's lock held.
+func (e *Executor) send(u executor.StatusUpdate) bool {
+	all := true
 	for ch := range e.subs {
 		select {
 		case ch <- u:
 		default:
 			// A watcher that does not keep up misses updates, not the
-			// current state: it is replayed when it watches again.
+			// current state: it is replayed when it watches again, and
+			// Status says it.
+			all = false
 		}
 	}
+	return all
 }
 
 // Stop ends the attempt's processes; it ends as Stopped.
 func (e *Executor) Stop(_ context.Context, ref executor.RunRef) error {
+	e.mu.Lock()
+	_, known := e.runs[ref]
+	e.mu.Unlock()
+	if _, ended := e.ended(ref); ended && !known {
+		return nil // nothing of it is left to stop
+	}
 	e.adoptUnknown(ref)
 	e.mu.Lock()
 	a, ok := e.runs[ref]
@@ -513,22 +493,41 @@ func (e *Executor) Stop(_ context.Context, ref executor.RunRef) error {
 	return nil
 }
 
-// Status returns the attempt's latest status. An attempt this executor
-// did not start is unknown, unless an executor that is gone started it
-// and its process group still runs, or ended leaving its exit code: then
-// this executor takes it over (adopt.go).
+// Status returns the attempt's latest status. An attempt that ended
+// answers from its status file once forgotten, whichever executor ran
+// it. Another attempt this executor did not start is unknown, unless an
+// executor that is gone started it and its process group still runs, or
+// ended leaving its exit code: then this executor takes it over
+// (adopt.go).
 func (e *Executor) Status(_ context.Context, ref executor.RunRef) (executor.StatusUpdate, error) {
+	if u, ok := e.remembered(ref); ok {
+		return u, nil
+	}
+	if u, ok := e.ended(ref); ok {
+		return u, nil
+	}
 	e.adoptUnknown(ref)
+	if u, ok := e.remembered(ref); ok {
+		return u, nil
+	}
+	return executor.StatusUpdate{}, fmt.Errorf("%s/%d: %w", ref.UUID, ref.Attempt, executor.ErrUnknownRun)
+}
+
+// remembered returns the status of an attempt held in memory; an ended
+// one is forgotten once its status is read, its end being saved.
+func (e *Executor) remembered(ref executor.RunRef) (executor.StatusUpdate, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	a, ok := e.runs[ref]
-	if !ok {
-		return executor.StatusUpdate{}, fmt.Errorf("%s/%d: %w", ref.UUID, ref.Attempt, executor.ErrUnknownRun)
+	switch {
+	case !ok:
+		return executor.StatusUpdate{}, false
+	case a.last.Status == "":
+		return executor.StatusUpdate{Run: ref, Status: executor.Pending}, true
+	case a.last.Status.Final():
+		e.forget(a)
 	}
-	if a.last.Status == "" {
-		return executor.StatusUpdate{Run: ref, Status: executor.Pending}, nil
-	}
-	return a.last, nil
+	return a.last, true
 }
 
 // Watch replays the current status of every attempt, then streams updates
@@ -608,16 +607,23 @@ func (r *follower) Read(p []byte) (int, error) {
 
 func (r *follower) Close() error { return r.f.Close() }
 
-// Close stops every attempt and waits for them to end.
+// Close stops every attempt and waits for them to end: for an executor
+// that owns its runs (plexus run, which stops them through its engine
+// first). One nobody asked to stop fails as Lost, so that the next
+// engine on the root retries it if the run has retries left. Detach
+// (detach.go) leaves them running instead.
 func (e *Executor) Close() error {
 	e.mu.Lock()
 	for _, a := range e.runs {
+		if !a.stopped && a.lost == "" {
+			a.lost = "the executor closed (its engine stopped) and ended the attempt"
+		}
 		a.stopped = true
 		a.cancel()
 	}
 	e.mu.Unlock()
 	e.wg.Wait()
-	close(e.close)
+	e.closeOnce.Do(func() { close(e.close) })
 	return nil
 }
 

@@ -201,10 +201,20 @@ func TestWatchReplaysAndUnknownRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFinal(t, updates, ref)
-	// A watcher that comes later still learns how the attempt ended.
+	// A watcher that comes later is not told of an ended attempt the
+	// watchers got (forgotten), but Status still says how it ended.
+	if u, err := e.Status(t.Context(), ref); err != nil || u.Status != executor.Succeeded {
+		t.Fatalf("status of an ended attempt: %+v, %v", u, err)
+	}
+	// One still running is replayed.
+	running := executor.RunRef{UUID: "gggg", Attempt: 2}
+	if err := e.Dispatch(t.Context(), running, compile(t, e, "gggg", "run: {container: {image: x, command: [sleep, '60']}}\n", nil)); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, updates, running, executor.Running)
 	ctx, cancel := context.WithCancel(t.Context())
 	later, _ := e.Watch(ctx)
-	if u := <-later; u.Run != ref || u.Status != executor.Succeeded {
+	if u := <-later; u.Run != running || u.Status != executor.Running {
 		t.Fatalf("replayed %+v", u)
 	}
 	cancel()
