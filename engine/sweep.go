@@ -47,6 +47,8 @@ type sweep struct {
 	done    bool  // the search suggests nothing more
 	err     error // why the search failed, once it did
 	ahead   int
+	// loaded is how many trials newSweep found, those Start may say ready.
+	loaded int
 	// tuning is a tuned sweep's tuner (tuner.go), nil for the built-in
 	// searches; outputs are then its trials' outputs, which the tuner is
 	// told of.
@@ -99,6 +101,7 @@ func newSweep(search matrix.Search, metric string, concurrency int, all []*store
 			s.record(i, dag.Status(ch.Status), ch.Outputs)
 		}
 	}
+	s.loaded = len(s.results)
 	return s, nil
 }
 
@@ -123,9 +126,13 @@ func (s *sweep) record(i int, st dag.Status, outputs map[string]any) {
 }
 
 // Start is the first trials, and those of this attempt without a run.
+// Of these, only those newSweep found are said here: a trial suggested
+// since (the replay of the children's news suggests what follows the
+// ended ones) was said ready then, and saying it twice would create its
+// run twice in one batch.
 func (s *sweep) Start() []dag.Change {
 	var out []dag.Change
-	for i, st := range s.status {
+	for i, st := range s.status[:s.loaded] {
 		if st == "" {
 			out = append(out, dag.Change{Node: strconv.Itoa(i), Decision: dag.Ready})
 		}

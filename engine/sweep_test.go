@@ -2,15 +2,20 @@ package engine
 
 import (
 	"context"
+	"fmt"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/plexus-ml/plexus/dag"
 	"github.com/plexus-ml/plexus/engine/store"
 	"github.com/plexus-ml/plexus/engine/store/storetest"
 	"github.com/plexus-ml/plexus/executor"
+	"github.com/plexus-ml/plexus/matrix"
+	"github.com/plexus-ml/plexus/specs"
 )
 
 // cluster is a recorder that also lists what it holds and forgets what is
@@ -102,5 +107,50 @@ func TestSweep(t *testing.T) {
 	}
 	if n := testutil.ToFloat64(e.metrics.orphans); n != 1 {
 		t.Fatalf("orphaned attempts %v, want 1", n)
+	}
+}
+
+// TestSweepTakeoverSaysEachTrialOnce: a new leader takes over a sweep
+// whose trials so far have all ended and whose next ones were never
+// created (the last leader died in between): replaying the ended trials
+// suggests the next ones, and Start must not say them ready again, or the
+// batch that creates them holds each twice and fails for ever.
+func TestSweepTakeoverSaysEachTrialOnce(t *testing.T) {
+	files, err := specs.Parse("s.yaml", []byte(matrixSpec("  kind: grid\n  concurrency: 10\n  params: {x: {kind: range, value: [0, 50, 1]}}\n", "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	search, err := matrix.New("matrix", files[0].Operation.Matrix, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _, err := search.Next(nil, 48)
+	if err != nil || len(first) != 48 {
+		t.Fatalf("%d trials, %v", len(first), err)
+	}
+	var all []*store.Run
+	current := map[string]*store.Run{}
+	for _, tr := range first {
+		r := &store.Run{UUID: fmt.Sprint("t", tr.Index), Node: strconv.Itoa(tr.Index), Params: tr.Params, Status: store.Succeeded, ParentAttempt: 1}
+		all = append(all, r)
+		current[r.Node] = r
+	}
+	s, err := newSweep(search, "", 10, all, current, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var changes []dag.Change
+	for _, r := range all { // the replay of the children's news, as pipelineOf does
+		changes = append(changes, s.Observe(r.Node, dag.Status(r.Status))...)
+	}
+	changes = append(changes, s.Start()...)
+	said := map[string]int{}
+	for _, c := range changes {
+		if c.Decision == dag.Ready {
+			said[c.Node]++
+		}
+	}
+	if len(said) != 2 || said["48"] != 1 || said["49"] != 1 {
+		t.Fatalf("ready: %v; want trials 48 and 49, each once", said)
 	}
 }

@@ -119,7 +119,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	logf("chaos: faults done after %v: %d kills, %d pauses, %d etcd restarts, %d proxy windows", time.Since(began).Round(time.Millisecond), rep.Kills, rep.Pauses, rep.EtcdRestarts, rep.ProxyWindows)
 
 	st := store.New(cli, "", nil)
-	if err := finish(ctx, st, srv, x, cfg.Settle); err != nil {
+	if err := finish(ctx, st, srv, x, cfg.Settle, logf); err != nil {
 		logf("chaos: %v", err)
 	}
 	for _, sv := range srv.list {
@@ -306,10 +306,10 @@ func name(a action) string {
 // finish waits until every run but the subscriptions has ended and the
 // subscriptions have started their runs, then stops the subscriptions (they
 // listen until stopped) and waits for them to end; at most d in all.
-func finish(ctx context.Context, st *store.Store, srv *servers, x expectations, d time.Duration) error {
+func finish(ctx context.Context, st *store.Store, srv *servers, x expectations, d time.Duration, logf func(string, ...any)) error {
 	deadline := time.Now().Add(d)
 	subs := []string{x.singlesSub, x.scheduleSub}
-	if err := settle(ctx, st, deadline, subs...); err != nil {
+	if err := settle(ctx, st, deadline, logf, subs...); err != nil {
 		return err
 	}
 	want := map[string]int{x.singlesSub: len(x.singles), x.scheduleSub: 1}
@@ -325,7 +325,7 @@ func finish(ctx context.Context, st *store.Store, srv *servers, x expectations, 
 			time.Sleep(200 * time.Millisecond)
 		}
 		// Its runs end too.
-		if err := settle(ctx, st, deadline, subs...); err != nil {
+		if err := settle(ctx, st, deadline, logf, subs...); err != nil {
 			return err
 		}
 		cl, err := srv.client()
@@ -336,17 +336,22 @@ func finish(ctx context.Context, st *store.Store, srv *servers, x expectations, 
 			return fmt.Errorf("stopping subscription %s: %w", sub, err)
 		}
 	}
-	return settle(ctx, st, deadline)
+	return settle(ctx, st, deadline, logf)
 }
 
 // settle waits until every run in the store but those of except has
 // ended, until deadline.
-func settle(ctx context.Context, st *store.Store, deadline time.Time, except ...string) error {
+func settle(ctx context.Context, st *store.Store, deadline time.Time, logf func(string, ...any), except ...string) error {
+	said := time.Now()
 	for {
 		open, err := st.Active(ctx)
 		open = slices.DeleteFunc(open, func(uuid string) bool { return slices.Contains(except, uuid) })
 		if err == nil && len(open) == 0 {
 			return nil
+		}
+		if time.Since(said) > 15*time.Second {
+			logf("chaos: %d runs still open", len(open))
+			said = time.Now()
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("%d runs still open (%v)", len(open), err)
