@@ -2,22 +2,17 @@ package chaos
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
 	"io"
 	"log"
-	"math/big"
 	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,6 +20,8 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/plexus-ml/plexus/e2e/cluster"
 )
 
 // Faults is what the proxy does to the requests it passes while its
@@ -88,9 +85,17 @@ func StartProxy(dir string, upstream *rest.Config, f Faults, seed uint64) (*Prox
 	if err != nil {
 		return nil, fmt.Errorf("proxy: %w", err)
 	}
-	cert, certPEM, err := selfSigned()
+	certFile, keyFile := filepath.Join(dir, "proxy.crt"), filepath.Join(dir, "proxy.key")
+	if err := cluster.WriteSelfSignedCert(certFile, keyFile, "plexus chaos proxy"); err != nil {
+		return nil, fmt.Errorf("proxy: %w", err)
+	}
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("proxy: %w", err)
+	}
+	certPEM, err := os.ReadFile(certFile)
+	if err != nil {
+		return nil, fmt.Errorf("proxy: %w", err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -127,7 +132,7 @@ func StartProxy(dir string, upstream *rest.Config, f Faults, seed uint64) (*Prox
 	}
 	go func() { _ = p.srv.ServeTLS(ln, "", "") }()
 
-	p.kubeconfig = dir + "/proxy.kubeconfig"
+	p.kubeconfig = filepath.Join(dir, "proxy.kubeconfig")
 	cfg := clientcmdapi.NewConfig()
 	cfg.Clusters["chaos"] = &clientcmdapi.Cluster{Server: p.url, CertificateAuthorityData: certPEM}
 	cfg.AuthInfos["admin"] = &clientcmdapi.AuthInfo{Token: upstream.BearerToken}
@@ -228,38 +233,4 @@ func status(w http.ResponseWriter, code int, reason, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	fmt.Fprintf(w, `{"kind":"Status","apiVersion":"v1","status":"Failure","message":%q,"reason":%q,"code":%d}`, msg, reason, code)
-}
-
-// selfSigned makes the proxy's certificate for 127.0.0.1, and its PEM
-// for the kubeconfig to trust.
-func selfSigned() (tls.Certificate, []byte, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return tls.Certificate{}, nil, fmt.Errorf("proxy: %w", err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "plexus chaos proxy"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1")},
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return tls.Certificate{}, nil, fmt.Errorf("proxy: %w", err)
-	}
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		return tls.Certificate{}, nil, fmt.Errorf("proxy: %w", err)
-	}
-	cert, err := tls.X509KeyPair(certPEM, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}))
-	if err != nil {
-		return tls.Certificate{}, nil, fmt.Errorf("proxy: %w", err)
-	}
-	return cert, certPEM, nil
 }

@@ -78,16 +78,18 @@ func writeCredentials(dir string) (*credentials, error) {
 	if err := os.WriteFile(c.saPub, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub}), 0o644); err != nil {
 		return nil, fmt.Errorf("cluster: writing the service-account key: %w", err)
 	}
-	if err := writeKubeletCert(c.kubeletCert, c.kubeletKey); err != nil {
+	if err := WriteSelfSignedCert(c.kubeletCert, c.kubeletKey, "plexus-e2e-kwok-kubelet"); err != nil {
 		return nil, fmt.Errorf("cluster: writing the kubelet serving certificate: %w", err)
 	}
 	return c, nil
 }
 
-// writeKubeletCert writes a self-signed serving certificate for 127.0.0.1
-// and its key (ECDSA P-256, quick to make). It is its own CA, so the API
-// server can verify kwok's kubelet endpoint with it alone.
-func writeKubeletCert(certPath, keyPath string) error {
+// WriteSelfSignedCert writes a self-signed serving certificate for
+// 127.0.0.1 and localhost, named name, and its key (ECDSA P-256, quick to
+// make), PEM. It is its own CA, so a client verifies the server with it
+// alone (the API server kwok's kubelet endpoint, the servers the chaos
+// proxy).
+func WriteSelfSignedCert(certPath, keyPath, name string) error {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return err
@@ -99,7 +101,7 @@ func writeKubeletCert(certPath, keyPath string) error {
 	now := time.Now()
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: "plexus-e2e-kwok-kubelet"},
+		Subject:               pkix.Name{CommonName: name},
 		NotBefore:             now.Add(-time.Hour),
 		NotAfter:              now.Add(365 * 24 * time.Hour),
 		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
