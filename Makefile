@@ -21,7 +21,7 @@ build:
 	$(GO) build $(BUILDFLAGS) -o $(BIN)/plexus ./cmd/plexus
 
 ## test: everything CI checks: lint, unit tests with the race detector, short fuzzing.
-## The tests that run a real control plane (those importing e2e/cluster) need
+## The tests that run a real control plane (packages importing e2e/cluster) need
 ## k8s-bin: it is built in the background while lint, the other tests and the
 ## fuzzing run, and those tests run once it is there. Nothing is read from
 ## outside the checkout (testdata/ holds the corpus; .ci/run proves it).
@@ -36,8 +36,8 @@ test:
 	$(MAKE) --no-print-directory unit-cluster
 
 # The packages whose tests start a control plane, and the others.
-cluster_pkgs = $$($(GO) list -f '{{.ImportPath}} {{.TestImports}} {{.XTestImports}}' $(PKGS) | awk '/plexus\/e2e\/cluster[] ]/ { print $$1 }')
-local_pkgs = $$($(GO) list -f '{{.ImportPath}} {{.TestImports}} {{.XTestImports}}' $(PKGS) | awk '!/plexus\/e2e\/cluster[] ]/ { print $$1 }')
+cluster_pkgs = $$($(GO) list -f '{{.ImportPath}} {{.Imports}} {{.TestImports}} {{.XTestImports}}' $(PKGS) | awk '/plexus\/e2e\/cluster[] ]/ { print $$1 }')
+local_pkgs = $$($(GO) list -f '{{.ImportPath}} {{.Imports}} {{.TestImports}} {{.XTestImports}}' $(PKGS) | awk '!/plexus\/e2e\/cluster[] ]/ { print $$1 }')
 
 unit: unit-local unit-cluster
 
