@@ -470,8 +470,16 @@ func (e *Engine) Resume(ctx context.Context, uuid string) (*store.Run, error) {
 }
 
 // Restart makes a new run from the same submission (operation, component
-// and params), whatever became of the first.
+// and params), whatever became of the first, for its first submitter.
 func (e *Engine) Restart(ctx context.Context, uuid string) (*store.Run, error) {
+	return e.RestartAs(ctx, uuid, nil)
+}
+
+// RestartAs is Restart for the caller by (nil: the first run's
+// submitter): the new run is theirs, and compiled under the access policy
+// for their user and teams, not for whoever submitted the first (who may
+// be allowed what they are not).
+func (e *Engine) RestartAs(ctx context.Context, uuid string, by *compiler.Caller) (*store.Run, error) {
 	old, _, err := e.cfg.Store.Get(ctx, uuid)
 	if err != nil {
 		return nil, err
@@ -486,6 +494,9 @@ func (e *Engine) Restart(ctx context.Context, uuid string) (*store.Run, error) {
 		Compiled: old.Compiled, RestartOf: old.UUID, Approved: old.Approved, ApprovedBy: old.ApprovedBy,
 		// What kind of parent it is, and what it does when it ends.
 		Matrix: old.Matrix, Schedule: old.Schedule, Events: old.Events, Component: old.Component, Hooks: old.Hooks}
+	if by != nil && by.User != "" {
+		run.User, run.Teams = by.User, by.Teams
+	}
 	if err := e.cfg.Store.Create(ctx, run); err != nil {
 		return nil, err
 	}

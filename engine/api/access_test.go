@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -213,9 +214,31 @@ func TestTeamsReachThePolicy(t *testing.T) {
 	if !errors.As(err, &ae) || ae.Code != 400 || ae.Body.Stage != "access" || !strings.Contains(err.Error(), `carol may not use project "nlp"`) {
 		t.Errorf("team ml in nlp: %v", err)
 	}
-	_, err = (&Client{BaseURL: srv.URL, Token: "tok-solo"}).Submit(t.Context(), SubmitRequest{Spec: awaitingApproval, Project: "vision"})
+	solo := &Client{BaseURL: srv.URL, Token: "tok-solo"}
+	_, err = solo.Submit(t.Context(), SubmitRequest{Spec: awaitingApproval, Project: "vision"})
 	if !errors.As(err, &ae) || ae.Code != 400 || !strings.Contains(err.Error(), `dave may not use project "vision"`) {
 		t.Errorf("no team in vision: %v", err)
+	}
+	// A restart is dave's run, compiled for dave: carol's team does not
+	// lend him the project.
+	again, err := solo.Restart(t.Context(), run.UUID)
+	if err != nil {
+		t.Fatalf("dave restarts carol's run: %v", err)
+	}
+	if again.User != "dave" || len(again.Teams) != 0 {
+		t.Errorf("the restart is %q of %v, want dave's", again.User, again.Teams)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		r, err := ml.Get(t.Context(), again.UUID)
+		if err == nil && r.Status.Final() {
+			if c := r.Conditions[len(r.Conditions)-1]; r.Status != store.Failed || !strings.Contains(c.Message, `dave may not use project "vision"`) {
+				t.Errorf("dave's restart ended %s: %+v", r.Status, c)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("dave's restart did not end: %v %v", r, err)
+		}
 	}
 }
 

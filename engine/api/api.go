@@ -21,6 +21,7 @@ import (
 	"github.com/plexus-ml/plexus/engine/store"
 	"github.com/plexus-ml/plexus/executor"
 	"github.com/plexus-ml/plexus/specs"
+	"github.com/plexus-ml/plexus/specs/compiler"
 )
 
 // Server serves the API of one engine.
@@ -114,9 +115,15 @@ func (s *Server) Handler() http.Handler {
 	api("POST /api/v1/runs/{uuid}/resume", s.action(func(ctx context.Context, uuid, _ string) (*store.Run, error) {
 		return s.Engine.Resume(ctx, uuid)
 	}))
-	api("POST /api/v1/runs/{uuid}/restart", s.action(func(ctx context.Context, uuid, _ string) (*store.Run, error) {
-		return s.Engine.Restart(ctx, uuid)
-	}))
+	api("POST /api/v1/runs/{uuid}/restart", func(_ http.ResponseWriter, r *http.Request) (int, any) {
+		// The new run is whoever asks for it, compiled for them.
+		var by *compiler.Caller
+		if identity(r) != nil {
+			c := caller(r, "")
+			by = &c
+		}
+		return s.runResult(s.Engine.RestartAs(r.Context(), r.PathValue("uuid"), by))
+	})
 	api("GET /api/v1/runs/{uuid}/logs", s.logs)
 	api("GET /api/v1/runs/{uuid}/graph", s.graph)
 	return mux
