@@ -87,7 +87,7 @@ func (l *leading) compileNode(ctx context.Context, p *pipeline, r *store.Run) (*
 	if l.e.cfg.RunInfo != nil {
 		ri = l.e.cfg.RunInfo(r, ri)
 	}
-	return l.e.compileSafely("", r.UUID, op, comp, compiler.Options{Run: ri, Connections: l.e.cfg.Connections, Policy: l.e.cfg.Policy, Caller: callerOf(r),
+	return l.e.compileSafely("", r.UUID, op, comp, compiler.Options{Run: ri, Connections: l.e.cfg.Connections, Policy: l.e.Policy(), Caller: callerOf(r),
 		Refs: pipelineRefs{ctx: ctx, l: l, p: p}, Joins: runJoins{ctx: ctx, st: l.st, self: r.UUID}})
 }
 

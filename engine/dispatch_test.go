@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -79,5 +80,51 @@ func TestTransientDispatchFailures(t *testing.T) {
 	}
 	if c := failed.Conditions[len(failed.Conditions)-1]; c.Reason != "DispatchFailed" {
 		t.Fatalf("the run failed with %+v, want DispatchFailed", c)
+	}
+}
+
+// TestSetPolicyJudgesWhatComesNext: a policy replaced while a dag runs
+// judges the operations compiled from then on; the one compiled before
+// stands.
+func TestSetPolicyJudgesWhatComesNext(t *testing.T) {
+	ex := newRecorder()
+	st := store.New(storetest.Client(t), storetest.Prefix(t), nil)
+	open := &compiler.Policy{Rules: []compiler.Rule{{Users: []string{"*"}, Projects: []string{"*"}}}}
+	e := runEngine(t, Config{Store: st, Executor: ex, Resync: time.Second, Policy: open})
+	run, err := e.Submit(t.Context(), Submission{Source: "s", Caller: compiler.Caller{User: "alice"}, Spec: `version: 1.1
+kind: operation
+component:
+  run:
+    kind: dag
+    operations:
+      - {name: first, dagRef: step}
+      - {name: second, dagRef: step, dependencies: [first]}
+    components:
+      - {name: step, run: {kind: job, container: {image: a, command: [step]}}}
+`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first *store.Run
+	for deadline := time.Now().Add(10 * time.Second); first == nil; time.Sleep(20 * time.Millisecond) {
+		for uuid := range ex.dispatchedRuns() {
+			if r, _, err := st.Get(t.Context(), uuid); err == nil && r.Node == "first" {
+				first = r
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the first operation was not dispatched")
+		}
+	}
+	e.SetPolicy(&compiler.Policy{Rules: []compiler.Rule{{Users: []string{"bob"}, Projects: []string{"*"}}}})
+	ex.finish(executor.RunRef{UUID: first.UUID, Attempt: 1}, executor.Succeeded)
+	dag := waitFinal(t, e, run.UUID)
+	kids := childrenOf(t, st, run.UUID)
+	second := kids["second"]
+	if kids["first"].Status != store.Succeeded || second == nil || second.Status != store.Failed || dag.Status != store.Failed {
+		t.Fatalf("dag %s, first %s, second %v: want the second refused by the new policy", dag.Status, kids["first"].Status, second)
+	}
+	if c := second.Conditions[len(second.Conditions)-1]; !strings.Contains(c.Message, "alice") {
+		t.Fatalf("the second failed with %+v, want the policy's refusal of alice", c)
 	}
 }

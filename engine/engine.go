@@ -69,6 +69,9 @@ type Config struct {
 type Engine struct {
 	cfg     Config
 	current atomic.Pointer[leading] // the term in progress, if leading
+	// policy is the access policy runs are compiled under: Config.Policy
+	// until SetPolicy replaces it.
+	policy atomic.Pointer[compiler.Policy]
 	metrics *metrics
 	// followed is closed once the store follows the event subscriptions
 	// (it then logs what they listen to, whoever writes).
@@ -106,9 +109,19 @@ func New(cfg Config) (*Engine, error) {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	e := &Engine{cfg: cfg, followed: make(chan struct{})}
+	e.policy.Store(cfg.Policy)
 	e.metrics = newMetrics(&e.current)
 	return e, nil
 }
+
+// Policy is the access policy runs are compiled under now (nil: no
+// policy, everything allowed).
+func (e *Engine) Policy() *compiler.Policy { return e.policy.Load() }
+
+// SetPolicy replaces the access policy at once: every compilation from now
+// on is judged by it (a submission, a dag's next operation, a schedule's
+// next fire); what was compiled before stands.
+func (e *Engine) SetPolicy(p *compiler.Policy) { e.policy.Store(p) }
 
 // Leading reports whether this engine leads now.
 func (e *Engine) Leading() bool { return e.current.Load() != nil }
@@ -164,7 +177,7 @@ func (e *Engine) Submit(ctx context.Context, sub Submission) (*store.Run, error)
 		return nil, deep
 	}
 	src := e.cfg.Sources
-	src.Policy, src.Caller = e.cfg.Policy, sub.Caller
+	src.Policy, src.Caller = e.Policy(), sub.Caller
 	src.Caller.Project = firstOf(src.Caller.Project, sub.Project, compiler.DefaultProject)
 	res, err := compiler.Resolve(ctx, f, sub.Dir, src)
 	if err != nil {
@@ -376,7 +389,7 @@ func (e *Engine) compile(run *store.Run, op *specs.Operation, comp *specs.Compon
 	if e.cfg.RunInfo != nil {
 		ri = e.cfg.RunInfo(run, ri)
 	}
-	c, err := e.compileSafely("", run.UUID, op, comp, compiler.Options{Run: ri, Connections: e.cfg.Connections, Policy: e.cfg.Policy, Caller: callerOf(run),
+	c, err := e.compileSafely("", run.UUID, op, comp, compiler.Options{Run: ri, Connections: e.cfg.Connections, Policy: e.Policy(), Caller: callerOf(run),
 		Refs: runRefs{ctx: context.Background(), st: e.cfg.Store}, Joins: runJoins{ctx: context.Background(), st: e.cfg.Store, self: run.UUID},
 		Deferred: run.Events})
 	if err == nil && c.Operation != nil && c.Operation.Component != nil {

@@ -222,7 +222,7 @@ func (l *leading) compileEvent(ctx context.Context, p *pipeline, r *store.Run) (
 	if l.e.cfg.RunInfo != nil {
 		ri = l.e.cfg.RunInfo(r, ri)
 	}
-	return l.e.compileSafely("", r.UUID, &op, p.subs.comp, compiler.Options{Run: ri, Connections: l.e.cfg.Connections, Policy: l.e.cfg.Policy, Caller: callerOf(r),
+	return l.e.compileSafely("", r.UUID, &op, p.subs.comp, compiler.Options{Run: ri, Connections: l.e.cfg.Connections, Policy: l.e.Policy(), Caller: callerOf(r),
 		Refs: runRefs{ctx: ctx, st: l.st}, Joins: runJoins{ctx: ctx, st: l.st, self: r.UUID}})
 }
 

@@ -96,7 +96,7 @@ func (e *Engine) precompile(ctx context.Context, run *store.Run, at specs.Path, 
 		if e.cfg.RunInfo != nil {
 			ri = e.cfg.RunInfo(child, ri)
 		}
-		cc, err := e.compileSafely(p, child.UUID, op, comp, compiler.Options{Run: ri, Connections: e.cfg.Connections, Policy: e.cfg.Policy, Caller: callerOf(child),
+		cc, err := e.compileSafely(p, child.UUID, op, comp, compiler.Options{Run: ri, Connections: e.cfg.Connections, Policy: e.Policy(), Caller: callerOf(child),
 			Refs: submitRefs{ctx: ctx, st: e.cfg.Store, dag: c}})
 		var ce *compiler.CompilationError
 		switch {

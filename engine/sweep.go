@@ -391,7 +391,7 @@ func (e *Engine) checkMatrix(ctx context.Context, run *store.Run, at specs.Path,
 		ri = e.cfg.RunInfo(child, ri)
 	}
 	cc, err := e.compileSafely(mat, child.UUID, trialOp(c, trials[0].Params), c.Component, compiler.Options{Run: ri,
-		Connections: e.cfg.Connections, Policy: e.cfg.Policy, Caller: callerOf(child), Refs: submitRefs{ctx: ctx, st: e.cfg.Store}})
+		Connections: e.cfg.Connections, Policy: e.Policy(), Caller: callerOf(child), Refs: submitRefs{ctx: ctx, st: e.cfg.Store}})
 	var ce *compiler.CompilationError
 	switch {
 	case err == nil:

@@ -74,8 +74,10 @@ func (e *Engine) tunerComponent(ctx context.Context, run *store.Run, at specs.Pa
 	if h == nil {
 		return nil, fmt.Errorf("%s: this engine has no hub to find the tuner %q in", p, t.HubRef)
 	}
-	if g, ok := h.(compiler.GuardedHub); ok && e.cfg.Policy != nil {
-		h = g.For(e.cfg.Policy, callerOf(run))
+	if g, ok := h.(compiler.GuardedHub); ok {
+		if policy := e.Policy(); policy != nil {
+			h = g.For(policy, callerOf(run))
+		}
 	}
 	ref, err := compiler.ParseHubRef(t.HubRef)
 	if err != nil {

@@ -103,7 +103,9 @@ kept; a good one replaces them at once.
 request's token names, in the submission's project: a hub component is
 theirs to use if it is public (owner polyaxon), their own (owner/name
 with owner their name), or a rule grants them the project owner/name or
-owner/*; any other is refused at its hubRef.
+owner/*; any other is refused at its hubRef. SIGHUP reads the policy
+and the tokens files again (a file with an error is logged, and what is
+in use kept).
 
 --connections FILE is the connections catalogue runs may name (compile's
 --connections). With --executor k8s, --artifacts-store NAME makes one of
@@ -266,7 +268,7 @@ func runServer(cmd *cobra.Command, o serverOptions) error {
 	if tokens != nil {
 		apiServer.SetTokens(api.NewTokenSet(tokens))
 	}
-	go reloadOnHangup(ctx, o, apiServer)
+	go reloadOnHangup(ctx, o, apiServer, eng)
 	if o.auditLog != "" {
 		f, err := os.OpenFile(o.auditLog, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 		if err != nil {

@@ -11,7 +11,9 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/plexus-ml/plexus/engine"
 	"github.com/plexus-ml/plexus/engine/api"
+	"github.com/plexus-ml/plexus/specs/compiler"
 )
 
 // loadTokens reads the tokens the server's flags give: --token, the
@@ -94,10 +96,10 @@ func readTokenLines(file string) ([]tokenLine, error) {
 	return out, nil
 }
 
-// reloadOnHangup reads the tokens files again on each SIGHUP until ctx
-// ends: good ones replace the API's tokens at once; an error is logged and
-// the tokens in use are kept.
-func reloadOnHangup(ctx context.Context, o serverOptions, s *api.Server) {
+// reloadOnHangup reads the tokens files and the access policy again on
+// each SIGHUP until ctx ends: good ones replace those in use at once; an
+// error is logged and those in use are kept.
+func reloadOnHangup(ctx context.Context, o serverOptions, s *api.Server, eng *engine.Engine) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -106,6 +108,14 @@ func reloadOnHangup(ctx context.Context, o serverOptions, s *api.Server) {
 		case <-ctx.Done():
 			return
 		case <-hup:
+		}
+		if o.policy != "" {
+			if policy, err := compiler.ReadPolicy(o.policy); err != nil {
+				slog.Error("SIGHUP: the access policy cannot be read; the policy in use is kept", "err", err)
+			} else {
+				eng.SetPolicy(policy)
+				slog.Info("SIGHUP: access policy read again", "rules", len(policy.Rules))
+			}
 		}
 		if o.tokensFile == "" && o.tokensYAML == "" {
 			slog.Info("SIGHUP: no tokens file to read again (--tokens, --tokens-file)")
