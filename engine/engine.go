@@ -71,7 +71,7 @@ type Engine struct {
 	current atomic.Pointer[leading] // the term in progress, if leading
 	// policy is the access policy runs are compiled under: Config.Policy
 	// until SetPolicy replaces it.
-	policy atomic.Pointer[compiler.Policy]
+	policy  atomic.Pointer[compiler.Policy]
 	metrics *metrics
 	// followed is closed once the store follows the event subscriptions
 	// (it then logs what they listen to, whoever writes).
