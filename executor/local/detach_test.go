@@ -83,20 +83,8 @@ func TestDetachLeavesMainProcessesToTheNextExecutor(t *testing.T) {
 				}
 			}
 
-			next, err := New(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = next.Close() })
-			updates, _ = next.Watch(t.Context())
-			u, err := next.Status(t.Context(), ref)
-			if err != nil {
-				t.Fatalf("status after the detach: %v", err)
-			}
+			next, updates, u := takeOver(t, cfg, ref, "Reattached")
 			if !u.Status.Final() {
-				if u.Reason != "Reattached" {
-					t.Errorf("status after the detach: %+v", u)
-				}
 				u = waitFinal(t, updates, ref)
 			}
 			code := -1
@@ -216,4 +204,29 @@ func TestAStoppedAttemptEndsThoughTheExecutorDetaches(t *testing.T) {
 	if u, err := e.Status(t.Context(), ref); err != nil || u.Status != executor.Stopped {
 		t.Errorf("after the detach: %+v, %v", u, err)
 	}
+}
+
+// takeOver opens the next executor on cfg's root, as a restarted server
+// does, and asks it about ref: an attempt it took over that has not ended
+// must say reason. It returns the executor (closed by the test's end), its
+// updates and that first answer.
+func takeOver(t *testing.T, cfg Config, ref executor.RunRef, reason string) (*Executor, <-chan executor.StatusUpdate, executor.StatusUpdate) {
+	t.Helper()
+	next, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = next.Close() })
+	updates, err := next.Watch(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := next.Status(t.Context(), ref)
+	if err != nil {
+		t.Fatalf("after the detach: %v", err)
+	}
+	if !u.Status.Final() && u.Reason != reason {
+		t.Fatalf("after the detach: %+v, want reason %s", u, reason)
+	}
+	return next, updates, u
 }

@@ -51,20 +51,8 @@ func TestDetachInAnInitStepHandsTheAttemptOver(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	next, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = next.Close() })
-	updates, _ := next.Watch(t.Context())
-	u, err := next.Status(t.Context(), ref)
-	if err != nil {
-		t.Fatalf("after the detach: %v", err)
-	}
+	_, updates, u := takeOver(t, cfg, ref, "Supervised")
 	if !u.Status.Final() {
-		if u.Reason != "Supervised" {
-			t.Errorf("after the detach: %+v", u)
-		}
 		u = waitFinal(t, updates, ref)
 	}
 	if u.Status != executor.Succeeded || u.Outputs["x"] != 1.0 {
@@ -105,14 +93,9 @@ func TestASupervisedAttemptStops(t *testing.T) {
 	if err := first.Detach(); err != nil {
 		t.Fatal(err)
 	}
-	next, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = next.Close() })
-	updates, _ := next.Watch(t.Context())
-	if u, err := next.Status(t.Context(), ref); err != nil || u.Reason != "Supervised" {
-		t.Fatalf("after the detach: %+v, %v", u, err)
+	next, updates, u := takeOver(t, cfg, ref, "Supervised")
+	if u.Status.Final() {
+		t.Fatalf("after the detach: %+v, want the supervisor's attempt running", u)
 	}
 	// The supervisor's own run of the step.
 	var rec procRecord
