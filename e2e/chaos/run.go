@@ -125,7 +125,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	for _, sv := range srv.list {
 		sv.proc.Stop(5 * time.Second)
 	}
-	h, err := history(ctx, st, c)
+	h, err := history(ctx, st, c, ns)
 	if err != nil {
 		return rep, err
 	}
@@ -365,8 +365,15 @@ func settle(ctx context.Context, st *store.Store, deadline time.Time, logf func(
 }
 
 // history reads every run and the API server's audit log of creates.
-func history(ctx context.Context, st *store.Store, c *cluster.Cluster) (*History, error) {
-	h := &History{Runs: map[string]*store.Run{}}
+func history(ctx context.Context, st *store.Store, c *cluster.Cluster, ns string) (*History, error) {
+	h := &History{Runs: map[string]*store.Run{}, Jobs: map[string]bool{}}
+	jobs, err := c.Client().BatchV1().Jobs(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("listing the Jobs: %w", err)
+	}
+	for _, j := range jobs.Items {
+		h.Jobs[j.Name] = true
+	}
 	for after := ""; ; {
 		page, err := st.List(ctx, after, 1000, nil)
 		if err != nil {
@@ -383,7 +390,6 @@ func history(ctx context.Context, st *store.Store, c *cluster.Cluster) (*History
 		}
 		after = page.Next
 	}
-	var err error
 	if h.Creates, err = c.AuditEvents(); err != nil {
 		return nil, err
 	}
@@ -397,9 +403,9 @@ func (r *Report) Print(w interface{ Write([]byte) (int, error) }) {
 	fmt.Fprintf(w, "chaos: %d leader kills, %d leader pauses, %d etcd member restarts, %d proxy windows (%d requests through the proxy: %d throttled, %d failed, %d answers lost, %d delayed, %d watches cut)\n",
 		r.Kills, r.Pauses, r.EtcdRestarts, r.ProxyWindows, r.Proxy.Requests, r.Proxy.Throttled, r.Proxy.Failed, r.Proxy.AnswersLost, r.Proxy.Delayed, r.Proxy.WatchesCut)
 	fmt.Fprintf(w, "chaos: new leader after a kill or pause: p50 %v, max %v (%d takeovers)\n", p50.Round(time.Millisecond), max.Round(time.Millisecond), len(r.Takeovers))
-	fmt.Fprintf(w, "chaos: runs %d, Jobs created %d, duplicates %d, lost %d, late dispatches %d, orphan Jobs %d, schedule faults %d, event faults %d, in %v\n",
-		f.Runs, f.Jobs, len(f.Duplicates), f.Lost(), len(f.Late), len(f.Orphans), len(f.Fires), len(f.Events), r.Took.Round(time.Second))
-	for _, l := range [][]string{f.NotFinal, f.Missing, f.Unrecorded, f.Duplicates, f.Late, f.Orphans, f.Fires, f.Events} {
+	fmt.Fprintf(w, "chaos: runs %d, Jobs created %d, duplicates %d, lost %d, late dispatches %d, orphan Jobs %d, schedule faults %d, event faults %d, audit gaps %d, in %v\n",
+		f.Runs, f.Jobs, len(f.Duplicates), f.Lost(), len(f.Late), len(f.Orphans), len(f.Fires), len(f.Events), len(f.AuditGaps), r.Took.Round(time.Second))
+	for _, l := range [][]string{f.NotFinal, f.Missing, f.Unrecorded, f.Duplicates, f.Late, f.Orphans, f.Fires, f.Events, f.AuditGaps} {
 		for i, s := range l {
 			if i == 20 {
 				fmt.Fprintf(w, "  ... and %d more\n", len(l)-20)
