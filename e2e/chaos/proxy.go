@@ -119,10 +119,8 @@ func StartProxy(dir string, upstream *rest.Config, f Faults, seed uint64) (*Prox
 			}
 			return nil
 		},
-		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusInternalServerError)
-			fmt.Fprintf(w, `{"kind":"Status","apiVersion":"v1","status":"Failure","message":%q,"reason":"InternalError","code":500}`, "chaos proxy: "+err.Error())
+		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) {
+			status(w, http.StatusInternalServerError, "InternalError", "chaos proxy: "+err.Error())
 		},
 	}
 	p.srv = &http.Server{

@@ -15,6 +15,7 @@ import (
 
 	"github.com/plexus-ml/plexus/e2e/cluster"
 	"github.com/plexus-ml/plexus/engine/api"
+	"github.com/plexus-ml/plexus/engine/leader"
 	"github.com/plexus-ml/plexus/engine/store"
 )
 
@@ -100,14 +101,11 @@ type term struct {
 func (s *servers) leader(ctx context.Context) (term, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	resp, err := s.etcd.Get(ctx, store.DefaultPrefix+"leader/", clientv3.WithFirstCreate()...)
+	id, rev, err := leader.Current(ctx, s.etcd, store.DefaultPrefix)
 	if err != nil {
 		return term{}, fmt.Errorf("reading the leader: %w", err)
 	}
-	if len(resp.Kvs) == 0 {
-		return term{}, nil
-	}
-	return term{id: string(resp.Kvs[0].Value), rev: resp.Kvs[0].CreateRevision}, nil
+	return term{id: id, rev: rev}, nil
 }
 
 // awaitLeader waits for a term other than old (the zero term: any).

@@ -86,14 +86,22 @@ func (e *Elector) term(ctx context.Context, lead func(context.Context, Term) err
 
 // Leader returns the id of the current leader, or "" when there is none.
 func Leader(ctx context.Context, cli *clientv3.Client, prefix string) (string, error) {
+	id, _, err := Current(ctx, cli, prefix)
+	return id, err
+}
+
+// Current returns the id of the current leader and its term's number (its
+// election key's create revision, Term.Revision), or "" and 0 when there is
+// none: a new term has a new number, even under the same id.
+func Current(ctx context.Context, cli *clientv3.Client, prefix string) (id string, revision int64, err error) {
 	resp, err := cli.Get(ctx, prefix+"leader/", clientv3.WithFirstCreate()...)
 	if err != nil {
-		return "", fmt.Errorf("leader: %w", err)
+		return "", 0, fmt.Errorf("leader: %w", err)
 	}
 	if len(resp.Kvs) == 0 {
-		return "", nil
+		return "", 0, nil
 	}
-	return string(resp.Kvs[0].Value), nil
+	return string(resp.Kvs[0].Value), resp.Kvs[0].CreateRevision, nil
 }
 
 // ErrNotLeader is what work refused for want of leadership returns.
