@@ -42,6 +42,10 @@ type Graph struct {
 	// Subscription is set for an event subscription, whose nodes are the
 	// keys of the events that started its runs, oldest first.
 	Subscription *SubscriptionInfo `json:"subscription,omitempty"`
+	// Summary counts the nodes by status, and Truncated says Nodes holds
+	// only some of them (Summarize, graphsummary.go).
+	Summary   *GraphSummary `json:"summary,omitempty"`
+	Truncated bool          `json:"truncated,omitempty"`
 }
 
 // ErrNotPipeline: the run is neither a dag nor a matrix.

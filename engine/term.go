@@ -196,6 +196,17 @@ func (l *leading) run(parent context.Context) error {
 		}
 	}()
 	wg.Add(1)
+	go func() { // runs older than the creation index (store/created.go), once per store
+		defer wg.Done()
+		n, err := l.st.IndexCreated(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			l.e.cfg.Log.Warn("indexing runs by creation: the next term tries again", "indexed", n, "err", err)
+		case n > 0:
+			l.e.cfg.Log.Info("indexed runs by creation", "runs", n)
+		}
+	}()
+	wg.Add(1)
 	go func() { // the hook runs of the runs that end (hooks.go)
 		defer wg.Done()
 		for {

@@ -22,6 +22,7 @@ import (
 	"github.com/plexus-ml/plexus/engine/store"
 	"github.com/plexus-ml/plexus/executor/k8s"
 	"github.com/plexus-ml/plexus/specs/compiler"
+	"github.com/plexus-ml/plexus/ui"
 )
 
 type serverOptions struct {
@@ -264,7 +265,7 @@ func runServer(cmd *cobra.Command, o serverOptions) error {
 	if err != nil {
 		return err
 	}
-	apiServer := &api.Server{Engine: eng, Store: st, Executor: ex, Limits: limits}
+	apiServer := &api.Server{Engine: eng, Store: st, Executor: ex, Limits: limits, UI: ui.Files()}
 	if tokens != nil {
 		apiServer.SetTokens(api.NewTokenSet(tokens))
 	}
@@ -287,7 +288,7 @@ func runServer(cmd *cobra.Command, o serverOptions) error {
 			return err
 		}
 	}
-	fmt.Fprintf(cmd.ErrOrStderr(), "plexus server %s: API on %s://%s\n", o.id, scheme, ln.Addr())
+	fmt.Fprintf(cmd.ErrOrStderr(), "plexus server %s: API on %s://%s (web page at /)\n", o.id, scheme, ln.Addr())
 	served := make(chan error, 1)
 	go func() {
 		if tlsConfig != nil {

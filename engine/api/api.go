@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -40,6 +41,9 @@ type Server struct {
 	// Audit, when set, gets a JSON line for every call that changes
 	// something (audit.go).
 	Audit io.Writer
+	// UI, when set, holds the web page's files (index.html and what it
+	// loads), served at / (page.go).
+	UI fs.FS
 
 	tokens    atomic.Pointer[TokenSet]
 	auditLog  *auditLog
@@ -49,8 +53,8 @@ type Server struct {
 	registry  *prometheus.Registry
 }
 
-// Handler returns the HTTP handler: /api/v1/..., /healthz, /readyz and
-// /metrics. Call it once: each call makes a new handler with its own
+// Handler returns the HTTP handler: /api/v1/..., /healthz, /readyz,
+// /metrics, and the web page at / when UI is set. Call it once: each call makes a new handler with its own
 // limit on submissions in flight.
 func (s *Server) Handler() http.Handler {
 	s.limits = s.Limits.withDefaults()
@@ -126,7 +130,39 @@ func (s *Server) Handler() http.Handler {
 	})
 	api("GET /api/v1/runs/{uuid}/logs", s.logs)
 	api("GET /api/v1/runs/{uuid}/graph", s.graph)
+	api("GET /api/v1/whoami", s.whoami)
+	if s.UI != nil {
+		if err := servePage(mux, s.UI); err != nil {
+			slog.Error("the web page's files cannot be read: it is not served", "err", err)
+		}
+	}
 	return mux
+}
+
+// Whoami is the body of GET /api/v1/whoami: who the request's token is
+// and what it may do (the web page shows it, and greys out what it may
+// not do). Open says the API takes no token: anyone is an admin.
+type Whoami struct {
+	User     string   `json:"user,omitempty"`
+	Teams    []string `json:"teams,omitempty"`
+	Role     Role     `json:"role"`
+	Projects []string `json:"projects,omitempty"`
+	Open     bool     `json:"open,omitempty"`
+}
+
+func (s *Server) whoami(_ http.ResponseWriter, r *http.Request) (int, any) {
+	id := identity(r)
+	if id == nil {
+		return http.StatusOK, Whoami{Role: RoleAdmin, Open: true}
+	}
+	projects := id.Projects
+	switch {
+	case id.Role == RoleAdmin:
+		projects = []string{"*"}
+	case len(projects) == 0:
+		projects = []string{compiler.DefaultProject}
+	}
+	return http.StatusOK, Whoami{User: id.User, Teams: id.Teams, Role: id.Role, Projects: projects}
 }
 
 // Error is the body of a failed request.
@@ -195,7 +231,8 @@ func checkRunID(what, id string) (int, any) {
 // listOptions reads GET /api/v1/runs's query; a bad parameter is a 400
 // naming it.
 func listOptions(q url.Values) (ListOptions, int, any) {
-	o := ListOptions{Status: q.Get("status"), Project: q.Get("project"), Parent: q.Get("parent"), After: q.Get("after"), Limit: 50, Kind: q.Get("kind")}
+	o := ListOptions{Status: q.Get("status"), Project: q.Get("project"), Parent: q.Get("parent"), After: q.Get("after"), Limit: 50, Kind: q.Get("kind"),
+		Order: q.Get("order")}
 	if l := q.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 || n > 1000 {
@@ -211,6 +248,14 @@ func listOptions(q url.Values) (ListOptions, int, any) {
 			return o, code, body
 		}
 		o.Since = n
+	}
+	if o.Order != "" && o.Order != OrderUUID && o.Order != OrderNewest {
+		code, body := fail(http.StatusBadRequest, "order is %s or %s, got %q", OrderUUID, OrderNewest, o.Order)
+		return o, code, body
+	}
+	if o.Order == OrderNewest && o.Parent != "" {
+		code, body := fail(http.StatusBadRequest, "order=%s lists the runs started by no other run: it does not go with parent (a run's children come in their own order)", OrderNewest)
+		return o, code, body
 	}
 	if o.Kind != "" && o.Kind != "schedule" && o.Kind != "matrix" {
 		code, body := fail(http.StatusBadRequest, "kind is schedule or matrix, got %q", o.Kind)
@@ -253,7 +298,8 @@ func (s *Server) list(_ http.ResponseWriter, r *http.Request) (int, any) {
 	return http.StatusOK, page
 }
 
-// List lists the runs of a store as GET /api/v1/runs does, in uuid order:
+// List lists the runs of a store as GET /api/v1/runs does, in uuid order
+// (o.Order newest: the runs started by no other run, newest first):
 // those that pass the filters, up to o.Limit (50 when not set) after
 // o.After. With o.Parent it reads the parent's children from the
 // children index, not every run.
@@ -267,7 +313,11 @@ func List(ctx context.Context, st *store.Store, o ListOptions) (*ListResponse, e
 			(o.Kind != "schedule" || run.Schedule != "") && (o.Kind != "matrix" || run.Matrix != "")
 	}
 	if o.Parent == "" {
-		page, err := st.List(ctx, o.After, o.Limit, keep)
+		list := st.List
+		if o.Order == OrderNewest {
+			list = st.ListNewest
+		}
+		page, err := list(ctx, o.After, o.Limit, keep)
 		if err != nil {
 			return nil, err
 		}
@@ -418,9 +468,19 @@ func (s *Server) logs(w http.ResponseWriter, r *http.Request) (int, any) {
 }
 
 // graph serves a dag run's operations in topological order, each with
-// its upstreams and the status of its run.
+// its upstreams and the status of its run. With ?max=M it counts them by
+// status too, and a graph of more than M nodes comes summarised: the
+// counts, and a hundred nodes, the failed and running ones first.
 func (s *Server) graph(_ http.ResponseWriter, r *http.Request) (int, any) {
 	uuid := r.PathValue("uuid")
+	most := -1
+	if m := r.URL.Query().Get("max"); m != "" {
+		n, err := strconv.Atoi(m)
+		if err != nil || n < 0 {
+			return fail(http.StatusBadRequest, "max is how many nodes a graph may have to come whole (a number, 0 or more), got %q", m)
+		}
+		most = n
+	}
 	g, err := s.Engine.Graph(r.Context(), uuid)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -429,6 +489,9 @@ func (s *Server) graph(_ http.ResponseWriter, r *http.Request) (int, any) {
 		return fail(http.StatusBadRequest, "run %s is not a dag: only a run whose component runs a dag (run.kind: dag) has a graph", uuid)
 	case err != nil:
 		return fail(http.StatusInternalServerError, "%v", err)
+	}
+	if most >= 0 {
+		engine.Summarize(g, most)
 	}
 	return http.StatusOK, g
 }

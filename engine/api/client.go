@@ -179,7 +179,10 @@ func (c *Client) Get(ctx context.Context, uuid string) (*store.Run, error) {
 type ListOptions struct {
 	Status, Project, Parent, After string
 	// Kind keeps only schedules ("schedule") or sweeps ("matrix").
-	Kind  string
+	Kind string
+	// Order is OrderUUID (the default) or OrderNewest: the runs started by
+	// no other run, newest first (not with Parent).
+	Order string
 	Limit int
 	// Since, with Parent, lists only the children changed after that
 	// store revision (a ListResponse's Revision).
@@ -189,10 +192,16 @@ type ListOptions struct {
 	visible func(project string) bool
 }
 
+// Orders of a listing.
+const (
+	OrderUUID   = "uuid"
+	OrderNewest = "newest"
+)
+
 // List lists runs.
 func (c *Client) List(ctx context.Context, o ListOptions) (*ListResponse, error) {
 	q := url.Values{}
-	for k, v := range map[string]string{"status": o.Status, "project": o.Project, "parent": o.Parent, "after": o.After, "kind": o.Kind} {
+	for k, v := range map[string]string{"status": o.Status, "project": o.Project, "parent": o.Parent, "after": o.After, "kind": o.Kind, "order": o.Order} {
 		if v != "" {
 			q.Set(k, v)
 		}

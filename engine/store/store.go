@@ -451,7 +451,8 @@ func (s *Store) Create(ctx context.Context, r *Run) error {
 }
 
 // createOps are the writes that create a run: its record, and its keys
-// in the active and children indexes.
+// in the active index and in its parent's children (the creation index
+// when it has no parent): four keys at most, with its event.
 func (s *Store) createOps(r *Run) ([]clientv3.Op, error) {
 	data, err := encode(r)
 	if err != nil {
@@ -465,6 +466,8 @@ func (s *Store) createOps(r *Run) ([]clientv3.Op, error) {
 	}
 	if r.Parent != "" {
 		ops = append(ops, clientv3.OpPut(s.childKey(r.Parent, r.UUID), ""))
+	} else {
+		ops = append(ops, clientv3.OpPut(s.createdKey(r), "")) // created.go
 	}
 	return append(ops, s.eventOps(r, 0)...), nil
 }
