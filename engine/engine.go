@@ -77,6 +77,8 @@ type Engine struct {
 	// (it then logs what they listen to, whoever writes).
 	followed   chan struct{}
 	followOnce sync.Once
+	// graphs are the dags' graphs looked at (graphcache.go).
+	graphs graphCache
 }
 
 // New returns an engine.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/plexus-ml/plexus/dag"
 	"github.com/plexus-ml/plexus/engine/store"
 	"github.com/plexus-ml/plexus/specs"
 )
@@ -73,36 +72,7 @@ func (e *Engine) Graph(ctx context.Context, uuid string) (*Graph, error) {
 			return e.matrixGraph(ctx, run, m)
 		}
 	}
-	d, err := e.dagOf(ctx, run, 0)
-	if err != nil {
-		return nil, err
-	}
-	g, err := dag.Build(specs.Path("run"), d)
-	if err != nil {
-		return nil, err
-	}
-	children, err := e.cfg.Store.ChildRuns(ctx, uuid)
-	if err != nil && !errors.Is(err, store.ErrUnreadable) { // an unreadable child shows as not run yet
-		return nil, err
-	}
-	newest := CurrentChildren(children, run.Attempt)
-	ops := map[string]*specs.Operation{}
-	for i := range d.Operations {
-		ops[d.Operations[i].Name] = &d.Operations[i]
-	}
-	out := &Graph{Run: run}
-	for _, name := range g.Order() {
-		n := GraphNode{Name: name, Upstream: g.Upstream(name), Trigger: string(ops[name].Trigger)}
-		if comp := componentOf(ops[name], d); comp != nil {
-			_, n.Pipeline = comp.Run.(*specs.DAG)
-		}
-		n.Pipeline = n.Pipeline || ops[name].Matrix != nil
-		if ch := newest[name]; ch != nil {
-			n.Run, n.Status, n.CacheOf = ch.UUID, ch.Status, ch.CacheOf
-		}
-		out.Nodes = append(out.Nodes, n)
-	}
-	return out, nil
+	return e.dagGraph(ctx, run) // graphcache.go
 }
 
 // componentOf is the component a dag's operation runs.
