@@ -113,6 +113,10 @@ func (gc *graphCache) shape(run *store.Run, build func() ([]GraphNode, error)) (
 	if c := gc.entries[run.UUID]; c != nil { // built meanwhile
 		return c, nil
 	}
+	c := &cachedGraph{shape: nodes, used: gc.tick, children: map[string]*store.Run{}}
+	if len(nodes) > graphCacheNodes {
+		return c, nil // served, not kept
+	}
 	if gc.entries == nil {
 		gc.entries = map[string]*cachedGraph{}
 	}
@@ -126,10 +130,7 @@ func (gc *graphCache) shape(run *store.Run, build func() ([]GraphNode, error)) (
 		gc.nodes -= len(gc.entries[oldest].shape)
 		delete(gc.entries, oldest)
 	}
-	c := &cachedGraph{shape: nodes, used: gc.tick, children: map[string]*store.Run{}}
-	if len(nodes) <= graphCacheNodes {
-		gc.entries[run.UUID] = c
-		gc.nodes += len(nodes)
-	}
+	gc.entries[run.UUID] = c
+	gc.nodes += len(nodes)
 	return c, nil
 }
