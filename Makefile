@@ -13,7 +13,7 @@ export BUILDFLAGS
 
 CORPUS      ?= testdata/polyaxonfiles
 
-.PHONY: all build test unit unit-local unit-cluster fuzz lint fmt-check vet staticcheck demo e2e k8s-bin chaos conformance bench bench-engine bench-dag bench-sweep bench-fires bench-k8s bench-peer argo-bin clean
+.PHONY: ui ui-deps ui-check test-ui all build test unit unit-local unit-cluster fuzz lint fmt-check vet staticcheck demo e2e k8s-bin chaos conformance bench bench-engine bench-dag bench-sweep bench-fires bench-k8s bench-peer argo-bin clean
 
 all: build
 
@@ -28,7 +28,7 @@ build:
 test:
 	@log=$$(mktemp); trap 'rm -f $$log' EXIT; \
 	GO=$(GO) setsid ./scripts/k8s-bin.sh >$$log 2>&1 & bin=$$!; \
-	if ! $(MAKE) --no-print-directory lint unit-local fuzz; then \
+	if ! $(MAKE) --no-print-directory lint unit-local test-ui fuzz; then \
 		kill -- -$$bin 2>/dev/null; wait $$bin; exit 1; \
 	fi; \
 	if ! wait $$bin; then cat $$log; echo "k8s-bin failed" >&2; exit 1; fi; \
@@ -37,7 +37,7 @@ test:
 
 # The packages whose tests start a control plane, and the others.
 cluster_pkgs = $$($(GO) list -f '{{.ImportPath}} {{.Imports}} {{.TestImports}} {{.XTestImports}}' $(PKGS) | awk '/plexus\/e2e\/cluster[] ]/ { print $$1 }')
-local_pkgs = $$($(GO) list -f '{{.ImportPath}} {{.Imports}} {{.TestImports}} {{.XTestImports}}' $(PKGS) | awk '!/plexus\/e2e\/cluster[] ]/ { print $$1 }')
+local_pkgs = $$($(GO) list -f '{{.ImportPath}} {{.Imports}} {{.TestImports}} {{.XTestImports}}' $(PKGS) | awk '!/plexus\/e2e\/cluster[] ]/ && $$1 !~ /\/e2e\/ui$$/ { print $$1 }')
 
 unit: unit-local unit-cluster
 
@@ -89,6 +89,29 @@ demo: build
 	$(BIN)/plexus run -f examples/sweep.yaml
 	$(BIN)/plexus run -f examples/bayes.yaml
 	$(BIN)/plexus run -f examples/every-2s.yaml
+
+## ui: the web page (ui/dist, embedded by package ui and committed) built
+## from its sources in ui/web: TypeScript and Preact, bundled by esbuild.
+ui: ui-deps
+	cd ui/web && npm run --silent check && npm run --silent build
+
+ui-deps:
+	@./scripts/ui-deps.sh
+
+## ui-check: the committed ui/dist is what its sources build to.
+ui-check: ui-deps
+	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
+	(cd ui/web && npm run --silent check && UI_OUT=$$tmp npm run --silent build) && \
+	if ! diff -r $$tmp ui/dist >/dev/null; then diff -r $$tmp ui/dist | head -20; \
+		echo "ui/dist is not what ui/web builds to: run make ui and commit it" >&2; exit 1; fi
+
+## test-ui: the page in Debian's chromium, driven by Playwright, against a
+## real server on the local executor (e2e/ui): login, runs, a dag's nodes,
+## stop from the page, a sweep's plots, screenshots checked not blank, and
+## the 10,000-node dag and 100,000-node summary timings printed.
+## UI_OUT=DIR keeps the screenshots there.
+test-ui: ui-check
+	PLEXUS_UI_REQUIRED=1 $(GO) test -count=1 -timeout 15m -v -run '^TestBrowser$$' ./e2e/ui $(if $(UI_OUT),-args -ui.out=$(abspath $(UI_OUT)))
 
 ## e2e: end-to-end tests; e2e/cluster runs a real control plane (k8s-bin).
 e2e: k8s-bin
