@@ -1,6 +1,7 @@
 // A small dag laid out by dagre and drawn as SVG, with pan and zoom.
 import dagre from "@dagrejs/dagre";
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
+import { edgesOf, layered, NODE_H, NODE_W } from "./layout";
 import { colour, textColour } from "./status";
 
 export interface SvgLayout {
@@ -8,9 +9,26 @@ export interface SvgLayout {
   edges: { from: number; to: number; points: { x: number; y: number }[] }[];
   width: number;
   height: number;
+  /** The size of a node's box. */
+  w: number;
+  h: number;
 }
 
 const W = 160, H = 34;
+
+/** fastLayout is the large-dag layout (layout.ts) in SVG terms, for dags dagre would take seconds over. */
+export function fastLayout(names: string[], upstreams: (string[] | undefined)[]): SvgLayout {
+  const e = edgesOf(names, upstreams);
+  const lay = layered(names.length, e);
+  const nodes = names.map((_, i) => ({ x: lay.x[i], y: lay.y[i] }));
+  const edges: SvgLayout["edges"] = [];
+  for (let v = 0; v < names.length; v++)
+    for (let k = e.upStart[v]; k < e.upStart[v + 1]; k++) {
+      const u = e.upList[k];
+      edges.push({ from: u, to: v, points: [{ x: lay.x[u] + NODE_W / 2, y: lay.y[u] + NODE_H }, { x: lay.x[v] + NODE_W / 2, y: lay.y[v] }] });
+    }
+  return { nodes, edges, width: lay.width, height: lay.height, w: NODE_W, h: NODE_H };
+}
 
 export function dagreLayout(names: string[], upstreams: (string[] | undefined)[]): SvgLayout {
   const g = new dagre.graphlib.Graph({ multigraph: false });
@@ -34,7 +52,7 @@ export function dagreLayout(names: string[], upstreams: (string[] | undefined)[]
   });
   const edges = g.edges().map((e) => ({ from: Number(e.v), to: Number(e.w), points: (g.edge(e).points ?? []) as { x: number; y: number }[] }));
   const gr = g.graph();
-  return { nodes, edges, width: gr.width ?? 0, height: gr.height ?? 0 };
+  return { nodes, edges, width: gr.width ?? 0, height: gr.height ?? 0, w: W, h: H };
 }
 
 export function DagSvg({ layout, names, statuses, runs, onPick }: {
@@ -49,8 +67,10 @@ export function DagSvg({ layout, names, statuses, runs, onPick }: {
   const drag = useRef<{ x: number; y: number; v: [number, number, number, number]; moved: boolean } | null>(null);
 
   useLayoutEffect(() => {
+    // The whole graph fits when it is larger than the box, at 1:1 otherwise.
     const r = box.current!.getBoundingClientRect();
-    const w = Math.max(layout.width, r.width), h = Math.max(layout.height, r.height);
+    const k = Math.max(layout.width / r.width, layout.height / r.height, 1);
+    const w = r.width * k, h = r.height * k;
     setView([-(w - layout.width) / 2, 0, w, h]);
   }, [layout]);
 
@@ -127,8 +147,8 @@ export function DagSvg({ layout, names, statuses, runs, onPick }: {
             return (
               <g key={name} data-node={name} data-status={s} data-index={i} transform={`translate(${p.x},${p.y})`} class={runs[i] ? "node link" : "node"}>
                 <title>{`${name} — ${s}`}</title>
-                <rect width={W} height={H} rx={5} fill={colour(s)} />
-                <text x={W / 2} y={H / 2} fill={textColour(s)}>
+                <rect width={layout.w} height={layout.h} rx={5} fill={colour(s)} />
+                <text x={layout.w / 2} y={layout.h / 2} fill={textColour(s)}>
                   {name.length > 22 ? name.slice(0, 21) + "…" : name}
                 </text>
               </g>

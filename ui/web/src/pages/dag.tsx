@@ -4,7 +4,7 @@ import { useEffect, useMemo, useRef } from "preact/hooks";
 import { getGraph, type Graph, type GraphNode } from "../api";
 import { Badge, ErrorText, Loading } from "../components";
 import { DagCanvas, STATUS_INDEX } from "../dagcanvas";
-import { dagreLayout, DagSvg } from "../dagsvg";
+import { dagreLayout, DagSvg, fastLayout } from "../dagsvg";
 import { usePoll } from "../hooks";
 import { edgesOf, layered } from "../layout";
 import { go } from "../routes";
@@ -12,6 +12,8 @@ import { colour, isFinal, orderOf } from "../status";
 
 const MAX = 20000;
 const SVG_LIMIT = 1500;
+/** Above this dagre takes seconds: the SVG uses the fast layered layout instead. */
+const DAGRE_LIMIT = 250;
 
 declare global {
   interface Window {
@@ -131,7 +133,10 @@ function Drawing({ nodes }: { nodes: GraphNode[] }) {
   const mode = nodes.length <= SVG_LIMIT ? "svg" : "canvas";
   const shape = useMemo(() => nodes.length + "\u0000" + nodes.map((n) => n.name).join("\u0001"), [nodes]);
   const names = useMemo(() => nodes.map((n) => n.name), [shape]);
-  const svgLayout = useMemo(() => (mode === "svg" ? dagreLayout(names, nodes.map((n) => n.upstream)) : null), [shape]);
+  const svgLayout = useMemo(
+    () => (mode === "svg" ? (nodes.length <= DAGRE_LIMIT ? dagreLayout : fastLayout)(names, nodes.map((n) => n.upstream)) : null),
+    [shape],
+  );
   const runs = nodes.map((n) => n.run);
   const pick = (i: number) => {
     const r = runs[i];
