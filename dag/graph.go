@@ -70,6 +70,27 @@ func Build(p specs.Path, d *specs.DAG) (*Graph, error) {
 	return gr, nil
 }
 
+// Stored makes the graph of a dag that Build accepted before (a stored
+// run's, decoded again): the same graph, in the same order, without the
+// checks' bookkeeping, which is most of Build's time on a large dag. A
+// dag Build would refuse is an error still, without its paths.
+func Stored(d *specs.DAG) (*Graph, error) {
+	gr := &Graph{ups: make(map[string][]string, len(d.Operations)), downs: make(map[string][]string, len(d.Operations))}
+	for i := range d.Operations {
+		op := &d.Operations[i]
+		for _, up := range op.Upstream() {
+			gr.ups[op.Name] = append(gr.ups[op.Name], up)
+			gr.downs[up] = append(gr.downs[up], op.Name)
+		}
+	}
+	order, cycle := gr.sort(d)
+	if cycle != nil || len(order) != len(d.Operations) {
+		return nil, fmt.Errorf("dag: the stored dag is not one Build takes: a cycle %s", strings.Join(cycle, " -> "))
+	}
+	gr.order = order
+	return gr, nil
+}
+
 // sort orders the operations so that each comes after its upstreams,
 // ties broken by their order in the file (Kahn's algorithm, linear in the
 // graph's size). It returns a cycle instead when there is one.

@@ -74,7 +74,7 @@ func (e *Engine) dagShape(ctx context.Context, run *store.Run) ([]GraphNode, err
 	if err != nil {
 		return nil, err
 	}
-	g, err := dag.Build(specs.Path("run"), d)
+	g, err := dag.Stored(d) // Build took it when it was submitted
 	if err != nil {
 		return nil, err
 	}

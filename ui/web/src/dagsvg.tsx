@@ -64,7 +64,9 @@ export function DagSvg({ layout, names, statuses, runs, onPick }: {
 }) {
   const box = useRef<HTMLDivElement>(null);
   const [view, setView] = useState<[number, number, number, number] | null>(null);
-  const drag = useRef<{ x: number; y: number; v: [number, number, number, number]; moved: boolean } | null>(null);
+  // The node pressed is remembered at pointerdown: once the box captures
+  // the pointer, pointerup's target is the box.
+  const drag = useRef<{ x: number; y: number; v: [number, number, number, number]; moved: boolean; on: Element | null } | null>(null);
 
   useLayoutEffect(() => {
     // The whole graph fits when it is larger than the box, at 1:1 otherwise.
@@ -102,7 +104,7 @@ export function DagSvg({ layout, names, statuses, runs, onPick }: {
   const down = (e: PointerEvent) => {
     if (!view) return;
     (e.currentTarget as Element).setPointerCapture(e.pointerId);
-    drag.current = { x: e.clientX, y: e.clientY, v: view, moved: false };
+    drag.current = { x: e.clientX, y: e.clientY, v: view, moved: false, on: (e.target as Element).closest("[data-index]") };
   };
   const move = (e: PointerEvent) => {
     const d = drag.current;
@@ -114,13 +116,10 @@ export function DagSvg({ layout, names, statuses, runs, onPick }: {
     const k = d.v[2] / r.width;
     setView([d.v[0] - dx * k, d.v[1] - dy * k, d.v[2], d.v[3]]);
   };
-  const up = (e: PointerEvent) => {
+  const up = () => {
     const d = drag.current;
     drag.current = null;
-    if (d && !d.moved) {
-      const t = (e.target as Element).closest("[data-index]");
-      if (t) onPick(Number(t.getAttribute("data-index")));
-    }
+    if (d && !d.moved && d.on) onPick(Number(d.on.getAttribute("data-index")));
   };
 
   return (

@@ -57,7 +57,16 @@ export function RunPage({ uuid }: { uuid: string }) {
         <KV title="Inputs" data={run.inputs} testid="inputs" />
         <KV title="Outputs" data={run.outputs} testid="outputs" />
       </div>
-      <Logs run={run} />
+      {graph ? (
+        <div class="card">
+          <h3>Logs</h3>
+          <p class="muted">
+            A {kindOf(run)} has no log of its own: its runs do. <a href={graph}>See them on its graph.</a>
+          </p>
+        </div>
+      ) : (
+        <Logs run={run} />
+      )}
       <details class="card spec">
         <summary>Spec</summary>
         <pre data-testid="spec">{run.spec || "(the spec is stored apart: too large to show)"}</pre>
