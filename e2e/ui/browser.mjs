@@ -96,7 +96,20 @@ try {
   step("node click: its run, with its log");
   await shot("run");
 
-  // 4. Stopping a running dag from its page.
+  // 4. A running operation's log, followed live.
+  await open(`#/runs/${cfg.runs.slow}`);
+  await page.waitForFunction(() => /sleeping/.test(document.querySelector("[data-testid=logs]")?.textContent ?? ""), null, { timeout: 15000 });
+  if ((await text("[data-testid=run-status]")).trim() !== "running") fail("the log came, but the run is not running: not followed live");
+  step("a running operation's log, live");
+
+  // Stopping a running dag from its page, while another tab follows its
+  // graph: the node turns stopped there without a reload.
+  const watcher = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await watcher.addInitScript((token) => sessionStorage.setItem("plexus.token", token), cfg.tokens.admin);
+  await watcher.goto(`${cfg.base}/#/dag/${cfg.runs.long}`);
+  await watcher.waitForSelector('[data-testid=dag][data-rendered="true"]', { timeout: 15000 });
+  const before = await watcher.evaluate(() => window.__plexusDag.statuses.slow);
+  if (before !== "running") fail(`the long dag's slow node drawn ${before}`);
   await open(`#/runs/${cfg.runs.long}`);
   await page.waitForFunction(() => document.querySelector("[data-testid=run-status]")?.textContent.trim() === "running", null, { timeout: 15000 });
   await page.click("button[data-action=stop]");
@@ -104,6 +117,11 @@ try {
   await page.waitForFunction(() => document.querySelector("[data-testid=run-status]")?.textContent.trim() === "stopped", null, { timeout: 30000 });
   step("stopped from the page");
   await shot("run-stopped");
+  await watcher.waitForFunction(() => window.__plexusDag.statuses.slow === "stopped", null, { timeout: 15000 });
+  const after = await watcher.getAttribute('[data-testid=dag] [data-node="slow"]', "data-status");
+  if (after !== "stopped") fail(`the followed graph's slow node says ${after}`);
+  step("the followed graph turned the node stopped");
+  await watcher.close();
 
   // 5. The sweep: its trials sorted, the best marked, its points plotted.
   await open(`#/sweep/${cfg.runs.sweep}`);

@@ -125,7 +125,11 @@ func TestBrowser(t *testing.T) {
 	}
 	waitFor(t, "the long dag's first operation to run", func() bool {
 		g, err := c.Graph(ctx, runs["long"])
-		return err == nil && len(g.Nodes) > 0 && g.Nodes[0].Status == store.Running
+		if err == nil && len(g.Nodes) > 0 && g.Nodes[0].Status == store.Running {
+			runs["slow"] = g.Nodes[0].Run
+			return true
+		}
+		return false
 	})
 	waitFor(t, "the schedule's second fire", func() bool {
 		g, err := c.Graph(ctx, runs["schedule"])
