@@ -76,6 +76,26 @@ try {
   if (statuses.some((s) => s !== "failed")) fail(`status=failed lists ${statuses}`);
   step(`filtered: ${statuses.length} failed`);
 
+  // Paging, two at a time: older, older, then newer again.
+  const rowsNow = () => page.$$eval("table[data-testid=runs] tr[data-run]", (rows) => rows.map((r) => r.dataset.run));
+  const turn = async (button, want) => {
+    await page.click(`[data-testid=${button}]`);
+    await page.waitForFunction((w) => [...document.querySelectorAll("table[data-testid=runs] tr[data-run]")].map((r) => r.dataset.run).join() === w, want.join(), { timeout: 10000 }).catch(async () => fail(`after ${button}: ${await rowsNow()}, want ${want}`));
+  };
+  await open("#/runs?limit=2");
+  const newest = [cfg.runs.big100k, cfg.runs.big10k];
+  await page.waitForFunction((w) => [...document.querySelectorAll("table[data-testid=runs] tr[data-run]")].map((r) => r.dataset.run).join() === w, newest.join(), { timeout: 10000 }).catch(async () => fail(`first page of 2: ${await rowsNow()}`));
+  await turn("next-page", [cfg.runs.long, cfg.runs.schedule]);
+  await turn("next-page", [cfg.runs.sweep, cfg.runs.dag]);
+  if (!(await page.locator("[data-testid=next-page]").isDisabled())) fail("a next page after the oldest run");
+  await turn("prev-page", [cfg.runs.long, cfg.runs.schedule]);
+  step("paged by 2: older, older, newer");
+
+  // A parent's children.
+  await open(`#/runs?parent=${cfg.runs.dag}`);
+  await page.waitForFunction(() => document.querySelectorAll("table[data-testid=runs] tr[data-run]").length === 4, null, { timeout: 10000 }).catch(async () => fail(`the dag's children: ${await rowsNow()}`));
+  step("the dag's 4 children listed");
+
   // 3. The dag page: every node's status as the engine says.
   await open(`#/dag/${cfg.runs.dag}`);
   await page.waitForSelector('[data-testid=dag][data-rendered="true"]', { timeout: 15000 });
@@ -146,6 +166,21 @@ try {
   if (coming < 1 || coming > 5) fail(`${coming} coming fires listed`);
   step(`schedule: ${coming} coming fires`);
   await shot("schedule");
+  // Stopped and resumed from its page.
+  const scheduleStatus = (want) =>
+    page.waitForFunction((w) => document.querySelector("[data-testid=run-status]")?.textContent.trim() === w, want, { timeout: 20000 }).catch(() => fail(`the schedule never showed ${want}`));
+  await page.click("button[data-action=stop]");
+  await scheduleStatus("stopped");
+  await page.click("button[data-action=resume]");
+  await scheduleStatus("on_schedule");
+  step("schedule stopped and resumed from its page");
+
+  // Restarting the finished dag: the page goes to the new run.
+  await open(`#/runs/${cfg.runs.dag}`);
+  await page.waitForSelector("button[data-action=restart]", { timeout: 15000 });
+  await page.click("button[data-action=restart]");
+  await page.waitForFunction((old) => /^#\/runs\/[0-9a-f]{32}$/.test(location.hash) && !location.hash.includes(old), cfg.runs.dag, { timeout: 15000 }).catch(() => fail(`after restart the page is at ${page.url()}`));
+  step(`restarted: ${page.url().split("#")[1]}`);
 
   // 7. A read token sees the page but may not stop.
   await page.evaluate(() => sessionStorage.clear());

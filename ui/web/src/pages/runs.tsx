@@ -13,17 +13,23 @@ export function RunsPage({ query }: { query: URLSearchParams }) {
   for (const k of FILTERS) f[k] = query.get(k) ?? "";
   const after = query.get("after") ?? "";
   const back = query.get("back") ?? "";
+  // How many a page shows (?limit=, 1 to 1000, else 50); kept when paging.
+  const n = Number(query.get("limit"));
+  const limit = Number.isInteger(n) && n >= 1 && n <= 1000 ? n : 50;
+  const paging: Record<string, string> = query.get("limit") ? { limit: String(limit) } : {};
   const key = query.toString();
 
   const poll = usePoll<ListResponse>(
-    (signal) => listRuns({ ...f, after, limit: 50, order: "newest" }, signal),
+    // Newest first lists the runs started by no other run; a parent's
+    // children come in their own order.
+    (signal) => listRuns({ ...f, after, limit, order: f.parent ? "" : "newest" }, signal),
     [key],
     3000,
     () => true,
   );
 
   const set = (changes: Record<string, string>, keepPage = false) => {
-    const q: Record<string, string> = { ...f, ...changes };
+    const q: Record<string, string> = { ...f, ...paging, ...changes };
     if (keepPage) Object.assign(q, { after, back });
     go(withQuery("#/runs", q));
   };
@@ -31,12 +37,12 @@ export function RunsPage({ query }: { query: URLSearchParams }) {
     if (!poll.data?.next) return;
     const stack = back ? back.split(",") : [];
     stack.push(after || "-");
-    go(withQuery("#/runs", { ...f, after: poll.data.next, back: stack.join(",") }));
+    go(withQuery("#/runs", { ...f, ...paging, after: poll.data.next, back: stack.join(",") }));
   };
   const prev = () => {
     const stack = back ? back.split(",") : [];
     const to = stack.pop();
-    go(withQuery("#/runs", { ...f, after: to && to !== "-" ? to : "", back: stack.join(",") }));
+    go(withQuery("#/runs", { ...f, ...paging, after: to && to !== "-" ? to : "", back: stack.join(",") }));
   };
   const page = back ? back.split(",").length + 1 : 1;
   const runs = poll.data?.runs ?? [];
