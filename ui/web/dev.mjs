@@ -1,7 +1,8 @@
 // A development server: serves ../dist at / and forwards /api/* to a real
-// engine (PLEXUS_API, default http://127.0.0.1:8000). It answers what that
-// engine may not have yet: whoami (open), graph's `max` and `summary`, and
-// synthetic graphs at /api/v1/runs/syntheticN/graph (N nodes, layers of 100).
+// engine (PLEXUS_API, default http://127.0.0.1:8000), so a change to the
+// page is tried without rebuilding plexus. It answers what an older engine
+// lacks (whoami, graph's `max` and `summary`), and serves synthetic graphs
+// at /api/v1/runs/syntheticN/graph (N nodes, layers of 100).
 // DEV_TOKEN=x makes every API call need "Bearer x".
 //   node dev.mjs            # listens on 127.0.0.1:PORT (default 8090)
 import { createServer, request } from "node:http";
