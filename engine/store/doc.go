@@ -1,6 +1,8 @@
 // Package store keeps Plexus's state in etcd (DESIGN §4): a record per run
 // under `runs/`, the `active/` index of runs not yet final (what the leader
-// reconciles), and the `children/` index of each parent's runs. Every
+// reconciles), the `children/` index of each parent's runs, and the
+// `created/` index of the runs no other run started, by creation time
+// (created.go: what lists them newest first). Every
 // update is optimistic (it writes only if the run did not change since it
 // was read, else it reads again); a leader's writes are fenced (they also
 // require its election key to be unchanged), so a deposed leader's late
