@@ -76,20 +76,23 @@ try {
   if (statuses.some((s) => s !== "failed")) fail(`status=failed lists ${statuses}`);
   step(`filtered: ${statuses.length} failed`);
 
-  // Paging, two at a time: older, older, then newer again.
+  // Paging, three at a time: older, older (the last page), then newer.
   const rowsNow = () => page.$$eval("table[data-testid=runs] tr[data-run]", (rows) => rows.map((r) => r.dataset.run));
-  const turn = async (button, want) => {
-    await page.click(`[data-testid=${button}]`);
-    await page.waitForFunction((w) => [...document.querySelectorAll("table[data-testid=runs] tr[data-run]")].map((r) => r.dataset.run).join() === w, want.join(), { timeout: 10000 }).catch(async () => fail(`after ${button}: ${await rowsNow()}, want ${want}`));
-  };
-  await open("#/runs?limit=2");
-  const newest = [cfg.runs.big100k, cfg.runs.big10k];
-  await page.waitForFunction((w) => [...document.querySelectorAll("table[data-testid=runs] tr[data-run]")].map((r) => r.dataset.run).join() === w, newest.join(), { timeout: 10000 }).catch(async () => fail(`first page of 2: ${await rowsNow()}`));
-  await turn("next-page", [cfg.runs.long, cfg.runs.schedule]);
-  await turn("next-page", [cfg.runs.sweep, cfg.runs.dag]);
+  const showing = (want, what) =>
+    page
+      .waitForFunction((w) => [...document.querySelectorAll("table[data-testid=runs] tr[data-run]")].map((r) => r.dataset.run).join() === w, want.join(), { timeout: 10000 })
+      .catch(async () => fail(`${what}: ${await rowsNow()}, want ${want}`));
+  const r = cfg.runs;
+  await open("#/runs?limit=3");
+  await showing([r.big100k, r.big10k, r.approval], "the first page of 3");
+  await page.click("[data-testid=next-page]");
+  await showing([r.long, r.schedule, r.sweep], "the second page");
+  await page.click("[data-testid=next-page]");
+  await showing([r.dag], "the last page");
   if (!(await page.locator("[data-testid=next-page]").isDisabled())) fail("a next page after the oldest run");
-  await turn("prev-page", [cfg.runs.long, cfg.runs.schedule]);
-  step("paged by 2: older, older, newer");
+  await page.click("[data-testid=prev-page]");
+  await showing([r.long, r.schedule, r.sweep], "back to the second page");
+  step("paged by 3: older, older, newer");
 
   // A parent's children.
   await open(`#/runs?parent=${cfg.runs.dag}`);
@@ -181,6 +184,14 @@ try {
   await page.click("button[data-action=restart]");
   await page.waitForFunction((old) => /^#\/runs\/[0-9a-f]{32}$/.test(location.hash) && !location.hash.includes(old), cfg.runs.dag, { timeout: 15000 }).catch(() => fail(`after restart the page is at ${page.url()}`));
   step(`restarted: ${page.url().split("#")[1]}`);
+
+  // Approving a run that waits for it: it runs.
+  await open(`#/runs/${cfg.runs.approval}`);
+  await page.waitForSelector("button[data-action=approve]", { timeout: 15000 });
+  await page.click("button[data-action=approve]");
+  await page.waitForFunction(() => document.querySelector("[data-testid=run-status]")?.textContent.trim() === "succeeded", null, { timeout: 30000 }).catch(() => fail("the approved run did not succeed"));
+  await page.waitForFunction(() => /approved and ran/.test(document.querySelector("[data-testid=logs]")?.textContent ?? ""), null, { timeout: 15000 }).catch(() => fail("the approved run's log is not shown"));
+  step("approved from its page: it ran");
 
   // 7. A read token sees the page but may not stop.
   await page.evaluate(() => sessionStorage.clear());

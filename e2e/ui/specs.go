@@ -46,6 +46,14 @@ component:
       - {name: sleep, run: {kind: job, container: {image: alpine, command: [sh, -c, 'echo sleeping; sleep 60']}}}
 `
 
+// approvalSpec waits for someone to approve it before it runs.
+const approvalSpec = `version: 1.1
+kind: component
+name: needs-approval
+isApproved: false
+run: {kind: job, container: {image: alpine, command: [sh, -c, 'echo approved and ran']}}
+`
+
 // sweepSpec is a grid of 6 trials, each giving a loss from its params.
 const sweepSpec = `version: 1.1
 kind: operation

@@ -98,6 +98,7 @@ func TestBrowser(t *testing.T) {
 	submit("sweep", sweepSpec)
 	submit("schedule", scheduleSpec)
 	submit("long", longSpec)
+	submit("approval", approvalSpec)
 	submit("big10k", layeredSpec(10_000))
 	submit("big100k", layeredSpec(100_000))
 	t.Logf("submitted in %s", time.Since(start).Round(time.Millisecond))
@@ -142,6 +143,9 @@ func TestBrowser(t *testing.T) {
 	}
 	res := runBrowser(t, root, cfg)
 
+	if r, err := c.Get(ctx, runs["approval"]); err != nil || !r.Approved || r.ApprovedBy != "ada" || r.Status != store.Succeeded {
+		t.Errorf("the run approved from the page: %+v, %v", r, err)
+	}
 	// The page stopped the long dag: the engine says so.
 	if r, err := c.Get(ctx, runs["long"]); err != nil || r.Status != store.Stopped && r.Status != store.Stopping {
 		t.Errorf("the long dag after the page's stop: %v, %v", r.Status, err)

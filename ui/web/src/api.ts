@@ -53,6 +53,8 @@ export interface Whoami {
 export interface ListResponse {
   runs: Run[] | null;
   next?: string;
+  /** Listing a parent's children: the store revision read at, `since` for the next look. */
+  revision?: number;
 }
 
 export interface GraphNode {
@@ -182,17 +184,29 @@ export function listRuns(q: Record<string, string | number | undefined>, signal?
   return get<ListResponse>("/api/v1/runs?" + p.toString(), signal);
 }
 
-/** children lists every child of a run, following the pages. */
-export async function children(parent: string, signal?: AbortSignal): Promise<Run[]> {
-  const out: Run[] = [];
-  let after: string | undefined;
-  for (let i = 0; i < 1000; i++) {
-    const page = await listRuns({ parent, limit: 1000, after }, signal);
-    out.push(...(page.runs ?? []));
-    if (!page.next || page.next === after) break;
-    after = page.next;
+/**
+ * ChildFollower keeps a run's children up to date: its first look reads
+ * them all, each next one only those changed since the look before, so
+ * following a sweep of many trials costs what changed in it.
+ */
+export class ChildFollower {
+  private byId = new Map<string, Run>();
+  private rev = 0;
+  constructor(private parent: string) {}
+
+  async look(signal?: AbortSignal): Promise<Run[]> {
+    let after: string | undefined;
+    let rev = this.rev;
+    for (let i = 0; i < 1000; i++) {
+      const page = await listRuns({ parent: this.parent, limit: 1000, after, since: this.rev || undefined }, signal);
+      if (i === 0 && page.revision) rev = page.revision;
+      for (const r of page.runs ?? []) this.byId.set(r.uuid, r);
+      if (!page.next || page.next === after) break;
+      after = page.next;
+    }
+    this.rev = rev;
+    return [...this.byId.values()];
   }
-  return out;
 }
 
 export function action(uuid: string, what: string) {

@@ -1,7 +1,7 @@
 // A sweep: its trials sorted by the metric, the best marked, and plots of
 // the metric against each swept param and over time.
 import { useMemo } from "preact/hooks";
-import { children, getGraph, type Graph, type Run } from "../api";
+import { ChildFollower, getGraph, type Graph, type Run } from "../api";
 import { Actions, Badge, ErrorText, Loading, When } from "../components";
 import { Plot, type Point } from "../charts";
 import { usePoll } from "../hooks";
@@ -12,8 +12,8 @@ interface Data {
   trials: Run[];
 }
 
-async function load(uuid: string, signal: AbortSignal): Promise<Data> {
-  const [graph, all] = await Promise.all([getGraph(uuid, undefined, signal), children(uuid, signal)]);
+async function load(uuid: string, follower: ChildFollower, signal: AbortSignal): Promise<Data> {
+  const [graph, all] = await Promise.all([getGraph(uuid, undefined, signal), follower.look(signal)]);
   // The trials of the current attempt, when the graph names them.
   const current = new Set((graph.nodes ?? []).map((n) => n.run).filter(Boolean));
   const trials = current.size ? all.filter((r) => current.has(r.uuid)) : all;
@@ -29,7 +29,8 @@ function metricValue(r: Run, metric: string): number | undefined {
 }
 
 export function SweepPage({ uuid }: { uuid: string }) {
-  const poll = usePoll<Data>((signal) => load(uuid, signal), [uuid], 3000, (d) => !isFinal(d.graph.run?.status));
+  const follower = useMemo(() => new ChildFollower(uuid), [uuid]);
+  const poll = usePoll<Data>((signal) => load(uuid, follower, signal), [uuid], 3000, (d) => !isFinal(d.graph.run?.status));
   const d = poll.data;
   const view = useMemo(() => (d ? analyse(d) : null), [d]);
   if (!d || !view) return <div class="page">{poll.error ? <ErrorText error={poll.error} /> : <Loading what="the sweep" />}</div>;
