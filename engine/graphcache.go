@@ -17,8 +17,9 @@ import (
 // time, about a second.
 
 // graphCacheNodes bounds the nodes the cache holds, all dags together;
-// the least recently looked at go first.
-const graphCacheNodes = 1_000_000
+// the least recently looked at go first. A node with its run takes about
+// 330 bytes (measured with names of 6 characters): some 80 MB at most.
+const graphCacheNodes = 250_000
 
 type graphCache struct {
 	mu      sync.Mutex
@@ -34,7 +35,15 @@ type cachedGraph struct {
 	shape    []GraphNode // no run nor status
 	used     uint64
 	rev      int64
-	children map[string]*store.Run // by uuid, only what CurrentChildren and the graph read
+	children map[string]*cachedChild // by uuid
+}
+
+// cachedChild is what a dag's graph reads of a child run: a tenth of its
+// record in memory.
+type cachedChild struct {
+	uuid, node, cacheOf string
+	parentAttempt       int
+	status              store.Status
 }
 
 // dagGraph is run's graph, its statuses as of now.
@@ -50,18 +59,18 @@ func (e *Engine) dagGraph(ctx context.Context, run *store.Run) (*Graph, error) {
 		return nil, err
 	}
 	for _, ch := range changed {
-		c.children[ch.UUID] = &store.Run{UUID: ch.UUID, Node: ch.Node, ParentAttempt: ch.ParentAttempt, Status: ch.Status, CacheOf: ch.CacheOf}
+		c.children[ch.UUID] = &cachedChild{uuid: ch.UUID, node: ch.Node, cacheOf: ch.CacheOf, parentAttempt: ch.ParentAttempt, status: ch.Status}
 	}
 	c.rev = rev
-	all := make([]*store.Run, 0, len(c.children))
+	all := make([]*cachedChild, 0, len(c.children))
 	for _, ch := range c.children {
 		all = append(all, ch)
 	}
-	newest := CurrentChildren(all, run.Attempt)
+	newest := currentOf(all, run.Attempt, func(ch *cachedChild) childKey { return childKey{ch.node, ch.parentAttempt, ch.status} })
 	out := &Graph{Run: run, Nodes: make([]GraphNode, len(c.shape))}
 	for i, n := range c.shape {
 		if ch := newest[n.Name]; ch != nil {
-			n.Run, n.Status, n.CacheOf = ch.UUID, ch.Status, ch.CacheOf
+			n.Run, n.Status, n.CacheOf = ch.uuid, ch.status, ch.cacheOf
 		}
 		out.Nodes[i] = n
 	}
@@ -113,7 +122,7 @@ func (gc *graphCache) shape(run *store.Run, build func() ([]GraphNode, error)) (
 	if c := gc.entries[run.UUID]; c != nil { // built meanwhile
 		return c, nil
 	}
-	c := &cachedGraph{shape: nodes, used: gc.tick, children: map[string]*store.Run{}}
+	c := &cachedGraph{shape: nodes, used: gc.tick, children: map[string]*cachedChild{}}
 	if len(nodes) > graphCacheNodes {
 		return c, nil // served, not kept
 	}

@@ -257,16 +257,30 @@ func (l *leading) pipelineOf(ctx context.Context, run *store.Run) (*pipeline, er
 // succeeded (a resume runs the others again). Whoever shows a dag's
 // operations chooses them this way.
 func CurrentChildren(children []*store.Run, attempt int) map[string]*store.Run {
-	out := map[string]*store.Run{}
+	return currentOf(children, attempt, func(r *store.Run) childKey { return childKey{r.Node, r.ParentAttempt, r.Status} })
+}
+
+// childKey is what choosing a dag's current children reads of each.
+type childKey struct {
+	node          string
+	parentAttempt int
+	status        store.Status
+}
+
+// currentOf is CurrentChildren for children of any type, read by key.
+func currentOf[C any](children []C, attempt int, key func(C) childKey) map[string]C {
+	out := map[string]C{}
+	best := map[string]int{}
 	for _, ch := range children {
-		if ch.Node == "" || ch.ParentAttempt > attempt {
+		k := key(ch)
+		if k.node == "" || k.parentAttempt > attempt {
 			continue
 		}
-		if ch.ParentAttempt < attempt && ch.Status != store.Succeeded {
+		if k.parentAttempt < attempt && k.status != store.Succeeded {
 			continue
 		}
-		if o := out[ch.Node]; o == nil || ch.ParentAttempt > o.ParentAttempt {
-			out[ch.Node] = ch
+		if b, seen := best[k.node]; !seen || k.parentAttempt > b {
+			out[k.node], best[k.node] = ch, k.parentAttempt
 		}
 	}
 	return out
