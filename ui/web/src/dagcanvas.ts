@@ -131,7 +131,8 @@ export class DagCanvas {
       }
     }
     ctx.lineWidth = Math.max(1 / s, 0.6);
-    ctx.strokeStyle = s < 0.2 ? "rgba(120,130,140,0.35)" : "#a9b2bb";
+    // Zoomed far out the edges are a haze: kept faint, so the statuses show.
+    ctx.strokeStyle = s < 0.2 ? "rgba(120,130,140,0.12)" : "#a9b2bb";
     ctx.stroke();
 
     // Boxes, one path per status.
