@@ -123,6 +123,7 @@ try {
   await open(`#/runs/${cfg.runs.slow}`);
   await page.waitForFunction(() => /sleeping/.test(document.querySelector("[data-testid=logs]")?.textContent ?? ""), null, { timeout: 15000 });
   if ((await text("[data-testid=run-status]")).trim() !== "running") fail("the log came, but the run is not running: not followed live");
+  if (await page.locator("button[data-action=approve]").count()) fail("approve offered for a run that does not wait for it");
   step("a running operation's log, live");
 
   // Stopping a running dag from its page, while another tab follows its

@@ -28,7 +28,7 @@ export interface Run {
   hookOf?: string;
   spec?: string;
   params?: Record<string, unknown>;
-  compiled?: { component?: { run?: { kind?: string } } } & Record<string, unknown>;
+  compiled?: { component?: { isApproved?: boolean; run?: { kind?: string } } } & Record<string, unknown>;
   blobs?: number;
   status: string;
   conditions?: Condition[];

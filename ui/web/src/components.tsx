@@ -80,12 +80,15 @@ export function Card({ title, children, testid }: { title?: string; children: Co
   );
 }
 
-/** waitsForApproval: a status or condition says the run waits to be approved. */
+/**
+ * waitsForApproval: the run asks to be approved (its component says
+ * isApproved: false) and is held, compiled, until it is. A record too large
+ * to carry its compiled form is given the benefit of the doubt.
+ */
 export function waitsForApproval(r: Run): boolean {
-  if (r.approved || isFinal(r.status)) return false;
-  const text = (r.conditions ?? []).map((c) => `${c.type ?? ""} ${c.reason ?? ""} ${c.message ?? ""}`).join(" ").toLowerCase();
-  if (/approv/.test(text)) return true;
-  return !r.approved;
+  if (r.approved || r.status !== "compiled") return false;
+  const comp = r.compiled?.component;
+  return comp ? comp.isApproved === false : true;
 }
 
 /** Actions: the stop/restart/resume/approve buttons that make sense for a run. */
