@@ -1,8 +1,10 @@
 package api
 
 import (
+	"compress/gzip"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -49,6 +51,23 @@ func TestPageServedWithoutTokenDataNot(t *testing.T) {
 		if resp.StatusCode != http.StatusNotModified {
 			t.Errorf("GET %s again with its ETag: %d, want 304", path, resp.StatusCode)
 		}
+	}
+	// Gzipped for a client that takes it, the same file once unzipped.
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/app.js", nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	resp, err := http.DefaultTransport.RoundTrip(req) // not unzipped for us
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := gzip.NewReader(resp.Body)
+	var js []byte
+	if err == nil {
+		js, err = io.ReadAll(zr)
+	}
+	resp.Body.Close()
+	if err != nil || resp.Header.Get("Content-Encoding") != "gzip" || string(js) != string(pageFiles["app.js"].Data) ||
+		!strings.HasSuffix(resp.Header.Get("ETag"), `-gz"`) || resp.Header.Get("Vary") != "Accept-Encoding" {
+		t.Errorf("app.js gzipped: %v, encoding %q, etag %q, %q", err, resp.Header.Get("Content-Encoding"), resp.Header.Get("ETag"), js)
 	}
 	for _, path := range []string{"/index.html/x", "/nope.js", "/api/v1/nope", "/api/v2/runs", "/runs"} {
 		if code, body := call(t, srv.URL, "tok-read", http.MethodGet, path, ""); code != http.StatusNotFound {
