@@ -20,6 +20,14 @@ const executablePath = execFileSync("sh", ["-c", "command -v chromium"]).toStrin
 const browser = await chromium.launch({ executablePath, args: ["--no-sandbox", "--disable-gpu"] });
 const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
 const pageErrors = [];
+// Every failed request the page makes, but the expected ones: whoami
+// without a token (or with a bad one) on the login page, and the log of a
+// run that has none yet (the page asks again).
+page.on("response", (r) => {
+  const url = new URL(r.url());
+  const expected = (r.status() === 401 && url.pathname === "/api/v1/whoami") || (r.status() === 404 && url.pathname.endsWith("/logs"));
+  if (r.status() >= 400 && !expected) pageErrors.push(`${r.request().method()} ${url.pathname}${url.search}: ${r.status()}`);
+});
 page.on("pageerror", (e) => pageErrors.push(String(e)));
 page.on("console", (m) => {
   // A refused call is logged by the browser itself: not the page's error.
